@@ -1,0 +1,102 @@
+"""cmlops: a Jupyter-native governance kit for machine learning in clinical development.
+
+The public API is importable from here. Names are resolved lazily so that
+``import cmlops`` stays cheap (no pandas, SciPy or SQLAlchemy until a name that
+needs them is used): a kernel that loads the extension must not pay for what it
+does not call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from cmlops._version import __version__
+
+#: public name -> "module:attribute". One place lists the whole public API.
+_PUBLIC: dict[str, str] = {
+    # errors
+    "CmlopsError": "cmlops.errors:CmlopsError",
+    "StoreError": "cmlops.errors:StoreError",
+    "InvalidInputError": "cmlops.errors:InvalidInputError",
+    # store
+    "Store": "cmlops.store:Store",
+    "open_store": "cmlops.store:open_store",
+    "AuditRecord": "cmlops.store:AuditRecord",
+    "VerifyResult": "cmlops.store:VerifyResult",
+    "Entity": "cmlops.store:Entity",
+    "Activity": "cmlops.store:Activity",
+    "Agent": "cmlops.store:Agent",
+    "LineageGraph": "cmlops.store:LineageGraph",
+    # capture
+    "fingerprint": "cmlops.fingerprinting:fingerprint",
+    "schema_summary": "cmlops.fingerprinting:schema_summary",
+    "track": "cmlops.capture.api:track",
+    "log_dataset": "cmlops.capture.api:log_dataset",
+    "log_model": "cmlops.capture.api:log_model",
+    "lineage": "cmlops.capture.api:lineage",
+    "export_lineage": "cmlops.capture.export:export_lineage",
+    # statistics
+    "drift": "cmlops.stats.drift:drift",
+    "DriftResult": "cmlops.stats.drift:DriftResult",
+    "monitor": "cmlops.stats.monitoring:monitor",
+    "Trigger": "cmlops.stats.monitoring:Trigger",
+    "MonitorResult": "cmlops.stats.monitoring:MonitorResult",
+    "infer_schema": "cmlops.stats.validation:infer_schema",
+    "validate": "cmlops.stats.validation:validate",
+    "ValidationResult": "cmlops.stats.validation:ValidationResult",
+    "evaluate": "cmlops.stats.evaluation:evaluate",
+    "EvaluationResult": "cmlops.stats.evaluation:EvaluationResult",
+    # reports and audit packages
+    "list_templates": "cmlops.reports.catalogue:list_templates",
+    "describe_template": "cmlops.reports.catalogue:describe_template",
+    "run_report": "cmlops.reports.runner:run_report",
+    "verify_package": "cmlops.reports.verify:verify_package",
+    "sign_package": "cmlops.reports.signing:sign_package",
+    "generate_keys": "cmlops.reports.keys:generate_keys",
+    "reproduce_package": "cmlops.reports.reproduce:reproduce_package",
+}
+
+__all__ = sorted([*_PUBLIC, "__version__", "load_ipython_extension", "unload_ipython_extension"])
+
+
+def __getattr__(name: str) -> Any:
+    target = _PUBLIC.get(name)
+    if target is None:
+        raise AttributeError(f"module 'cmlops' has no attribute {name!r}")
+    module_name, _, attribute = target.partition(":")
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Entry point of ``%load_ext cmlops``: registers the cmlops magics."""
+    from cmlops.capture.magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Entry point of ``%unload_ext cmlops``: removes hooks and turns autotrack off."""
+    from cmlops.capture.magics import unload_ipython_extension as _unload
+
+    _unload(ipython)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from cmlops.errors import CmlopsError, InvalidInputError, StoreError  # noqa: F401
+    from cmlops.store import (  # noqa: F401
+        Activity,
+        Agent,
+        AuditRecord,
+        Entity,
+        LineageGraph,
+        Store,
+        VerifyResult,
+        open_store,
+    )

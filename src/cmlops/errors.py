@@ -1,0 +1,63 @@
+"""Exceptions raised by cmlops.
+
+Every message is one line that says what was wrong and what to do about it;
+the CLI prints it without a traceback. The tree::
+
+    CmlopsError
+    ├── InvalidInputError (ValueError)      bad argument, file or parameter from the user
+    │   ├── InvalidAnchorError              an anchor that is not a chain head hash
+    │   └── InvalidRecordError              an audit record that cannot be canonicalised
+    ├── StoreError                          the audit store cannot be used
+    │   ├── StoreNotWritableError (PermissionError)
+    │   ├── StoreCorruptError               the database file is damaged or not a store
+    │   ├── StoreUnreachableError (ConnectionError)
+    │   └── SchemaVersionError              store written by an older or newer cmlops
+    ├── ImmutableRecordError                an attempt to update or delete evidence
+    └── ArtifactError                       a blob is missing or does not match its name
+"""
+
+from __future__ import annotations
+
+
+class CmlopsError(Exception):
+    """Base class of every error cmlops raises on purpose."""
+
+
+class InvalidInputError(CmlopsError, ValueError):
+    """The caller gave something cmlops cannot use; the message says what to change."""
+
+
+class InvalidAnchorError(InvalidInputError):
+    """An anchor given to verify is not a 64-character hexadecimal SHA-256 hash."""
+
+
+class InvalidRecordError(InvalidInputError):
+    """An audit record field cannot be stored (not JSON, lone surrogate, NaN, ...)."""
+
+
+class StoreError(CmlopsError):
+    """The audit store cannot be opened or written."""
+
+
+class StoreNotWritableError(StoreError, PermissionError):
+    """The store folder or database cannot be written by this user."""
+
+
+class StoreCorruptError(StoreError):
+    """The store database exists but is damaged or is not a cmlops store."""
+
+
+class StoreUnreachableError(StoreError, ConnectionError):
+    """The database server named by the store URL does not answer."""
+
+
+class SchemaVersionError(StoreError):
+    """The store was written by another schema version than this cmlops supports."""
+
+
+class ImmutableRecordError(CmlopsError):
+    """Evidence is append-only: records are never updated or deleted."""
+
+
+class ArtifactError(CmlopsError):
+    """A content-addressed artifact is missing or its bytes do not match its digest."""
