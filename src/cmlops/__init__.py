@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from cmlops._version import __version__
+from cmlops._version import __version__ as __version__
 
 #: public name -> "module:attribute". One place lists the whole public API.
 _PUBLIC: dict[str, str] = {

@@ -33,3 +33,8 @@ __all__ = [
     "Used",
     "VerifyResult",
 ]
+
+from cmlops.store.artifacts import ArtifactStore
+from cmlops.store.sql import Store, open_store
+
+__all__ += ["ArtifactStore", "Store", "open_store"]

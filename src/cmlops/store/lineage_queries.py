@@ -1,0 +1,366 @@
+"""Lineage: turning a batch of PROV facts into audit events + rows, and graph queries.
+
+Each fact's audit payload holds the whole fact, so the lineage tables could be
+rebuilt from the audit log alone; the tables exist to answer graph questions
+(ancestors, descendants, one notebook's lineage) without replaying the log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, Table, select, tuple_
+
+from cmlops.errors import InvalidInputError
+from cmlops.store import schema
+from cmlops.store.model import (
+    Activity,
+    Agent,
+    Associated,
+    AuditEvent,
+    Derived,
+    Entity,
+    Generated,
+    LineageBatch,
+    LineageGraph,
+    Used,
+)
+
+_CHUNK = 500
+
+
+def _dumps(value: dict[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+
+
+def _existing(connection: Connection, table: Table, keys: Sequence[tuple]) -> set[tuple]:
+    """Which of ``keys`` (primary-key tuples) are already in ``table``."""
+    columns = list(table.primary_key.columns)
+    found: set[tuple] = set()
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        if len(columns) == 1:
+            query = select(columns[0]).where(columns[0].in_([key[0] for key in chunk]))
+        else:
+            query = select(*columns).where(tuple_(*columns).in_(chunk))
+        found.update(tuple(row) for row in connection.execute(query))
+    return found
+
+
+def _entity_row(entity: Entity) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "kind": entity.kind,
+        "name": entity.name,
+        "fingerprint": entity.fingerprint,
+        "location": entity.location,
+        "schema_json": _dumps(entity.schema),
+        "attributes": _dumps(entity.attributes),
+    }
+
+
+def _activity_row(activity: Activity) -> dict[str, Any]:
+    row = asdict(activity)
+    row["attributes"] = _dumps(activity.attributes)
+    return row
+
+
+def _agent_row(agent: Agent) -> dict[str, Any]:
+    return {
+        "id": agent.id,
+        "kind": agent.kind,
+        "name": agent.name,
+        "attributes": _dumps(agent.attributes),
+    }
+
+
+def lineage_rows(
+    connection: Connection, batch: LineageBatch
+) -> list[tuple[AuditEvent, Table, dict]]:
+    """The audit events and projection rows for the new facts of ``batch``, in write order."""
+    reason = batch.reason
+    planned: list[tuple[AuditEvent, Table, dict]] = []
+
+    def add(
+        action: str, object_type: str, object_id: str, payload: dict, table: Table, row: dict
+    ) -> None:
+        planned.append((AuditEvent(action, object_type, object_id, payload, reason), table, row))
+
+    known = _existing(connection, schema.environments, [(k,) for k in batch.environments])
+    for env_id, payload in batch.environments.items():
+        if (env_id,) not in known:
+            known.add((env_id,))
+            add(
+                "lineage.environment",
+                "environment",
+                env_id,
+                {"environment": payload},
+                schema.environments,
+                {"id": env_id, "payload": _dumps(payload)},
+            )
+    known = _existing(connection, schema.agents, [(a.id,) for a in batch.agents])
+    for agent in batch.agents:
+        if (agent.id,) not in known:
+            known.add((agent.id,))
+            add("lineage.agent", "agent", agent.id, asdict(agent), schema.agents, _agent_row(agent))
+    known = _existing(connection, schema.entities, [(e.id,) for e in batch.entities])
+    for entity in batch.entities:
+        if (entity.id,) not in known:
+            known.add((entity.id,))
+            add(
+                "lineage.entity",
+                "entity",
+                entity.id,
+                asdict(entity),
+                schema.entities,
+                _entity_row(entity),
+            )
+    known = _existing(connection, schema.activities, [(a.id,) for a in batch.activities])
+    for activity in batch.activities:
+        if (activity.id,) in known:
+            raise InvalidInputError(
+                f"activity {activity.id!r} is already recorded: activities "
+                "are immutable, give the new run a new id"
+            )
+        known.add((activity.id,))
+        add(
+            "lineage.activity",
+            "activity",
+            activity.id,
+            asdict(activity),
+            schema.activities,
+            _activity_row(activity),
+        )
+    relations: list[tuple[str, Table, Iterable[Any], Any]] = [
+        ("used", schema.used, batch.used, lambda r: (r.activity_id, r.entity_id, r.role)),
+        (
+            "generated",
+            schema.generated,
+            batch.generated,
+            lambda r: (r.entity_id, r.activity_id, r.role),
+        ),
+        (
+            "derived",
+            schema.derived,
+            batch.derived,
+            lambda r: (r.entity_id, r.source_id, r.activity_id),
+        ),
+        (
+            "associated",
+            schema.associated,
+            batch.associated,
+            lambda r: (r.activity_id, r.agent_id, r.role),
+        ),
+    ]
+    for name, table, facts, key in relations:
+        facts = list(facts)
+        known = _existing(connection, table, [key(f) for f in facts])
+        for fact in facts:
+            if key(fact) not in known:
+                known.add(key(fact))
+                add(f"lineage.{name}", name, "|".join(key(fact)), asdict(fact), table, asdict(fact))
+    return planned
+
+
+def _entity(row: Any) -> Entity:
+    return Entity(
+        id=row.id,
+        kind=row.kind,
+        name=row.name,
+        fingerprint=row.fingerprint,
+        location=row.location,
+        schema=json.loads(row.schema_json),
+        attributes=json.loads(row.attributes),
+    )
+
+
+def _activity(row: Any) -> Activity:
+    values = dict(row._mapping)
+    values.pop("audit_seq", None)
+    values["attributes"] = json.loads(values["attributes"])
+    return Activity(**values)
+
+
+def _agent(row: Any) -> Agent:
+    return Agent(id=row.id, kind=row.kind, name=row.name, attributes=json.loads(row.attributes))
+
+
+class LineageQueries:
+    """Graph queries over the lineage projection (mixed into :class:`Store`)."""
+
+    def _graph(
+        self, connection: Connection, activity_ids: set[str], entity_ids: set[str]
+    ) -> LineageGraph:
+        graph = LineageGraph()
+        ids = sorted(activity_ids)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            for row in connection.execute(
+                select(schema.activities).where(schema.activities.c.id.in_(chunk))
+            ):
+                graph.activities[row.id] = _activity(row)
+            for row in connection.execute(
+                select(schema.used).where(schema.used.c.activity_id.in_(chunk))
+            ):
+                graph.used.append(Used(row.activity_id, row.entity_id, row.role))
+                entity_ids.add(row.entity_id)
+            for row in connection.execute(
+                select(schema.generated).where(schema.generated.c.activity_id.in_(chunk))
+            ):
+                graph.generated.append(Generated(row.entity_id, row.activity_id, row.role))
+                entity_ids.add(row.entity_id)
+            for row in connection.execute(
+                select(schema.associated).where(schema.associated.c.activity_id.in_(chunk))
+            ):
+                graph.associated.append(Associated(row.activity_id, row.agent_id, row.role))
+        agent_ids = sorted({edge.agent_id for edge in graph.associated})
+        for start in range(0, len(agent_ids), _CHUNK):
+            for row in connection.execute(
+                select(schema.agents).where(
+                    schema.agents.c.id.in_(agent_ids[start : start + _CHUNK])
+                )
+            ):
+                graph.agents[row.id] = _agent(row)
+        ent = sorted(entity_ids)
+        for start in range(0, len(ent), _CHUNK):
+            chunk = ent[start : start + _CHUNK]
+            for row in connection.execute(
+                select(schema.entities).where(schema.entities.c.id.in_(chunk))
+            ):
+                graph.entities[row.id] = _entity(row)
+            for row in connection.execute(
+                select(schema.derived).where(schema.derived.c.entity_id.in_(chunk))
+            ):
+                if row.source_id in entity_ids:
+                    graph.derived.append(Derived(row.entity_id, row.source_id, row.activity_id))
+        return graph
+
+    def _walk(self, entity_id: str, upstream: bool) -> LineageGraph:
+        with self._guard(), self._reader() as connection:
+            if (
+                connection.execute(
+                    select(schema.entities.c.id).where(schema.entities.c.id == entity_id)
+                ).first()
+                is None
+            ):
+                raise InvalidInputError(
+                    f"no entity with id {entity_id!r} in this store: list "
+                    "entities with `cmlops lineage export`"
+                )
+            entities, activities = {entity_id}, set()
+            frontier = {entity_id}
+            while frontier:
+                found_activities: set[str] = set()
+                found_entities: set[str] = set()
+                chunk = sorted(frontier)
+                if upstream:
+                    for row in connection.execute(
+                        select(schema.generated.c.activity_id).where(
+                            schema.generated.c.entity_id.in_(chunk)
+                        )
+                    ):
+                        found_activities.add(row.activity_id)
+                    for row in connection.execute(
+                        select(schema.derived.c.source_id).where(
+                            schema.derived.c.entity_id.in_(chunk)
+                        )
+                    ):
+                        found_entities.add(row.source_id)
+                    new_acts = found_activities - activities
+                    for row in connection.execute(
+                        select(schema.used.c.entity_id).where(
+                            schema.used.c.activity_id.in_(sorted(new_acts))
+                        )
+                    ):
+                        found_entities.add(row.entity_id)
+                else:
+                    for row in connection.execute(
+                        select(schema.used.c.activity_id).where(schema.used.c.entity_id.in_(chunk))
+                    ):
+                        found_activities.add(row.activity_id)
+                    for row in connection.execute(
+                        select(schema.derived.c.entity_id).where(
+                            schema.derived.c.source_id.in_(chunk)
+                        )
+                    ):
+                        found_entities.add(row.entity_id)
+                    new_acts = found_activities - activities
+                    for row in connection.execute(
+                        select(schema.generated.c.entity_id).where(
+                            schema.generated.c.activity_id.in_(sorted(new_acts))
+                        )
+                    ):
+                        found_entities.add(row.entity_id)
+                activities |= new_acts
+                frontier = found_entities - entities
+                entities |= frontier
+            graph = self._graph(connection, activities, set(entities))
+        # keep only edges on the walk: an activity's other inputs/outputs are context
+        if upstream:
+            graph.generated = [e for e in graph.generated if e.entity_id in entities]
+        else:
+            graph.used = [e for e in graph.used if e.entity_id in entities]
+        return graph
+
+    def ancestors(self, entity_id: str) -> LineageGraph:
+        """Everything ``entity_id`` was derived from, transitively, with the activities between."""
+        return self._walk(entity_id, upstream=True)
+
+    def descendants(self, entity_id: str) -> LineageGraph:
+        """Everything derived from ``entity_id``, transitively."""
+        return self._walk(entity_id, upstream=False)
+
+    def activity_lineage(self, activity_id: str) -> LineageGraph:
+        """What one activity used and generated, and who was associated with it."""
+        with self._guard(), self._reader() as connection:
+            return self._graph(connection, {activity_id}, set())
+
+    def notebook_lineage(self, notebook: str) -> LineageGraph:
+        """The lineage of every activity recorded for one notebook path."""
+        with self._guard(), self._reader() as connection:
+            ids = {
+                row.id
+                for row in connection.execute(
+                    select(schema.activities.c.id).where(schema.activities.c.notebook == notebook)
+                )
+            }
+            return self._graph(connection, ids, set())
+
+    def lineage_graph(self) -> LineageGraph:
+        """The whole lineage graph of the store (for export)."""
+        with self._guard(), self._reader() as connection:
+            ids = {row.id for row in connection.execute(select(schema.activities.c.id))}
+            entity_ids = {row.id for row in connection.execute(select(schema.entities.c.id))}
+            return self._graph(connection, ids, entity_ids)
+
+    def get_entity(self, entity_id: str) -> Entity | None:
+        with self._guard(), self._reader() as connection:
+            row = connection.execute(
+                select(schema.entities).where(schema.entities.c.id == entity_id)
+            ).first()
+        return _entity(row) if row else None
+
+    def get_activity(self, activity_id: str) -> Activity | None:
+        with self._guard(), self._reader() as connection:
+            row = connection.execute(
+                select(schema.activities).where(schema.activities.c.id == activity_id)
+            ).first()
+        return _activity(row) if row else None
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        with self._guard(), self._reader() as connection:
+            row = connection.execute(
+                select(schema.agents).where(schema.agents.c.id == agent_id)
+            ).first()
+        return _agent(row) if row else None
+
+    def get_environment(self, environment_id: str) -> dict[str, Any] | None:
+        with self._guard(), self._reader() as connection:
+            row = connection.execute(
+                select(schema.environments).where(schema.environments.c.id == environment_id)
+            ).first()
+        return json.loads(row.payload) if row else None
