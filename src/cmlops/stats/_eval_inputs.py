@@ -1,0 +1,169 @@
+"""Input checking for :func:`cmlops.stats.evaluation.evaluate`.
+
+Every problem becomes one :class:`EvaluationInputError` line that says what is wrong
+and what to do; nothing is coerced silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cmlops.errors import InvalidInputError
+
+__all__ = ["SCALES", "CleanInputs", "EvaluationInputError", "clean_inputs"]
+
+SCALES = ("probability", "logit", "raw")
+MISSING_LABEL = "<missing>"
+
+
+class EvaluationInputError(InvalidInputError):
+    """y_true, y_score, groups or an option given to evaluate() cannot be used."""
+
+
+@dataclass
+class CleanInputs:
+    """Validated arrays: y as 0/1 floats, scores as floats, groups as label arrays."""
+
+    y: np.ndarray
+    score: np.ndarray
+    groups: dict[str, np.ndarray]
+    group_levels: dict[str, list[str]]
+    warnings: list[str]
+
+
+def _to_array(name: str, x: Any) -> np.ndarray:
+    if hasattr(x, "to_numpy"):
+        if getattr(x, "ndim", 1) != 1:
+            raise EvaluationInputError(f"{name} must be one-dimensional; pass a single column")
+        return x.to_numpy(dtype=object if str(getattr(x, "dtype", "")) == "category" else None)
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        raise EvaluationInputError(f"{name} must be a sequence of values, not a scalar")
+    if arr.ndim != 1:
+        raise EvaluationInputError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def _is_missing(arr: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    return np.asarray(pd.isna(arr), dtype=bool)
+
+
+def _coerce_y(raw: np.ndarray, pos_label: Any) -> np.ndarray:
+    missing = _is_missing(raw)
+    y = np.full(raw.shape, np.nan)
+    present = raw[~missing]
+    if pos_label is not None:
+        y[~missing] = (present == pos_label).astype(float)
+        return y
+    try:
+        vals = present.astype(float)
+    except (TypeError, ValueError):
+        shown = sorted({str(v) for v in present[:1000]})[:5]
+        raise EvaluationInputError(
+            f"y_true must be 0/1 or boolean, found values like {shown}; "
+            "map it to 0/1 or pass pos_label=<the event value>"
+        ) from None
+    bad = ~np.isin(vals, (0.0, 1.0))
+    if bad.any():
+        shown = sorted({float(v) for v in vals[bad]})[:5]
+        raise EvaluationInputError(
+            f"y_true must be binary 0/1, found {int(bad.sum())} other values such as {shown}; "
+            "evaluate() handles binary outcomes only"
+        )
+    y[~missing] = vals
+    return y
+
+
+def _coerce_groups(groups: Any, n: int) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    if groups is None:
+        return {}, {}
+    import pandas as pd
+
+    if isinstance(groups, pd.DataFrame):
+        items = [(str(c), groups[c]) for c in groups.columns]
+    elif isinstance(groups, Mapping):
+        items = [(str(k), v) for k, v in groups.items()]
+    else:
+        name = getattr(groups, "name", None)
+        items = [(str(name) if name is not None else "group", groups)]
+    out: dict[str, np.ndarray] = {}
+    levels: dict[str, list[str]] = {}
+    for var, values in items:
+        declared: list[Any] | None = None
+        if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+            declared = list(values.cat.categories)
+        arr = _to_array(f"groups[{var!r}]", values)
+        if arr.shape[0] != n:
+            raise EvaluationInputError(
+                f"groups[{var!r}] has {arr.shape[0]} values but y_true has {n}; "
+                "pass one group label per case"
+            )
+        miss = _is_missing(arr)
+        labels = np.array([f"{var}={v}" for v in arr], dtype=object)
+        labels[miss] = f"{var}={MISSING_LABEL}"
+        out[var] = labels
+        seen = sorted(set(labels.tolist()))
+        if declared is not None:
+            decl = [f"{var}={v}" for v in declared]
+            seen = decl + [s for s in seen if s not in decl]
+        levels[var] = seen
+    return out, levels
+
+
+def clean_inputs(
+    y_true: Any, y_score: Any, groups: Any, *, scores: str, missing: str, pos_label: Any
+) -> CleanInputs:
+    """Check shapes, values and options; drop or reject missing rows per ``missing``."""
+    if scores not in SCALES:
+        raise EvaluationInputError(f"scores must be one of {SCALES}, got {scores!r}")
+    if missing not in ("error", "drop"):
+        raise EvaluationInputError(f"missing must be 'error' or 'drop', got {missing!r}")
+    y_raw = _to_array("y_true", y_true)
+    s_raw = _to_array("y_score", y_score)
+    if y_raw.shape[0] != s_raw.shape[0]:
+        raise EvaluationInputError(
+            f"y_true has {y_raw.shape[0]} values but y_score has {s_raw.shape[0]}; "
+            "pass one score per case"
+        )
+    y = _coerce_y(y_raw, pos_label)
+    try:
+        s_missing = _is_missing(s_raw)
+        s = np.where(s_missing, np.nan, s_raw).astype(float)
+    except (TypeError, ValueError):
+        raise EvaluationInputError(
+            "y_score must be numeric (a probability, logit or raw score per case)"
+        ) from None
+    if np.isinf(s).any():
+        raise EvaluationInputError(
+            f"y_score has {int(np.isinf(s).sum())} infinite values; replace or remove them"
+        )
+    grp, levels = _coerce_groups(groups, y.shape[0])
+    warnings: list[str] = []
+    bad = np.isnan(y) | np.isnan(s)
+    n_bad = int(bad.sum())
+    if n_bad:
+        detail = f"{int(np.isnan(y).sum())} in y_true, {int(np.isnan(s).sum())} in y_score"
+        if missing == "error":
+            raise EvaluationInputError(
+                f"{n_bad} rows have a missing outcome or score ({detail}); "
+                "remove them or pass missing='drop'"
+            )
+        keep = ~bad
+        y, s = y[keep], s[keep]
+        grp = {k: v[keep] for k, v in grp.items()}
+        warnings.append(f"dropped {n_bad} of {bad.size} rows with a missing value ({detail})")
+    if y.size == 0:
+        raise EvaluationInputError("no cases to evaluate: y_true is empty (after dropping)")
+    if scores == "probability" and ((s < 0).any() or (s > 1).any()):
+        lo, hi = float(s.min()), float(s.max())
+        raise EvaluationInputError(
+            f"y_score lies in [{lo:.4g}, {hi:.4g}], outside [0, 1]; pass scores='logit' "
+            "for log-odds or scores='raw' for an uncalibrated score"
+        )
+    return CleanInputs(y=y, score=s, groups=grp, group_levels=levels, warnings=warnings)

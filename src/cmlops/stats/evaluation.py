@@ -1,0 +1,392 @@
+"""Clinical evaluation of a binary risk model: one call, every metric with its interval.
+
+``evaluate(y_true, y_score, thresholds=[0.1, 0.2], groups=df["sex"])`` reports, for the
+whole sample and for every pre-declared subgroup:
+
+- discrimination: AUROC with its DeLong 95 % CI (:mod:`cmlops.stats.delong`, O(n log n)),
+  AUPRC (average precision, ``sklearn.metrics.average_precision_score``, no CI);
+- overall accuracy of the probabilities: Brier score and log loss (normal CI of the mean
+  per-case loss), scaled Brier;
+- calibration: intercept (calibration-in-the-large), slope, O/E ratio with CIs, plus the
+  lowess and decile calibration curves (:mod:`cmlops.stats.calibration`);
+- at each pre-specified threshold (positive when score >= threshold): sensitivity,
+  specificity, PPV, NPV with Wilson CIs, F1, and net benefit
+  (:mod:`cmlops.stats.decision_curve`);
+- between subgroups: the TPR gap (equal opportunity), the FPR gap and their maximum
+  (equalized odds) at each threshold, and the AUROC gap, with a Newcombe interval for
+  the difference between the highest and lowest subgroup.
+
+Undefined metrics (one class in a subgroup, an empty subgroup) are reported as rows
+with ``value=None`` and a note, and listed in ``warnings`` - never silently NaN.
+Optional acceptance ``criteria`` (e.g. ``{"auroc_ci_low": (">=", 0.70)}``) set
+``passed`` on the matching rows and the overall verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from cmlops.stats._eval_inputs import EvaluationInputError, clean_inputs
+from cmlops.stats.evaluation_result import EvaluationResult, MetricRow
+
+__all__ = ["EvaluationInputError", "EvaluationResult", "MetricRow", "evaluate"]
+
+OVERALL = "all"
+ROC_MAX_POINTS = 1001
+THRESHOLD_METRICS = ("sensitivity", "specificity", "ppv", "npv", "f1", "net_benefit")
+GAP_METRICS = ("tpr_gap", "fpr_gap", "equalized_odds_gap", "auroc_gap")
+SAMPLE_METRICS = (
+    "prevalence",
+    "auroc",
+    "auprc",
+    "brier",
+    "scaled_brier",
+    "log_loss",
+    "calibration_intercept",
+    "calibration_slope",
+    "oe_ratio",
+)
+METHODS = {
+    "auroc": "Mann-Whitney AUC; DeLong (1988) variance by midranks (Sun & Xu 2014); Wald CI",
+    "auprc": "average precision (sklearn.metrics.average_precision_score); no CI",
+    "brier": "mean squared error of the probability; normal CI of the mean",
+    "scaled_brier": "1 - Brier / (prevalence * (1 - prevalence)); no CI",
+    "log_loss": "sklearn.metrics.log_loss; normal CI of the mean per-case loss",
+    "calibration_intercept": "logistic, offset logit(p), slope fixed at 1; Wald CI",
+    "calibration_slope": "logistic regression of y on logit(p); Wald CI",
+    "oe_ratio": "sum(y) / sum(p); Poisson CI on the observed count",
+    "prevalence": "events / n; Wilson CI",
+    "threshold metrics": "positive if score >= threshold; Wilson CIs; F1 without CI",
+    "net_benefit": "Vickers & Elkin 2006: TP/n - FP/n * pt / (1 - pt)",
+    "gaps": "max - min over subgroups; Newcombe (1998) hybrid score CI for that pair",
+    "calibration_curve": "lowess, tricube, local linear, span 2/3, no robustness iterations",
+}
+_OPS = {
+    ">=": lambda v, b: v >= b,
+    ">": lambda v, b: v > b,
+    "<=": lambda v, b: v <= b,
+    "<": lambda v, b: v < b,
+}
+
+
+def _thin(x: np.ndarray, max_points: int) -> np.ndarray:
+    if x.size <= max_points:
+        return np.arange(x.size)
+    return np.unique(np.linspace(0, x.size - 1, max_points).round().astype(int))
+
+
+def _mean_ci(values: np.ndarray, z: float) -> tuple[float, float | None, float | None]:
+    m = float(values.mean())
+    if values.size < 2:
+        return m, None, None
+    half = z * float(values.std(ddof=1)) / np.sqrt(values.size)
+    return m, m - half, m + half
+
+
+def _block(
+    y: np.ndarray,
+    s: np.ndarray,
+    prob: np.ndarray | None,
+    label: str,
+    thresholds: Sequence[float],
+    level: float,
+    z: float,
+    warnings: list[str],
+    curves: dict[str, dict[str, Any]],
+    dca_thresholds: np.ndarray | None,
+) -> list[MetricRow]:
+    """Every metric for one sample (the whole set or one subgroup)."""
+    from sklearn.metrics import average_precision_score, log_loss, roc_curve
+
+    from cmlops.stats import calibration as cal
+    from cmlops.stats.decision_curve import _proportion, decision_curve, threshold_metrics
+    from cmlops.stats.delong import auroc_delong
+
+    n, ev = int(y.size), int(y.sum())
+    rows: list[MetricRow] = []
+
+    def add(metric: str, value: Any, lo: Any = None, hi: Any = None, **kw: Any) -> None:
+        rows.append(MetricRow(metric, label, value, lo, hi, n, ev, **kw))
+
+    if n == 0:
+        warnings.append(f"subgroup {label} has no cases; its metrics are undefined")
+        add("prevalence", None, note="empty subgroup")
+        return rows
+    prev = _proportion(ev, n, level)
+    add("prevalence", prev.value, prev.ci_low, prev.ci_high, method=METHODS["prevalence"])
+    both = 0 < ev < n
+    if not both:
+        what = "no events" if ev == 0 else "no non-events"
+        warnings.append(
+            f"{label}: only one class present ({what}); AUROC, AUPRC, scaled Brier and "
+            "calibration intercept/slope are undefined and reported as None"
+        )
+    one_class = "undefined: only one outcome class"
+    if both:
+        d = auroc_delong(y, s, level)
+        add("auroc", d.auc, d.ci_low, d.ci_high, method=METHODS["auroc"], note=f"se={d.se:.6g}")
+        add("auprc", float(average_precision_score(y, s)), method=METHODS["auprc"])
+        fpr, tpr, thr = roc_curve(y, s)
+        keep = _thin(fpr, ROC_MAX_POINTS)
+        curves.setdefault("roc", {})[label] = {
+            "fpr": fpr[keep].tolist(),
+            "tpr": tpr[keep].tolist(),
+            "thresholds": [float(t) if np.isfinite(t) else None for t in thr[keep]],
+        }
+    else:
+        add("auroc", None, note=one_class)
+        add("auprc", None, note=one_class)
+    if prob is not None:
+        sq = (prob - y) ** 2
+        b, blo, bhi = _mean_ci(sq, z)
+        add("brier", b, blo, bhi, method=METHODS["brier"])
+        sb = cal.scaled_brier(y, prob)
+        add("scaled_brier", sb, method=METHODS["scaled_brier"], note="" if both else one_class)
+        eps = float(np.finfo(float).eps)
+        pc = np.clip(prob, eps, 1 - eps)
+        per_case = -(y * np.log(pc) + (1 - y) * np.log1p(-pc))
+        _, llo, lhi = _mean_ci(per_case, z)
+        ll = float(log_loss(y, prob, labels=[0, 1]))
+        add("log_loss", ll, llo, lhi, method=METHODS["log_loss"])
+        for name, fit in (
+            ("calibration_intercept", cal.calibration_intercept),
+            ("calibration_slope", cal.calibration_slope),
+        ):
+            if not both:
+                add(name, None, note=one_class)
+                continue
+            f = fit(y, prob, level)
+            note = "" if f.converged else "did not converge (separation?)"
+            if note:
+                warnings.append(f"{label}: {name} fit {note}")
+            add(name, f.estimate, f.ci_low, f.ci_high, method=METHODS[name], note=note)
+        oe, olo, ohi = cal.observed_expected(y, prob, level)
+        add("oe_ratio", oe, olo, ohi, method=METHODS["oe_ratio"])
+        grid, smooth = cal.lowess_curve(y, prob)
+        curves.setdefault("calibration_curve", {})[label] = {
+            "predicted": grid.tolist(),
+            "observed": smooth.tolist(),
+        }
+        curves.setdefault("calibration_bins", {})[label] = cal.binned_calibration(
+            y, prob, level=level
+        )
+        curves.setdefault("decision_curve", {})[label] = decision_curve(y, prob, dca_thresholds)
+    for t in thresholds:
+        tm = threshold_metrics(y, s if prob is None else prob, t, level)
+        for name in ("sensitivity", "specificity", "ppv", "npv"):
+            p = getattr(tm, name)
+            note = "" if p.denominator else "undefined: zero denominator"
+            add(name, p.value, p.ci_low, p.ci_high, threshold=t, note=note,
+                method=f"{p.numerator}/{p.denominator}; Wilson CI")  # fmt: skip
+        add("f1", tm.f1, threshold=t, method=f"tp={tm.tp} fp={tm.fp} fn={tm.fn}; no CI")
+        if prob is not None and 0.0 < t < 1.0:
+            from cmlops.stats.decision_curve import net_benefit
+
+            nb = float(net_benefit(y, prob, np.array([t]))[0])
+            add("net_benefit", nb, threshold=t, method=METHODS["net_benefit"])
+    return rows
+
+
+def _newcombe(hi_row: MetricRow, lo_row: MetricRow) -> tuple[float | None, float | None]:
+    vals = (hi_row.value, hi_row.ci_low, hi_row.ci_high, lo_row.value, lo_row.ci_low)
+    if any(v is None for v in (*vals, lo_row.ci_high)):
+        return None, None
+    p1, l1, u1, p2, l2, u2 = (*vals, lo_row.ci_high)
+    d = p1 - p2
+    return d - float(np.hypot(p1 - l1, u2 - p2)), d + float(np.hypot(u1 - p1, p2 - l2))
+
+
+def _gaps(
+    rows: list[MetricRow], var: str, levels: list[str], thresholds: Sequence[float]
+) -> list[MetricRow]:
+    out: list[MetricRow] = []
+    mine = [r for r in rows if r.subgroup in levels]
+    n_all = sum(r.n for r in mine if r.metric == "prevalence")
+    ev_all = sum(r.events for r in mine if r.metric == "prevalence")
+
+    def spread(metric: str, t: float | None, flip: bool = False) -> MetricRow:
+        cand = [r for r in mine if r.metric == metric and r.threshold == t and r.value is not None]
+        name = {"sensitivity": "tpr_gap", "specificity": "fpr_gap", "auroc": "auroc_gap"}[metric]
+        if len(cand) < 2:
+            return MetricRow(name, var, None, None, None, n_all, ev_all, t,
+                             note="undefined: fewer than two subgroups with a value")  # fmt: skip
+        hi = max(cand, key=lambda r: r.value)
+        lo = min(cand, key=lambda r: r.value)
+        if flip:  # FPR = 1 - specificity: the highest FPR is the lowest specificity
+            hi, lo = lo, hi
+        lo_ci, hi_ci = (None, None) if metric == "auroc" else _newcombe(hi, lo)
+        if flip and lo_ci is not None:
+            lo_ci, hi_ci = -hi_ci, -lo_ci
+        gap = abs(hi.value - lo.value)
+        note = f"highest {hi.subgroup}, lowest {lo.subgroup}"
+        if len(cand) > 2 and lo_ci is not None:
+            note += "; CI ignores the choice of the extreme pair"
+        return MetricRow(name, var, gap, lo_ci, hi_ci, n_all, ev_all, t, note=note,
+                         method="" if metric == "auroc" else "max - min; Newcombe CI")  # fmt: skip
+
+    out.append(spread("auroc", None))
+    for t in thresholds:
+        tpr = spread("sensitivity", t)
+        fpr = spread("specificity", t, flip=True)
+        out += [tpr, fpr]
+        vals = [v for v in (tpr.value, fpr.value) if v is not None]
+        out.append(MetricRow("equalized_odds_gap", var, max(vals) if vals else None, None, None,
+                             n_all, ev_all, t, method="max(tpr_gap, fpr_gap)"))  # fmt: skip
+    return out
+
+
+def _parse_criteria(criteria: Mapping[str, Any] | None) -> dict[str, tuple[str, str, tuple]]:
+    known = set(SAMPLE_METRICS) | set(THRESHOLD_METRICS) | set(GAP_METRICS)
+    parsed: dict[str, tuple[str, str, tuple]] = {}
+    for key, spec in (criteria or {}).items():
+        base, field = key, "value"
+        for suffix in ("_ci_low", "_ci_high"):
+            if key.endswith(suffix):
+                base, field = key[: -len(suffix)], suffix[1:]
+        if base not in known:
+            raise EvaluationInputError(
+                f"criterion {key!r} names no metric; use one of {sorted(known)} "
+                "optionally ending in _ci_low or _ci_high"
+            )
+        if not isinstance(spec, (tuple, list)) or len(spec) < 2:
+            raise EvaluationInputError(
+                f"criterion {key!r} must be (op, bound) or ('between', low, high)"
+            )
+        op, bounds = str(spec[0]), tuple(float(b) for b in spec[1:])
+        if not ((op in _OPS and len(bounds) == 1) or (op == "between" and len(bounds) == 2)):
+            raise EvaluationInputError(
+                f"criterion {key!r}: op must be one of >=, >, <=, < with one bound or "
+                f"'between' with two, got {tuple(spec)!r}"
+            )
+        parsed[key] = (base, field, (op, *bounds))
+    return parsed
+
+
+def _apply_criteria(rows: list[MetricRow], parsed: dict, scope: str) -> bool | None:
+    verdicts: list[bool] = []
+    for key, (base, field, (op, *bounds)) in parsed.items():
+        text = f"{key} {op} {' and '.join(f'{b:g}' for b in bounds)}"
+        matched = False
+        for r in rows:
+            in_scope = r.metric in GAP_METRICS or r.subgroup == OVERALL or scope == "subgroups"
+            if r.metric != base or not in_scope:
+                continue
+            matched = True
+            v = getattr(r, field)
+            if v is None:
+                ok = False
+            elif op == "between":
+                ok = bounds[0] <= v <= bounds[1]
+            else:
+                ok = bool(_OPS[op](v, bounds[0]))
+            r.criterion = text if r.criterion is None else f"{r.criterion}; {text}"
+            r.passed = ok if r.passed is None else (r.passed and ok)
+            verdicts.append(ok)
+        if not matched:
+            raise EvaluationInputError(
+                f"criterion {key!r} matches no reported metric (is a threshold or group missing?)"
+            )
+    return None if not verdicts else all(verdicts)
+
+
+def evaluate(
+    y_true: Any,
+    y_score: Any,
+    threshold: float | None = None,
+    thresholds: Sequence[float] | None = None,
+    groups: Any = None,
+    *,
+    scores: str = "probability",
+    missing: str = "error",
+    pos_label: Any = None,
+    criteria: Mapping[str, Any] | None = None,
+    criteria_scope: str = "overall",
+    level: float = 0.95,
+    dca_thresholds: Sequence[float] | None = None,
+) -> EvaluationResult:
+    """Evaluate a binary risk model: discrimination, calibration, thresholds, subgroups.
+
+    Args:
+        y_true: outcomes, 0/1 or boolean (or any labels with ``pos_label``).
+        y_score: one score per case; a probability in [0, 1] by default.
+        threshold, thresholds: pre-specified decision threshold(s); on the probability
+            scale for ``scores="probability"``/``"logit"``, on the score scale for "raw".
+        groups: a Series (its name is the variable), a dict of name -> values or a
+            DataFrame; every metric is repeated per subgroup, plus between-group gaps.
+        scores: "probability" (scores outside [0, 1] are an error), "logit" (log-odds,
+            converted with the logistic function) or "raw" (a ranking score: only
+            AUROC, AUPRC and threshold metrics are defined).
+        missing: "error" (default: a missing outcome or score is an error naming the
+            count) or "drop" (drop those rows and say so in ``warnings``).
+        criteria: acceptance criteria ``{metric[_ci_low|_ci_high]: (op, bound)}`` or
+            ``(\"between\", lo, hi)``; applied to the overall rows (and the gap rows),
+            or to every subgroup too with ``criteria_scope="subgroups"``.
+        level: confidence level of every interval.
+        dca_thresholds: threshold probabilities of the decision curve (0.01..0.99).
+
+    Raises:
+        EvaluationInputError: (an ``InvalidInputError``) with a one-line reason.
+    """
+    from scipy.special import expit
+    from scipy.stats import norm
+
+    if criteria_scope not in ("overall", "subgroups"):
+        raise EvaluationInputError("criteria_scope must be 'overall' or 'subgroups'")
+    if not 0.0 < level < 1.0:
+        raise EvaluationInputError(f"level must lie in (0, 1), got {level!r}")
+    parsed = _parse_criteria(criteria)
+    ts = [*([] if threshold is None else [threshold]), *(thresholds or [])]
+    ts = sorted({float(t) for t in ts})
+    if scores != "raw" and any(not 0.0 <= t <= 1.0 for t in ts):
+        raise EvaluationInputError(
+            f"thresholds {ts} must lie in [0, 1] for probability scores; use scores='raw' "
+            "to threshold an uncalibrated score"
+        )
+    clean = clean_inputs(y_true, y_score, groups, scores=scores, missing=missing,
+                         pos_label=pos_label)  # fmt: skip
+    y, s = clean.y, clean.score
+    prob = None if scores == "raw" else (expit(s) if scores == "logit" else s)
+    if scores == "raw":
+        clean.warnings.append(
+            "scores='raw': calibration, Brier, log loss and net benefit are not defined "
+            "for a score that is not a probability and are not reported"
+        )
+    dca = None if dca_thresholds is None else np.asarray(dca_thresholds, dtype=float)
+    if dca is not None and ((dca <= 0).any() or (dca >= 1).any()):
+        raise EvaluationInputError("dca_thresholds must lie strictly between 0 and 1")
+    z = float(norm.ppf(0.5 + level / 2.0))
+    warnings = clean.warnings
+    curves: dict[str, dict[str, Any]] = {}
+    rows = _block(y, s, prob, OVERALL, ts, level, z, warnings, curves, dca)
+    subgroups: list[str] = []
+    for var, labels in clean.groups.items():
+        for level_label in clean.group_levels[var]:
+            m = labels == level_label
+            subgroups.append(level_label)
+            rows += _block(y[m], s[m], None if prob is None else prob[m], level_label, ts,
+                           level, z, warnings, curves, dca)  # fmt: skip
+        rows += _gaps(rows, var, clean.group_levels[var], ts)
+    verdict = _apply_criteria(rows, parsed, criteria_scope)
+    n, ev = int(y.size), int(y.sum())
+    return EvaluationResult(
+        metrics=rows,
+        n=n,
+        events=ev,
+        prevalence=ev / n,
+        score_scale=scores,
+        thresholds=ts,
+        level=level,
+        group_variables=list(clean.groups),
+        subgroups=subgroups,
+        roc=curves.get("roc", {}),
+        calibration_curve=curves.get("calibration_curve", {}),
+        calibration_bins=curves.get("calibration_bins", {}),
+        decision_curve=curves.get("decision_curve", {}),
+        criteria={k: list(v[2]) for k, v in parsed.items()},
+        passed=verdict,
+        warnings=warnings,
+        methods=dict(METHODS),
+    )
