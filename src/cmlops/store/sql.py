@@ -465,6 +465,13 @@ def open_store(
 ) -> Store:
     """Open (and on first use create) the store resolved as described in :mod:`cmlops.config`."""
     location = resolve_store(url, home)
+    if not create and location.url.startswith("sqlite:///"):
+        database = Path(location.url.removeprefix("sqlite:///"))
+        if not database.is_file():
+            raise StoreError(
+                f"no cmlops store at {location.home}: run cmlops in the project folder, set "
+                "CMLOPS_HOME, or record something first"
+            )
     engine = create_store_engine(location.url)
     store = Store(engine, location.url, location.home, actor=actor, clock=clock or _utc_now)
     try:

@@ -1,0 +1,180 @@
+"""``cmlops audit``: read, verify, anchor and export the audit trail."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cmlops.cli._common import (
+    EXIT_VERIFY_FAILED,
+    atomic_output,
+    echo_json,
+    open_cli_store,
+)
+
+
+def _filters(
+    actor: str | None, action: str | None, obj: str | None, since: str | None, until: str | None
+) -> dict[str, str | None]:
+    object_type, _, object_id = (obj or "").partition(":")
+    return {
+        "actor": actor,
+        "action": action,
+        "object_type": object_type or None,
+        "object_id": object_id or None,
+        "since": since,
+        "until": until,
+    }
+
+
+def filter_options(function):
+    for option in reversed(
+        [
+            click.option("--actor", help="Only records by this actor."),
+            click.option("--action", help="Only this action (a trailing * matches a prefix)."),
+            click.option("--object", "obj", metavar="TYPE[:ID]", help="Only this object type/id."),
+            click.option("--since", metavar="TIME", help="Only records at or after this ISO time."),
+            click.option(
+                "--until", metavar="TIME", help="Only records at or before this ISO time."
+            ),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+@click.group()
+def audit() -> None:
+    """Read, verify, anchor and export the tamper-evident audit trail."""
+
+
+@audit.command("log")
+@filter_options
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="At most this many records.",
+)
+@click.option("--oldest-first", is_flag=True, help="Oldest first (default: newest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (payloads parsed).")
+@click.pass_context
+def log(
+    ctx: click.Context,
+    actor: str | None,
+    action: str | None,
+    obj: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    oldest_first: bool,
+    as_json: bool,
+) -> None:
+    """Show audit records, newest first."""
+    with open_cli_store(ctx, create=False) as store:
+        records = store.records(
+            **_filters(actor, action, obj, since, until), limit=limit, newest_first=not oldest_first
+        )
+    if as_json:
+        echo_json([record.to_dict() for record in records])
+        return
+    for record in records:
+        reason = f"  reason: {record.reason}" if record.reason else ""
+        click.echo(
+            f"{record.seq:>7}  {record.ts}  {record.actor}  {record.action}  "
+            f"{record.object_type}:{record.object_id}{reason}"
+        )
+
+
+@audit.command("verify")
+@click.option(
+    "--anchor",
+    metavar="HASH",
+    help="A head hash (or SEQ:HASH) kept earlier: also detects a truncated tail.",
+)
+@click.option(
+    "--file",
+    "export_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Verify a JSON Lines export instead of the store.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def verify(ctx: click.Context, anchor: str | None, export_file: Path | None, as_json: bool) -> None:
+    """Recompute the hash chain; exit 1 and name the first broken record if it fails."""
+    from cmlops.store.chain import iter_jsonl_rows, parse_anchor, verify_rows
+
+    if export_file is not None:
+        anchor_hash = parse_anchor(anchor) if anchor else None
+        with open(export_file, encoding="utf-8") as lines:
+            result = verify_rows(iter_jsonl_rows(lines), anchor_hash)
+    else:
+        with open_cli_store(ctx, create=False) as store:
+            result = store.verify(anchor)
+    if as_json:
+        echo_json(
+            {
+                "ok": result.ok,
+                "records": result.records,
+                "head": {"seq": result.head.seq, "hash": result.head.hash} if result.head else None,
+                "broken": {"seq": result.broken.seq, "reason": result.broken.reason}
+                if result.broken
+                else None,
+                "warnings": result.warnings,
+            }
+        )
+    else:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(result.summary())
+    if not result.ok:
+        sys.exit(EXIT_VERIFY_FAILED)
+
+
+@audit.command("anchor")
+@click.option("--json", "as_json", is_flag=True, help="Print seq, hash and store id as JSON.")
+@click.pass_context
+def anchor(ctx: click.Context, as_json: bool) -> None:
+    """Print the chain head as SEQ:HASH, to keep somewhere else (detects truncation later)."""
+    with open_cli_store(ctx, create=False) as store:
+        head = store.head()
+        store_id = store.store_id
+    if head is None:
+        raise click.ClickException("the audit log is empty: there is no head to anchor")
+    if as_json:
+        echo_json({"seq": head.seq, "hash": head.hash, "store_id": store_id})
+    else:
+        click.echo(f"{head.seq}:{head.hash}")
+
+
+@audit.command("export")
+@filter_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically) instead of standard output.",
+)
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.pass_context
+def export(
+    ctx: click.Context,
+    actor: str | None,
+    action: str | None,
+    obj: str | None,
+    since: str | None,
+    until: str | None,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Export records as JSON Lines (verifiable with `cmlops audit verify --file`)."""
+    filters = _filters(actor, action, obj, since, until)
+    with open_cli_store(ctx, create=False) as store:
+        if out is None:
+            store.export_jsonl(sys.stdout, **filters)
+            return
+        with atomic_output(out, force=force) as handle:
+            count = store.export_jsonl(handle, **filters)
+    click.echo(f"exported {count} records to {out}", err=True)
