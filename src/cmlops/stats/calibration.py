@@ -95,7 +95,7 @@ def scaled_brier(y_true: np.ndarray, y_prob: np.ndarray) -> float | None:
 
 
 def _newton_logistic(
-    x: np.ndarray, y: np.ndarray, offset: np.ndarray, max_iter: int = 50, tol: float = 1e-10
+    x: np.ndarray, y: np.ndarray, offset: np.ndarray, max_iter: int = 100, tol: float = 1e-9
 ) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Unpenalised logistic MLE of y on design x with an offset; returns (beta, cov, ok, it).
 
@@ -128,8 +128,10 @@ def _newton_logistic(
             if ll_new >= ll - 1e-12 or t < 1e-8:
                 break
             t /= 2.0
-        beta, ll_old, ll = cand, ll, ll_new
-        if np.max(np.abs(t * step)) < tol or abs(ll - ll_old) < tol * (1 + abs(ll)):
+        beta, ll = cand, ll_new
+        # converged only when the estimate stops moving: under separation the
+        # log-likelihood flattens while the estimate keeps growing without bound
+        if np.max(np.abs(t * step)) < tol * (1.0 + np.max(np.abs(beta))):
             converged = True
             break
     mu = expit(offset + x @ beta)
