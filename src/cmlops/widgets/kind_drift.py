@@ -1,0 +1,303 @@
+"""Drift view: verdict over columns, the per-column table, and per-column distribution plots.
+
+Numeric columns: overlaid reference/current histograms and ECDFs when the result
+carries shared-edge bin counts (``details["histogram"] = {"edges", "reference",
+"current"}``); otherwise box plots drawn from the quartiles the result keeps, with a
+five-point quantile ECDF. Categorical columns: side-by-side bars of category shares
+(largest first, capped, the rest folded into one bar and said so).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cmlops.widgets import theme
+from cmlops.widgets.figures import (
+    cap_categories,
+    go,
+    message_figure,
+    note_annotation,
+    num,
+    style,
+)
+from cmlops.widgets.model import ViewModel
+from cmlops.widgets.table import Table, format_cell, plain
+
+HIDDEN = ["correction", "effect_size_name"]
+
+
+def _pct(x: Any) -> str:
+    v = num(x)
+    return "—" if v is None else f"{100 * v:.0f}%"
+
+
+def refine(model: ViewModel) -> None:
+    d = model.data
+    n_tested = d.get("n_tested")
+    n_drifted = d.get("n_drifted")
+    dataset = d.get("dataset_drift")
+    if n_tested is not None and n_drifted is not None:
+        head = "Dataset drift" if dataset else "No dataset drift"
+        model.verdict = (
+            f"{head}: {n_drifted} of {n_tested} tested columns drifted "
+            f"({_pct(d.get('share_drifted'))}; dataset threshold {_pct(d.get('drift_share'))})"
+        )
+        model.status = "bad" if dataset else ("warn" if n_drifted else "good")
+    model.facts = [
+        ("correction", str(d.get("correction", "—"))),
+        ("alpha", format_cell(d.get("alpha"))),
+        ("dataset drift share", _pct(d.get("drift_share"))),
+        ("reference rows", format_cell(d.get("n_reference"))),
+        ("current rows", format_cell(d.get("n_current"))),
+    ]
+    if d.get("by"):
+        model.facts.append(("stratified by", str(d["by"])))
+    columns = [c for c in d.get("columns") or [] if isinstance(c, dict)]
+    skipped = [c for c in columns if c.get("status") == "skipped"]
+    if skipped:
+        model.facts.append(("skipped columns", str(len(skipped))))
+    model.item_label = "Column"
+    model.title = "Data drift"
+    table = model.table
+    model.table = Table(
+        columns=table.columns,
+        rows=_ordered(table),
+        key_column="column" if "column" in table.columns else table.key_column,
+        total_rows=table.total_rows,
+        hidden=[c for c in HIDDEN if c in table.columns],
+    )
+    by_name = {str(c.get("column")): c for c in columns}
+    order = sorted(
+        columns,
+        key=lambda c: (
+            not c.get("drifted"),
+            c.get("status") == "skipped",
+            num(c.get("p_value_adjusted")) if num(c.get("p_value_adjusted")) is not None else 2.0,
+            -(num(c.get("effect_size")) or 0.0),
+        ),
+    )
+    model.items = [str(c.get("column")) for c in order]
+    model.static_items = [
+        str(c.get("column")) for c in order if c.get("status") != "skipped"
+    ] or model.items
+    model.figure_builder = lambda item: column_figure(by_name.get(item), item)
+    strata = d.get("strata") or {}
+    if strata:
+        rows = [
+            [
+                name,
+                s.get("n_tested"),
+                s.get("n_drifted"),
+                s.get("share_drifted"),
+                s.get("dataset_drift"),
+            ]
+            for name, s in strata.items()
+        ]
+        for skip in d.get("strata_skipped") or []:
+            rows.append([skip.get("stratum", skip.get("name")), None, None, None, None])
+        model.extra_tables.append(
+            (
+                f"Strata by {d.get('by')}",
+                Table(
+                    columns=["stratum", "n_tested", "n_drifted", "share_drifted", "drifted"],
+                    rows=rows,
+                    key_column="stratum",
+                    total_rows=len(rows),
+                ),
+            )
+        )
+
+
+def _ordered(table: Table) -> list[list[Any]]:
+    """Overall rows first, then drifted before not, then smallest adjusted p-value."""
+    cols = table.columns
+
+    def val(row: list[Any], name: str) -> Any:
+        return plain(row[cols.index(name)]) if name in cols else None
+
+    def key(row: list[Any]) -> tuple[Any, ...]:
+        p = num(val(row, "p_value_adjusted"))
+        return (
+            val(row, "stratum") is not None,
+            not bool(val(row, "drifted")),
+            2.0 if p is None else p,
+            -(num(val(row, "effect_size")) or 0.0),
+        )
+
+    return sorted(table.rows, key=key)
+
+
+def column_figure(col: dict[str, Any] | None, name: str) -> Any:
+    """The distribution figure of one column of a drift result."""
+    if col is None:
+        return message_figure(f"No drift record for column {name!r}.")
+    kind = col.get("kind")
+    title = f"{name} — {col.get('test', '')}"
+    if col.get("status") == "skipped":
+        why = "; ".join(col.get("warnings") or []) or "column was skipped"
+        return message_figure(f"Not tested: {why}", title)
+    if kind in ("categorical", "binary") or col.get("reference", {}).get("top"):
+        return _categorical_figure(col, title)
+    return _numeric_figure(col, title)
+
+
+def _categorical_figure(col: dict[str, Any], title: str) -> Any:
+    ref, cur = col.get("reference") or {}, col.get("current") or {}
+    hist = (col.get("details") or {}).get("categories")
+    if isinstance(hist, dict) and "labels" in hist:
+        labels = list(hist.get("labels") or [])
+        rc, cc = list(hist.get("reference") or []), list(hist.get("current") or [])
+    else:
+        counts: dict[str, list[float]] = {}
+        for side, summ in ((0, ref), (1, cur)):
+            for entry in summ.get("top") or []:
+                label = str(entry.get("value"))
+                counts.setdefault(label, [0.0, 0.0])[side] = float(entry.get("count") or 0)
+        labels = list(counts)
+        rc = [counts[k][0] for k in labels]
+        cc = [counts[k][1] for k in labels]
+    if not labels:
+        return message_figure("No category counts in this result.", title)
+    n_ref = max(1.0, (num(ref.get("n")) or 0) - (num(ref.get("n_missing")) or 0))
+    n_cur = max(1.0, (num(cur.get("n")) or 0) - (num(cur.get("n_missing")) or 0))
+    shown, (rs, cs), folded = cap_categories(labels, rc, cc)
+    rs = [v / n_ref for v in rs]
+    cs = [v / n_cur for v in cs]
+    g = go()
+    fig = g.Figure(
+        [
+            g.Bar(name="reference", x=shown, y=rs, marker_color=theme.REFERENCE),
+            g.Bar(name="current", x=shown, y=cs, marker_color=theme.CURRENT),
+        ]
+    )
+    notes = []
+    total = max(int(num(ref.get("n_categories")) or 0), int(num(cur.get("n_categories")) or 0))
+    if folded:
+        notes.append(f"{len(shown) - 1} largest categories shown")
+    elif total > len(labels):
+        notes.append(f"{len(labels)} most frequent of {total:,} categories shown")
+    style(
+        fig,
+        title,
+        barmode="group",
+        yaxis={"title": {"text": "share of non-missing"}, "tickformat": ".0%"},
+        xaxis={"type": "category"},
+        annotations=[note_annotation("; ".join(notes))] if notes else [],
+    )
+    return fig
+
+
+def _numeric_figure(col: dict[str, Any], title: str) -> Any:
+    details = col.get("details") or {}
+    hist = details.get("histogram")
+    if isinstance(hist, dict) and hist.get("edges"):
+        return _histogram_figure(hist, title)
+    return _quantile_figure(col, title)
+
+
+def _histogram_figure(hist: dict[str, Any], title: str) -> Any:
+    from plotly.subplots import make_subplots
+
+    edges = [num(e) for e in hist["edges"]]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("density", "ECDF"))
+    for side, color in (("reference", theme.REFERENCE), ("current", theme.CURRENT)):
+        counts = [num(c) or 0.0 for c in hist.get(side) or []]
+        total = sum(counts) or 1.0
+        widths = [
+            (edges[i + 1] - edges[i]) if edges[i] is not None and edges[i + 1] is not None else 1
+            for i in range(len(counts))
+        ]
+        mids = [
+            (edges[i] + edges[i + 1]) / 2
+            if edges[i] is not None and edges[i + 1] is not None
+            else None
+            for i in range(len(counts))
+        ]
+        dens = [c / total / (w or 1) for c, w in zip(counts, widths, strict=False)]
+        fig.add_trace(
+            go().Bar(
+                name=side,
+                x=mids,
+                y=dens,
+                width=widths,
+                marker_color=color,
+                opacity=0.55,
+                legendgroup=side,
+            ),
+            row=1,
+            col=1,
+        )
+        cum, acc = [], 0.0
+        for c in counts:
+            acc += c
+            cum.append(acc / total)
+        fig.add_trace(
+            go().Scatter(
+                name=side,
+                x=edges[1 : len(cum) + 1],
+                y=cum,
+                mode="lines",
+                line={"color": color, "shape": "hv"},
+                legendgroup=side,
+                showlegend=False,
+            ),
+            row=1,
+            col=2,
+        )
+    style(fig, title, barmode="overlay")
+    return fig
+
+
+def _quantile_figure(col: dict[str, Any], title: str) -> Any:
+    """Box plots from stored quartiles plus a five-point quantile ECDF."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.45, 0.55],
+        subplot_titles=("quartiles (box), mean ± sd", "quantile ECDF (min, q25, median, q75, max)"),
+    )
+    drawn = False
+    for side, color in (("reference", theme.REFERENCE), ("current", theme.CURRENT)):
+        s = col.get(side) or {}
+        q = [num(s.get(k)) for k in ("min", "q25", "median", "q75", "max")]
+        if any(v is None for v in q):
+            continue
+        drawn = True
+        box: dict[str, Any] = {
+            "name": side,
+            "q1": [q[1]],
+            "median": [q[2]],
+            "q3": [q[3]],
+            "lowerfence": [q[0]],
+            "upperfence": [q[4]],
+            "x": [side],
+            "marker_color": color,
+            "legendgroup": side,
+            "boxpoints": False,
+        }
+        if num(s.get("mean")) is not None:
+            box["mean"] = [num(s.get("mean"))]
+            if num(s.get("std")) is not None:
+                box["sd"] = [num(s.get("std"))]
+        fig.add_trace(go().Box(**box), row=1, col=1)
+        fig.add_trace(
+            go().Scatter(
+                name=side,
+                x=q,
+                y=[0, 0.25, 0.5, 0.75, 1.0],
+                mode="lines+markers",
+                line={"color": color},
+                legendgroup=side,
+                showlegend=False,
+            ),
+            row=1,
+            col=2,
+        )
+    if not drawn:
+        return message_figure("No finite values summarised for this column.", title)
+    effect = format_cell(col.get("effect_size"))
+    style(fig, f"{title} · effect size {effect}")
+    fig.update_annotations(font_size=11)
+    return fig
