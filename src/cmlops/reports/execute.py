@@ -1,0 +1,143 @@
+"""Run one notebook with Papermill in a real kernel, guarded by a watchdog.
+
+Papermill (through nbclient) normally notices a dead kernel, but there are
+known paths where it waits forever on a reply that will never come. The run
+therefore happens in a worker thread; the calling thread watches it, checks
+the kernel process's liveness through the kernel manager, and gives up with a
+clean error when the kernel has been dead for ``dead_grace`` seconds or the
+whole run exceeds ``run_timeout``. A per-cell limit is Papermill's own
+``execution_timeout``. The output notebook is saved after every cell, so what
+ran before a failure is kept for the FAILED package.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ExecutionOutcome:
+    """How the execution ended: ``ok`` or an error with its type, message and cell."""
+
+    ok: bool
+    error_type: str = ""
+    error: str = ""
+    cell_index: int | None = None
+    duration_s: float = 0.0
+
+
+def _watched_manager_class(holder: list[Any]) -> type:
+    """A kernel manager class that hands its instance to this run's watchdog."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class WatchedKernelManager(AsyncKernelManager):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            holder.append(self)
+
+    return WatchedKernelManager
+
+
+def _kernel_dead(holder: list[Any]) -> bool:
+    if not holder:
+        return False
+    provisioner = getattr(holder[0], "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    return process is not None and process.poll() is not None
+
+
+def _first_line(text: str) -> str:
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1][:500] if lines else ""
+
+
+def _describe(exc: BaseException) -> ExecutionOutcome:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return ExecutionOutcome(
+            ok=False,
+            error_type=exc.ename,
+            error=f"cell {exc.exec_count}: {exc.ename}: {_first_line(exc.evalue)}",
+            cell_index=exc.cell_index,
+        )
+    name = type(exc).__name__
+    return ExecutionOutcome(ok=False, error_type=name, error=f"{name}: {_first_line(str(exc))}")
+
+
+def execute_notebook(
+    source: Path,
+    target: Path,
+    parameters: dict[str, Any],
+    *,
+    cwd: Path,
+    kernel_name: str | None = None,
+    cell_timeout: float | None = 600,
+    run_timeout: float | None = None,
+    dead_grace: float = 10.0,
+    progress: bool = True,
+) -> ExecutionOutcome:
+    """Execute ``source`` into ``target`` with the given parameters; never hangs."""
+    import papermill
+
+    holder: list[Any] = []
+    box: dict[str, BaseException] = {}
+
+    def work() -> None:
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(target),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                progress_bar=progress,
+                cwd=str(cwd),
+                execution_timeout=cell_timeout,
+                kernel_manager_class=_watched_manager_class(holder),
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = exc
+
+    started = time.monotonic()
+    worker = threading.Thread(target=work, name="cmlops-report-kernel", daemon=True)
+    worker.start()
+    dead_since: float | None = None
+    while worker.is_alive():
+        worker.join(0.2)
+        now = time.monotonic()
+        if run_timeout is not None and now - started > run_timeout:
+            _stop(holder)
+            return ExecutionOutcome(
+                ok=False,
+                error_type="RunTimeout",
+                error=f"the run exceeded its time limit of {run_timeout:g} s",
+                duration_s=now - started,
+            )
+        if worker.is_alive() and _kernel_dead(holder):
+            dead_since = dead_since or now
+            if now - dead_since > dead_grace:
+                return ExecutionOutcome(
+                    ok=False,
+                    error_type="DeadKernelError",
+                    error="the kernel died and did not report back: the run was stopped",
+                    duration_s=now - started,
+                )
+    duration = time.monotonic() - started
+    if "error" in box:
+        outcome = _describe(box["error"])
+        outcome.duration_s = duration
+        return outcome
+    return ExecutionOutcome(ok=True, duration_s=duration)
+
+
+def _stop(holder: list[Any]) -> None:
+    """Kill the kernel process of a run that is being abandoned (best effort)."""
+    if not holder:
+        return
+    process = getattr(getattr(holder[0], "provisioner", None), "process", None)
+    if process is not None and process.poll() is None:
+        process.kill()

@@ -1,0 +1,152 @@
+"""The helper report templates use inside the kernel.
+
+A template does::
+
+    from cmlops.reports.notebook import ReportContext
+    report = ReportContext.start(cmlops_output_dir)   # static display, loads plan.json
+    report.frame("development", dev)                  # fingerprint an analysed frame
+    report.show(result)                                # static HTML of a stats result
+    report.metrics.update({"auroc": 0.81, "auroc[sex=F]": 0.79})
+    report.criteria_table()                            # pass/fail table against the plan
+    report.finish()                                    # results.json for the manifest
+
+Everything a template hands back to the runner goes through ``results.json``
+in the package folder; the kernel never talks to the audit store itself, so a
+template stays an ordinary notebook anyone can run by hand.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cmlops.reports.plan import judge
+
+RESULTS_FILE = "results.json"
+PLAN_FILE = "plan.json"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-compatible copy: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _display_html(markup: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(markup))
+
+
+@dataclass
+class ReportContext:
+    """What a running template collects for its package."""
+
+    output_dir: Path
+    plan: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, output_dir: str | os.PathLike[str] = ".") -> ReportContext:
+        """Switch results to static HTML and read the plan the runner recorded."""
+        try:
+            from cmlops.widgets.mode import set_display_mode
+
+            set_display_mode("static")
+        except ImportError:  # pragma: no cover - widgets are part of cmlops
+            pass
+        folder = Path(output_dir)
+        plan_path = folder / PLAN_FILE
+        plan = json.loads(plan_path.read_text("utf-8")) if plan_path.is_file() else {}
+        return cls(output_dir=folder, plan=plan)
+
+    def frame(self, name: str, frame: Any) -> str:
+        """Fingerprint a data frame the report analysed, for the manifest."""
+        from cmlops.fingerprinting import fingerprint, schema_summary
+
+        digest = fingerprint(frame)
+        self.frames.append({"name": name, "fingerprint": digest, "schema": schema_summary(frame)})
+        return digest
+
+    def show(self, result: Any) -> None:
+        """Display a stats result as self-contained static HTML (plotly embedded)."""
+        try:
+            from cmlops.widgets.display import to_html
+        except ImportError:  # pragma: no cover - fallback when widgets are absent
+            _display_html(result.to_frame().to_html(escape=True))
+            return
+        _display_html(to_html(result))
+
+    def criteria(self) -> list[dict[str, Any]]:
+        """The plan's criteria judged against the metrics collected so far."""
+        if not self.plan.get("criteria"):
+            return []
+        return judge(self.metrics, self.plan)
+
+    def criteria_table(self) -> list[dict[str, Any]]:
+        """Display the acceptance criteria as a pass/fail table and return its rows."""
+        rows = self.criteria()
+        body = []
+        for row in rows:
+            value = "—" if row["value"] is None else f"{row['value']:.4g}"
+            colour = {"PASS": "#1a7f37", "FAIL": "#cf222e"}.get(row["outcome"], "#9a6700")
+            cells = [
+                row["id"],
+                row["metric"],
+                row["subgroup"] or "all",
+                f"{row['op']} {row['threshold']:g}",
+                value,
+            ]
+            tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+            body.append(
+                f"<tr>{tds}<td style='color:{colour};font-weight:bold'>"
+                f"{html.escape(row['outcome'])}</td></tr>"
+            )
+        verdict = self.verdict()
+        _display_html(
+            "<table class='cmlops-criteria'><thead><tr><th>criterion</th><th>metric</th>"
+            "<th>subgroup</th><th>acceptance</th><th>observed</th><th>outcome</th></tr>"
+            f"</thead><tbody>{''.join(body)}</tbody></table>"
+            f"<p><b>Overall: {html.escape(verdict)}</b></p>"
+        )
+        return rows
+
+    def verdict(self) -> str:
+        """PASS when every criterion passed, FAIL otherwise (NONE without criteria)."""
+        rows = self.criteria()
+        if not rows:
+            return "NONE"
+        return "PASS" if all(row["passed"] for row in rows) else "FAIL"
+
+    def finish(self) -> dict[str, Any]:
+        """Write ``results.json`` (metrics, criteria, verdict, frames) atomically."""
+        results = _plain(
+            {
+                "metrics": self.metrics,
+                "criteria": self.criteria(),
+                "verdict": self.verdict(),
+                "frames": self.frames,
+                "details": self.details,
+            }
+        )
+        target = self.output_dir / RESULTS_FILE
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(results, indent=2, sort_keys=True), "utf-8")
+        os.replace(tmp, target)
+        return results
