@@ -1,0 +1,107 @@
+"""Wiring of the server extension: configuration, shared services, route table.
+
+Store calls block (SQL, hashing), so they run on one worker thread: Jupyter's
+event loop stays responsive for everyone else, and store access is serialised
+the same way whichever backend the store uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from jupyter_server.utils import url_path_join
+from traitlets import Float, Unicode
+from traitlets.config import Configurable
+
+from cmlops.server.runs import RunManager
+from cmlops.server.storeaccess import StoreAccess
+
+T = TypeVar("T")
+
+#: Key under which the shared services live in the tornado settings.
+SETTINGS_KEY = "cmlops"
+API_PREFIX = "cmlops/api"
+
+
+class CmlopsServer(Configurable):
+    """Settings of the cmlops server extension (``c.CmlopsServer.<name>`` in config)."""
+
+    store_url = Unicode(
+        "", help="SQLAlchemy URL of the store; empty: CMLOPS_STORE_URL or the .cmlops folder"
+    ).tag(config=True)
+    store_home = Unicode(
+        "", help="The .cmlops folder to use; empty: CMLOPS_HOME or the nearest .cmlops"
+    ).tag(config=True)
+    packages_dir = Unicode(
+        "", help="Folder holding audit packages; empty: <root_dir>/cmlops-packages"
+    ).tag(config=True)
+    poll_seconds = Float(1.0, help="How often the sidebar asks for new records").tag(config=True)
+
+
+class Services:
+    """What every handler needs: the store, the report runs, the folders it may read."""
+
+    def __init__(self, config: CmlopsServer, root_dir: Path) -> None:
+        self.config = config
+        self.root_dir = root_dir
+        self.store = StoreAccess(url=config.store_url or None, home=_store_home(config, root_dir))
+        packages = (
+            Path(config.packages_dir) if config.packages_dir else root_dir / "cmlops-packages"
+        )
+        self.packages_dir = packages.resolve()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-store")
+        self.runs = RunManager(self.packages_dir, self.store, root_dir)
+
+    async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking store function on the store thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: function(*args, **kwargs))
+
+    def close(self) -> None:
+        self.runs.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.store.close()
+
+
+def _store_home(config: CmlopsServer, root_dir: Path) -> Path | None:
+    """The store folder: configured, else from the environment, else found from ``root_dir``.
+
+    Kernels find ``.cmlops`` from their notebook's folder upwards; the server
+    looks from the root folder, so a store at the project root is the one both
+    use. Without any, the server's first use creates ``<root_dir>/.cmlops``,
+    which kernels in sub-folders then find.
+    """
+    import os
+
+    from cmlops.config import ENV_HOME, ENV_STORE_URL, find_home
+
+    if config.store_home:
+        return Path(config.store_home).expanduser()
+    if config.store_url or os.environ.get(ENV_STORE_URL) or os.environ.get(ENV_HOME):
+        return None
+    return find_home(root_dir)[0]
+
+
+def load(serverapp: Any) -> None:
+    """Register the handlers under ``<base_url>/cmlops/api/``."""
+    from cmlops.server.handlers import routes
+
+    config = CmlopsServer(config=serverapp.config)
+    root_dir = Path(getattr(serverapp, "root_dir", ".") or ".").expanduser().resolve()
+    services = Services(config, root_dir)
+    web_app = serverapp.web_app
+    web_app.settings[SETTINGS_KEY] = services
+    base_url = web_app.settings["base_url"]
+    handlers = [
+        (url_path_join(base_url, API_PREFIX, pattern), handler) for pattern, handler in routes()
+    ]
+    web_app.add_handlers(".*$", handlers)
+    serverapp.log.info(
+        "cmlops: API at %s, store %s",
+        url_path_join(base_url, API_PREFIX),
+        services.store.describe(),
+    )

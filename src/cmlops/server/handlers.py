@@ -1,0 +1,216 @@
+"""REST handlers under ``/cmlops/api/``: lineage, audit log, verification, reports.
+
+Every handler is a Jupyter ``APIHandler`` with ``@tornado.web.authenticated``,
+so Jupyter's token/cookie auth and XSRF check apply (no token: 403). Store work
+runs on the store thread (see :class:`cmlops.server.extension.Services`).
+Errors come back as ``{"error": {"message", "fix"?}}``: 400 for bad input,
+404 for unknown names, 503 when the store is unavailable.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+
+from cmlops.errors import InvalidInputError
+from cmlops.server.storeaccess import StoreUnavailable
+
+
+class NotFound(Exception):
+    """A named thing (template, run, package) does not exist."""
+
+
+class BaseHandler(APIHandler):
+    """Shared helpers: services, JSON replies, error mapping."""
+
+    @property
+    def services(self) -> Any:
+        from cmlops.server.extension import SETTINGS_KEY
+
+        return self.settings[SETTINGS_KEY]
+
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data, allow_nan=False, default=str))
+
+    def fail(self, status: int, message: str, fix: str = "") -> None:
+        error = {"message": message}
+        if fix:
+            error["fix"] = fix
+        self.reply({"error": error}, status)
+
+    async def store(self, function: Any) -> Any:
+        """Run ``function(store)`` on the store thread."""
+        return await self.services.call(self.services.store.run, function)
+
+    async def guarded(self, coroutine: Any) -> None:
+        """Await the handler body and map cmlops errors to HTTP replies."""
+        try:
+            await coroutine
+        except StoreUnavailable as error:
+            self.reply({"error": error.advice}, 503)
+        except NotFound as error:
+            self.fail(404, str(error))
+        except InvalidInputError as error:
+            self.fail(400, str(error).splitlines()[0])
+
+    def body_json(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.request.body or b"{}")
+        except json.JSONDecodeError as error:
+            raise InvalidInputError(f"request body is not JSON: {error.msg}") from None
+        if not isinstance(data, dict):
+            raise InvalidInputError("request body must be a JSON object")
+        return data
+
+    def int_argument(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.get_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise InvalidInputError(f"{name}={raw!r} is not an integer") from None
+        if not low <= value <= high:
+            raise InvalidInputError(f"{name}={value} is out of range [{low}, {high}]")
+        return value
+
+
+class StatusHandler(BaseHandler):
+    """Version, store summary or the error with its fix; never fails because of the store."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        from cmlops._version import __version__
+
+        services = self.services
+        out: dict[str, Any] = {
+            "version": __version__,
+            "poll_seconds": services.config.poll_seconds,
+            "store": None,
+            "error": None,
+        }
+        try:
+            out["store"] = await self.store(lambda store: store.info())
+        except StoreUnavailable as error:
+            out["error"] = error.advice
+        self.reply(out)
+
+
+class HeadHandler(BaseHandler):
+    """The chain head only: cheap enough to poll every second for changes."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        async def body() -> None:
+            head = await self.store(lambda store: store.head())
+            self.reply({"seq": head.seq, "hash": head.hash} if head else {"seq": 0, "hash": ""})
+
+        await self.guarded(body())
+
+
+class LineageHandler(BaseHandler):
+    """Lineage of a notebook (``?notebook=``), an entity (``?entity=``) or everything."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        from cmlops.server.lineage import graph_to_json
+
+        notebook = self.get_argument("notebook", "")
+        entity = self.get_argument("entity", "")
+        root = self.services.root_dir
+
+        def query(store: Any) -> dict[str, Any]:
+            head = store.head()
+            if entity:
+                if store.get_entity(entity) is None:
+                    raise NotFound(f"no entity {entity!r} in the store")
+                graph = store.ancestors(entity)
+                graph.merge(store.descendants(entity))
+            elif notebook:
+                graph = store.notebook_lineage(notebook)
+                absolute = str(root / notebook)
+                if absolute != notebook:
+                    graph.merge(store.notebook_lineage(absolute))
+            else:
+                graph = store.lineage_graph()
+            out = graph_to_json(graph)
+            out["head_seq"] = head.seq if head else 0
+            return out
+
+        async def body() -> None:
+            self.reply(await self.store(query))
+
+        await self.guarded(body())
+
+
+class AuditHandler(BaseHandler):
+    """Audit records, newest first, filtered and paged."""
+
+    FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        async def body() -> None:
+            filters = {k: self.get_argument(k, "") or None for k in self.FILTERS}
+            limit = self.int_argument("limit", 50, 1, 500)
+            offset = self.int_argument("offset", 0, 0, 10**12)
+
+            def query(store: Any) -> dict[str, Any]:
+                records = store.records(**filters, limit=limit, offset=offset, newest_first=True)
+                return {
+                    "records": [r.to_dict() for r in records],
+                    "total": store.count_records(**filters),
+                    "limit": limit,
+                    "offset": offset,
+                }
+
+            self.reply(await self.store(query))
+
+        await self.guarded(body())
+
+
+class VerifyHandler(BaseHandler):
+    """Recompute the whole chain; report the first broken record with its content."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        def query(store: Any) -> dict[str, Any]:
+            result = store.verify()
+            out: dict[str, Any] = {
+                "ok": result.ok,
+                "records": result.records,
+                "head": {"seq": result.head.seq, "hash": result.head.hash} if result.head else None,
+                "broken": None,
+                "warnings": list(result.warnings),
+                "summary": result.summary(),
+            }
+            if result.broken is not None:
+                seq = result.broken.seq
+                near = store.records(offset=max(seq - 1, 0), limit=1)
+                record = near[0].to_dict() if near and near[0].seq == seq else None
+                out["broken"] = {"seq": seq, "reason": result.broken.reason, "record": record}
+            return out
+
+        async def body() -> None:
+            self.reply(await self.store(query))
+
+        await self.guarded(body())
+
+
+def routes() -> list[tuple[str, type[BaseHandler]]]:
+    """Every route of the API (relative to ``<base_url>/cmlops/api``)."""
+    from cmlops.server.report_handlers import report_routes
+
+    return [
+        (r"/status", StatusHandler),
+        (r"/head", HeadHandler),
+        (r"/lineage", LineageHandler),
+        (r"/audit", AuditHandler),
+        (r"/verify", VerifyHandler),
+        *report_routes(),
+    ]
