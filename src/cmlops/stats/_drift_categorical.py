@@ -1,0 +1,140 @@
+"""Categorical two-sample statistics on integer category codes.
+
+Why codes: counting Python string objects is what makes some drift tools slow
+(see docs/statistics-drift.md). Both samples are factorised once against the
+union of their categories; every statistic then works on two count vectors
+from ``np.bincount``. Checked against SciPy: ``chi2_contingency`` (2×k table,
+no Yates correction), ``fisher_exact``, ``jensenshannon``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from cmlops.stats._drift_numeric import jensen_shannon, psi
+
+#: Cochran's rule: below this expected count in any cell of a 2×2 table, use Fisher's exact test.
+FISHER_MIN_EXPECTED = 5.0
+#: number of most frequent categories kept in a summary.
+TOP_K = 10
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Category labels (union of both samples) and their counts in each sample."""
+
+    labels: list
+    ref: np.ndarray
+    cur: np.ndarray
+    ref_missing: int
+    cur_missing: int
+
+
+def count_codes(ref_codes: np.ndarray, cur_codes: np.ndarray, labels: list) -> Counts:
+    """Counts per category from codes in ``[0, len(labels))``; code -1 means missing."""
+    k = len(labels)
+    rc = np.bincount(ref_codes + 1, minlength=k + 1)
+    cc = np.bincount(cur_codes + 1, minlength=k + 1)
+    return Counts(labels, rc[1:], cc[1:], int(rc[0]), int(cc[0]))
+
+
+def chi_square(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, int]:
+    """Pearson chi-square of homogeneity on the 2×k table, equal to SciPy's.
+
+    Same as ``scipy.stats.chi2_contingency(table, correction=False)``: categories
+    absent from both samples are dropped first (SciPy refuses zero expected
+    counts); a table with one category has 0 degrees of freedom, statistic 0 and
+    p = 1, as in SciPy.
+    """
+    from scipy import stats
+
+    keep = (ref + cur) > 0
+    obs = np.vstack([ref[keep], cur[keep]]).astype(np.float64)
+    k = obs.shape[1]
+    if k <= 1:
+        return 0.0, 1.0, 0
+    expected = obs.sum(axis=1, keepdims=True) * obs.sum(axis=0, keepdims=True) / obs.sum()
+    stat = float(np.sum((obs - expected) ** 2 / expected))
+    dof = k - 1
+    return stat, float(stats.chi2.sf(stat, dof)), dof
+
+
+def proportions(ref: np.ndarray, cur: np.ndarray) -> tuple[str, float, float]:
+    """Test of equal proportions for a two-valued column: (test name, statistic, p).
+
+    The pooled two-proportion z-test (its square is the 2×2 chi-square without
+    continuity correction) when every expected count is at least 5; otherwise
+    Fisher's exact test (two-sided), whose statistic is the sample odds ratio.
+    """
+    from scipy import stats
+
+    table = np.vstack([ref, cur]).astype(np.float64)
+    n = table.sum()
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / n
+    if expected.min() < FISHER_MIN_EXPECTED:
+        res = stats.fisher_exact(table.astype(np.int64))
+        odds = float(res.statistic)
+        return "fisher_exact", odds, float(res.pvalue)
+    n1, n2 = ref.sum(), cur.sum()
+    p1, p2 = ref[1] / n1, cur[1] / n2
+    pooled = (ref[1] + cur[1]) / n
+    se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
+    z = float((p2 - p1) / se)
+    return "z_proportions", z, float(2.0 * stats.norm.sf(abs(z)))
+
+
+def shares(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum()
+    return counts / total if total else counts.astype(np.float64)
+
+
+def total_variation(p_ref: np.ndarray, p_cur: np.ndarray) -> float:
+    """Total variation distance: the share of probability mass that moved."""
+    return float(0.5 * np.abs(p_ref - p_cur).sum())
+
+
+def cramers_v(chi2: float, n: float) -> float:
+    """Cramér's V of a 2×k table (min(r, c) - 1 = 1): sqrt(chi2 / n)."""
+    return math.sqrt(chi2 / n) if n > 0 else 0.0
+
+
+def summary(counts: np.ndarray, labels: list, n_missing: int) -> dict:
+    """n, missing share, number of categories and the most frequent ones."""
+    n_total = int(counts.sum()) + n_missing
+    order = np.argsort(-counts, kind="stable")[:TOP_K]
+    top = [{"value": _plain(labels[i]), "count": int(counts[i])} for i in order if counts[i] > 0]
+    return {
+        "n": n_total,
+        "n_missing": int(n_missing),
+        "missing_share": (n_missing / n_total) if n_total else None,
+        "n_categories": int(np.count_nonzero(counts)),
+        "top": top,
+    }
+
+
+def _plain(value: object) -> object:
+    """A JSON-clean label: Python scalars as they are, anything else as text."""
+    if isinstance(value, (bool, int, str)) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    return str(value)
+
+
+__all__ = [
+    "Counts",
+    "chi_square",
+    "count_codes",
+    "cramers_v",
+    "jensen_shannon",
+    "proportions",
+    "psi",
+    "shares",
+    "summary",
+    "total_variation",
+]

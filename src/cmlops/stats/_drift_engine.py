@@ -1,0 +1,318 @@
+"""Per-column drift computation: one numeric or categorical column, one test.
+
+The automatic choice follows Evidently's defaults so results are comparable:
+up to ``AUTO_MAX_TEST_N`` non-missing reference values a hypothesis test
+(KS for numeric, chi-square for categorical, a test of proportions for a
+two-valued column); above it a distance with a fixed threshold (Wasserstein
+normalised by the reference standard deviation for numeric, Jensen–Shannon for
+categorical), because with very large samples every test rejects for
+differences too small to matter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cmlops.stats import _drift_categorical as cat
+from cmlops.stats import _drift_numeric as num
+from cmlops.stats._drift_result import ColumnDrift
+
+AUTO_MAX_TEST_N = 1000
+PVALUE_TESTS = frozenset({"ks", "chi2", "proportions", "anderson"})
+NUMERIC_METHODS = frozenset({"ks", "wasserstein", "psi", "jensenshannon", "anderson"})
+CATEGORICAL_METHODS = frozenset({"chi2", "proportions", "psi", "jensenshannon", "total_variation"})
+DEFAULT_DISTANCE_THRESHOLDS = {
+    "wasserstein": 0.1,
+    "psi": 0.1,
+    "jensenshannon": 0.1,
+    "total_variation": 0.1,
+}
+HIGH_CARDINALITY = 10_000
+
+
+@dataclass(frozen=True)
+class Options:
+    """Settings shared by every column of one drift call."""
+
+    alpha: float
+    thresholds: dict
+    methods: dict
+    missing_threshold: float
+    unseen_threshold: float
+    n_bins: int
+    psi_epsilon: float
+
+
+def threshold_for(column: str, method: str, opts: Options) -> float:
+    """Column-specific threshold, else method-specific, else alpha / the default distance."""
+    if column in opts.thresholds:
+        return float(opts.thresholds[column])
+    if method in opts.thresholds:
+        return float(opts.thresholds[method])
+    if method in PVALUE_TESTS:
+        return opts.alpha
+    return DEFAULT_DISTANCE_THRESHOLDS[method]
+
+
+def _missing_flag(ms_ref: float | None, ms_cur: float | None, opts: Options) -> bool:
+    if ms_ref is None or ms_cur is None:
+        return False
+    return abs(ms_cur - ms_ref) > opts.missing_threshold
+
+
+def skipped(column: str, kind: str, reason: str, ref: dict | None = None, cur=None) -> ColumnDrift:
+    """A column that could not be tested: reported with its reason, never silently dropped."""
+    ref = ref or {}
+    cur = cur or {}
+    return ColumnDrift(
+        column=column,
+        kind=kind,
+        test="skipped",
+        statistic=None,
+        p_value=None,
+        p_value_adjusted=None,
+        threshold=None,
+        correction="none",
+        effect_size=None,
+        effect_size_name=None,
+        drifted=False,
+        status="skipped",
+        reference=ref,
+        current=cur,
+        missing_share_reference=ref.get("missing_share"),
+        missing_share_current=cur.get("missing_share"),
+        warnings=[reason],
+    )
+
+
+def _split_finite(x: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Sorted finite values, count of NaN (missing), count of +-inf (excluded, warned)."""
+    finite = np.isfinite(x)
+    if finite.all():
+        return np.sort(x), 0, 0
+    n_nan = int(np.isnan(x).sum())
+    n_inf = int(x.size - finite.sum()) - n_nan
+    return np.sort(x[finite]), n_nan, n_inf
+
+
+def _binary_values(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
+    """The two values if the union of two sorted samples has exactly two distinct values."""
+    lo = min(a[0], b[0])
+    hi = max(a[-1], b[-1])
+    if lo == hi:
+        return None
+    for s in (a, b):
+        if np.count_nonzero((s != lo) & (s != hi)):
+            return None
+    return float(lo), float(hi)
+
+
+def numeric_column(column: str, ref: np.ndarray, cur: np.ndarray, opts: Options) -> ColumnDrift:
+    """Drift of a numeric column (float64 arrays with NaN for missing)."""
+    notes: list[str] = []
+    sr, r_nan, r_inf = _split_finite(ref)
+    sc, c_nan, c_inf = _split_finite(cur)
+    r_sum = num.summary(sr, ref.size, r_nan, r_inf)
+    c_sum = num.summary(sc, cur.size, c_nan, c_inf)
+    if r_inf or c_inf:
+        notes.append(
+            f"{r_inf} reference and {c_inf} current infinite values excluded from the test"
+        )
+    for label, s, n in (("reference", sr, ref.size), ("current", sc, cur.size)):
+        if s.size == 0:
+            why = "is empty" if n == 0 else "has no finite values"
+            return skipped(
+                column, "numeric", f"{label} sample {why}; nothing to test", r_sum, c_sum
+            )
+    method = opts.methods.get(column)
+    binary = _binary_values(sr, sc)
+    if binary is not None and (method is None or method in CATEGORICAL_METHODS):
+        lo, hi = binary
+        counts = cat.Counts(
+            [lo, hi],
+            np.array([np.count_nonzero(sr == lo), np.count_nonzero(sr == hi)]),
+            np.array([np.count_nonzero(sc == lo), np.count_nonzero(sc == hi)]),
+            r_nan + r_inf,
+            c_nan + c_inf,
+        )
+        res = categorical_counts(column, counts, opts, binary=True)
+        res.warnings[:0] = notes
+        return res
+    if method is None:
+        method = "ks" if sr.size <= AUTO_MAX_TEST_N else "wasserstein"
+    if sr[0] == sr[-1]:
+        notes.append("reference sample is constant")
+    w_raw = num.wasserstein(sr, sc)
+    n_r = sr.size
+    std = r_sum["std"] * float(np.sqrt((n_r - 1) / n_r)) if n_r > 1 else 0.0
+    w_norm = w_raw / std if std > 0 else None
+    details: dict = {"wasserstein_raw": w_raw, "reference_std_ddof0": std}
+    p = None
+    if method == "ks":
+        stat, p, ks_method, ks_notes = num.ks_test(sr, sc)
+        details["ks_method"] = ks_method
+        notes.extend(ks_notes)
+    elif method == "wasserstein":
+        if w_norm is None:
+            stat = w_raw
+            notes.append(
+                "reference standard deviation is 0: Wasserstein reported unnormalised "
+                "and any difference counts as drift"
+            )
+            details["normalisation"] = "none (constant reference)"
+        else:
+            stat = w_norm
+            details["normalisation"] = "reference std (ddof=0)"
+    elif method in ("psi", "jensenshannon"):
+        edges = num.quantile_edges(sr, opts.n_bins)
+        p_ref = cat.shares(num.bin_counts(sr, edges))
+        p_cur = cat.shares(num.bin_counts(sc, edges))
+        details.update(bins=int(edges.size + 1), bin_edges=edges.tolist())
+        if method == "psi":
+            stat = num.psi(p_ref, p_cur, opts.psi_epsilon)
+            details["epsilon"] = opts.psi_epsilon
+        else:
+            stat = num.jensen_shannon(p_ref, p_cur)
+            details["log_base"] = "e"
+    elif method == "anderson":
+        if sr[0] == sr[-1] == sc[0] == sc[-1]:
+            stat, p = 0.0, 1.0
+            notes.append("both samples hold one identical value: no difference, p = 1")
+        else:
+            stat, p, ad_notes = num.anderson(sr, sc)
+            notes.extend(ad_notes)
+            details["pvalue_range"] = "SciPy interpolates within [0.001, 0.25]"
+    else:
+        from cmlops.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"method {method!r} does not apply to numeric column {column!r}: "
+            f"use one of {', '.join(sorted(NUMERIC_METHODS))}"
+        )
+    threshold = threshold_for(column, method, opts)
+    if method in PVALUE_TESTS:
+        drifted = p < threshold
+    elif method == "wasserstein" and w_norm is None:
+        drifted = w_raw > 0
+    else:
+        drifted = stat >= threshold
+    ms_r, ms_c = r_sum["missing_share"], c_sum["missing_share"]
+    return ColumnDrift(
+        column=column,
+        kind="numeric",
+        test=method,
+        statistic=float(stat),
+        p_value=p,
+        p_value_adjusted=p,
+        threshold=threshold,
+        correction="none",
+        effect_size=w_norm if w_norm is not None else w_raw,
+        effect_size_name="wasserstein_normalised" if w_norm is not None else "wasserstein_raw",
+        drifted=bool(drifted),
+        reference=r_sum,
+        current=c_sum,
+        missing_share_reference=ms_r,
+        missing_share_current=ms_c,
+        missing_drifted=_missing_flag(ms_r, ms_c, opts),
+        warnings=notes,
+        details=details,
+    )
+
+
+def categorical_counts(
+    column: str, counts: cat.Counts, opts: Options, *, binary: bool | None = None
+) -> ColumnDrift:
+    """Drift of a categorical column given its category counts in both samples."""
+    notes: list[str] = []
+    k = int(np.count_nonzero(counts.ref + counts.cur))
+    r_sum = cat.summary(counts.ref, counts.labels, counts.ref_missing)
+    c_sum = cat.summary(counts.cur, counts.labels, counts.cur_missing)
+    n_ref, n_cur = int(counts.ref.sum()), int(counts.cur.sum())
+    for label, n, total in (("reference", n_ref, r_sum["n"]), ("current", n_cur, c_sum["n"])):
+        if n == 0:
+            why = "is empty" if total == 0 else "has only missing values"
+            return skipped(
+                column, "categorical", f"{label} sample {why}; nothing to test", r_sum, c_sum
+            )
+    if k > HIGH_CARDINALITY:
+        notes.append(
+            f"{k} distinct categories (> {HIGH_CARDINALITY}): probably an identifier; "
+            "tested, but consider excluding the column"
+        )
+    if k == 1:
+        notes.append("one category in both samples: no variation to test")
+    is_binary = (k == 2) if binary is None else binary
+    method = opts.methods.get(column)
+    if method is None:
+        small = n_ref <= AUTO_MAX_TEST_N
+        method = ("proportions" if is_binary else "chi2") if small else "jensenshannon"
+    if method not in CATEGORICAL_METHODS:
+        from cmlops.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"method {method!r} does not apply to categorical column {column!r}: "
+            f"use one of {', '.join(sorted(CATEGORICAL_METHODS))}"
+        )
+    p_ref, p_cur = cat.shares(counts.ref), cat.shares(counts.cur)
+    details: dict = {}
+    p = None
+    test = method
+    if method == "proportions":
+        if k != 2:
+            from cmlops.errors import InvalidInputError
+
+            raise InvalidInputError(
+                f"method 'proportions' needs a two-valued column; {column!r} has {k} values"
+            )
+        keep = (counts.ref + counts.cur) > 0
+        test, stat, p = cat.proportions(counts.ref[keep], counts.cur[keep])
+        details["positive_level"] = cat._plain(np.asarray(counts.labels, dtype=object)[keep][1])
+    elif method == "chi2":
+        stat, p, dof = cat.chi_square(counts.ref, counts.cur)
+        details.update(
+            dof=dof, yates_correction=False, cramers_v=cat.cramers_v(stat, n_ref + n_cur)
+        )
+    elif method == "psi":
+        stat = cat.psi(p_ref, p_cur, opts.psi_epsilon)
+        details["epsilon"] = opts.psi_epsilon
+    elif method == "jensenshannon":
+        stat = cat.jensen_shannon(p_ref, p_cur)
+        details["log_base"] = "e"
+    else:
+        stat = cat.total_variation(p_ref, p_cur)
+    threshold = threshold_for(column, method, opts)
+    drifted = (p < threshold) if method in PVALUE_TESTS else (stat >= threshold)
+    unseen = (counts.ref == 0) & (counts.cur > 0)
+    unseen_share = float(counts.cur[unseen].sum() / n_cur)
+    unseen_labels = [cat._plain(counts.labels[i]) for i in np.flatnonzero(unseen)[: cat.TOP_K]]
+    if unseen.any():
+        notes.append(
+            f"{int(unseen.sum())} categories unseen in the reference hold "
+            f"{unseen_share:.2%} of current values"
+        )
+    ms_r, ms_c = r_sum["missing_share"], c_sum["missing_share"]
+    return ColumnDrift(
+        column=column,
+        kind="binary" if is_binary else "categorical",
+        test=test,
+        statistic=float(stat),
+        p_value=p,
+        p_value_adjusted=p,
+        threshold=threshold,
+        correction="none",
+        effect_size=cat.total_variation(p_ref, p_cur),
+        effect_size_name="total_variation",
+        drifted=bool(drifted),
+        reference=r_sum,
+        current=c_sum,
+        missing_share_reference=ms_r,
+        missing_share_current=ms_c,
+        missing_drifted=_missing_flag(ms_r, ms_c, opts),
+        unseen_categories=unseen_labels,
+        unseen_share=unseen_share,
+        unseen_drifted=unseen_share > opts.unseen_threshold,
+        warnings=notes,
+        details=details,
+    )

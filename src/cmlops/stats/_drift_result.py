@@ -1,0 +1,201 @@
+"""Result objects of a drift comparison: plain dataclasses, JSON-clean on request.
+
+Why plain dataclasses: widgets, capture and reports consume them without
+knowing how they were computed, and ``to_dict()`` is what gets stored as
+evidence, so it records the tests, thresholds and correction actually used.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+
+def json_clean(value: Any) -> Any:
+    """Recursively convert to JSON-compatible Python: no NaN/inf (None), no numpy types."""
+    if isinstance(value, dict):
+        return {str(k): json_clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_clean(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+@dataclass
+class ColumnDrift:
+    """Drift of one column: the test used, its outcome and both samples' summaries."""
+
+    column: str
+    kind: str  # numeric | categorical | binary | unsupported
+    test: str
+    statistic: float | None
+    p_value: float | None
+    p_value_adjusted: float | None
+    threshold: float | None
+    correction: str
+    effect_size: float | None
+    effect_size_name: str | None
+    drifted: bool
+    status: str = "ok"  # ok | skipped
+    reference: dict = field(default_factory=dict)
+    current: dict = field(default_factory=dict)
+    missing_share_reference: float | None = None
+    missing_share_current: float | None = None
+    missing_drifted: bool = False
+    unseen_categories: list = field(default_factory=list)
+    unseen_share: float | None = None
+    unseen_drifted: bool = False
+    warnings: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return json_clean({f.name: getattr(self, f.name) for f in fields(self)})
+
+
+FRAME_COLUMNS = [
+    "column",
+    "kind",
+    "test",
+    "statistic",
+    "p_value",
+    "p_value_adjusted",
+    "threshold",
+    "correction",
+    "effect_size",
+    "effect_size_name",
+    "drifted",
+    "status",
+    "n_reference",
+    "n_current",
+    "missing_share_reference",
+    "missing_share_current",
+    "missing_drifted",
+    "unseen_share",
+    "unseen_drifted",
+    "warnings",
+]
+
+
+@dataclass
+class DriftResult:
+    """Per-column drift, a dataset-level verdict and, if stratified, one result per stratum.
+
+    ``dataset_drift`` is True when ``share_drifted >= drift_share`` (Evidently's
+    rule; default 0.5). Skipped columns are listed with their reason and do not
+    count in the share.
+    """
+
+    _cmlops_result_kind = "drift"
+
+    columns: list[ColumnDrift]
+    correction: str
+    alpha: float
+    drift_share: float
+    n_tested: int
+    n_drifted: int
+    share_drifted: float
+    dataset_drift: bool
+    n_reference: int
+    n_current: int
+    settings: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    by: str | None = None
+    strata: dict[str, DriftResult] = field(default_factory=dict)
+    strata_skipped: list[dict] = field(default_factory=list)
+
+    def __getitem__(self, column: str) -> ColumnDrift:
+        for c in self.columns:
+            if c.column == column:
+                return c
+        raise KeyError(column)
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [c.column for c in self.columns if c.drifted]
+
+    def _rows(self, stratum: str | None) -> list[dict]:
+        rows = []
+        for c in self.columns:
+            row = {
+                "column": c.column,
+                "kind": c.kind,
+                "test": c.test,
+                "statistic": c.statistic,
+                "p_value": c.p_value,
+                "p_value_adjusted": c.p_value_adjusted,
+                "threshold": c.threshold,
+                "correction": c.correction,
+                "effect_size": c.effect_size,
+                "effect_size_name": c.effect_size_name,
+                "drifted": c.drifted,
+                "status": c.status,
+                "n_reference": c.reference.get("n"),
+                "n_current": c.current.get("n"),
+                "missing_share_reference": c.missing_share_reference,
+                "missing_share_current": c.missing_share_current,
+                "missing_drifted": c.missing_drifted,
+                "unseen_share": c.unseen_share,
+                "unseen_drifted": c.unseen_drifted,
+                "warnings": "; ".join(c.warnings),
+            }
+            if self.by is not None:
+                row = {"stratum": stratum, **row}
+            rows.append(row)
+        return rows
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per column (and, if stratified, per stratum; overall rows have stratum None)."""
+        import pandas as pd
+
+        rows = self._rows(None)
+        for name, sub in self.strata.items():
+            sub_rows = sub._rows(name)
+            if self.by is not None:
+                for r in sub_rows:
+                    r.setdefault("stratum", name)
+            rows.extend(sub_rows)
+        cols = (["stratum"] if self.by is not None else []) + FRAME_COLUMNS
+        return pd.DataFrame(rows, columns=cols)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-compatible dict (no NaN, no numpy types)."""
+        return json_clean(
+            {
+                "kind": self._cmlops_result_kind,
+                "correction": self.correction,
+                "alpha": self.alpha,
+                "drift_share": self.drift_share,
+                "n_tested": self.n_tested,
+                "n_drifted": self.n_drifted,
+                "share_drifted": self.share_drifted,
+                "dataset_drift": self.dataset_drift,
+                "n_reference": self.n_reference,
+                "n_current": self.n_current,
+                "settings": self.settings,
+                "warnings": self.warnings,
+                "columns": [c.to_dict() for c in self.columns],
+                "by": self.by,
+                "strata": {k: v.to_dict() for k, v in self.strata.items()},
+                "strata_skipped": self.strata_skipped,
+            }
+        )
+
+    def __repr__(self) -> str:
+        verdict = "DRIFT" if self.dataset_drift else "no dataset drift"
+        return (
+            f"DriftResult({verdict}: {self.n_drifted}/{self.n_tested} columns drifted, "
+            f"correction={self.correction!r}, drifted={self.drifted_columns})"
+        )

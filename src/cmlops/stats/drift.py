@@ -1,0 +1,383 @@
+"""``cmlops.drift``: compare a current data frame with a reference, column by column.
+
+What a biostatistician gets: for every common column the test chosen (by dtype
+and sample size, as documented in docs/statistics-drift.md, or as asked in
+``methods``), its statistic and p-value, the threshold and multiple-testing
+correction used, an effect size, both samples' summaries, missing-share and
+unseen-category signals, and a dataset verdict. Columns that cannot be tested
+are reported with the reason. Optionally the same per stratum (``by=``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cmlops.errors import InvalidInputError
+from cmlops.stats import _drift_categorical as cat
+from cmlops.stats import _drift_engine as eng
+from cmlops.stats._drift_corrections import adjust, check_correction
+from cmlops.stats._drift_result import ColumnDrift, DriftResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["ColumnDrift", "DriftResult", "drift"]
+
+#: below this many values per sample (both summed) a thread pool costs more than it saves.
+_PARALLEL_MIN_VALUES = 200_000
+
+
+def drift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    columns: Iterable[str] | None = None,
+    categorical: Iterable[str] = (),
+    methods: Mapping[str, str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    alpha: float = 0.05,
+    correction: str = "holm",
+    drift_share: float = 0.5,
+    missing_threshold: float = 0.05,
+    unseen_threshold: float = 0.0,
+    n_bins: int = 10,
+    psi_epsilon: float = 1e-4,
+    by: str | None = None,
+    min_stratum_rows: int = 30,
+    n_jobs: int | None = None,
+) -> DriftResult:
+    """Compare ``current`` with ``reference`` column by column.
+
+    Args:
+        reference, current: data frames (anything ``pandas.DataFrame`` accepts).
+        columns: columns to compare (default: all common columns except ``by``).
+        categorical: numeric columns to treat as categorical (codes, scores).
+        methods: per-column test, e.g. ``{"age": "psi"}``; numeric: ks, wasserstein,
+            psi, jensenshannon, anderson; categorical: chi2, proportions, psi,
+            jensenshannon, total_variation. Unlisted columns get the automatic choice.
+        thresholds: per-column or per-method threshold (a column name wins over a
+            method name); p-value tests default to ``alpha``, distances to 0.1.
+        alpha: significance level of p-value tests, compared with adjusted p-values.
+        correction: none, bonferroni, holm (default) or bh, across the p-value tests.
+        drift_share: dataset drift when at least this share of tested columns drifted.
+        missing_threshold: flag a column whose missing share changed by more than this.
+        unseen_threshold: flag a categorical column whose share of current values in
+            categories absent from the reference exceeds this (default: any).
+        n_bins, psi_epsilon: reference-quantile bins and empty-bin share for PSI/JS.
+        by: grouping column; adds one result per stratum in ``result.strata``.
+        min_stratum_rows: strata with fewer rows on either side are reported as skipped.
+        n_jobs: threads over columns (default: CPU count, used for large inputs only).
+
+    Raises:
+        InvalidInputError: no common columns, unknown column/method/correction, bad settings.
+    """
+    ref = _as_frame(reference, "reference")
+    cur = _as_frame(current, "current")
+    corr = check_correction(correction)
+    if not 0 < alpha < 1:
+        raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha!r}")
+    if not 0 < drift_share <= 1:
+        raise InvalidInputError(f"drift_share must be in (0, 1], got {drift_share!r}")
+    if int(n_bins) < 2:
+        raise InvalidInputError(f"n_bins must be at least 2, got {n_bins!r}")
+    names = _select_columns(ref, cur, columns, by)
+    methods = dict(methods or {})
+    thresholds = dict(thresholds or {})
+    _check_overrides(names, methods, thresholds)
+    opts = eng.Options(
+        alpha=float(alpha),
+        thresholds=thresholds,
+        methods=methods,
+        missing_threshold=float(missing_threshold),
+        unseen_threshold=float(unseen_threshold),
+        n_bins=int(n_bins),
+        psi_epsilon=float(psi_epsilon),
+    )
+    forced_cat = set(categorical)
+    settings = {
+        "alpha": float(alpha),
+        "correction": corr,
+        "drift_share": float(drift_share),
+        "auto_max_test_n": eng.AUTO_MAX_TEST_N,
+        "default_distance_thresholds": dict(eng.DEFAULT_DISTANCE_THRESHOLDS),
+        "methods": methods,
+        "thresholds": thresholds,
+        "missing_threshold": float(missing_threshold),
+        "unseen_threshold": float(unseen_threshold),
+        "n_bins": int(n_bins),
+        "psi_epsilon": float(psi_epsilon),
+        "categorical": sorted(forced_cat),
+    }
+    warnings = _column_set_warnings(ref, cur, names, columns, by)
+    overall = _drift_frames(ref, cur, names, forced_cat, opts, corr, drift_share, settings, n_jobs)
+    overall.warnings[:0] = warnings
+    if by is None:
+        return overall
+    overall.by = by
+    ref_groups = ref.groupby(by, observed=True, sort=True, dropna=True).indices
+    cur_groups = cur.groupby(by, observed=True, sort=True, dropna=True).indices
+    n_na = int(ref[by].isna().sum() + cur[by].isna().sum())
+    if n_na:
+        overall.warnings.append(f"{n_na} rows with missing {by!r} are in the overall result only")
+    for key in sorted(set(ref_groups) | set(cur_groups), key=lambda k: str(k)):
+        label = str(key)
+        ri = ref_groups.get(key, np.array([], dtype=np.int64))
+        ci = cur_groups.get(key, np.array([], dtype=np.int64))
+        if len(ri) < min_stratum_rows or len(ci) < min_stratum_rows:
+            overall.strata_skipped.append(
+                {
+                    "stratum": label,
+                    "n_reference": len(ri),
+                    "n_current": len(ci),
+                    "reason": f"fewer than min_stratum_rows={min_stratum_rows} rows on one side",
+                }
+            )
+            continue
+        overall.strata[label] = _drift_frames(
+            ref.iloc[ri], cur.iloc[ci], names, forced_cat, opts, corr, drift_share, settings, n_jobs
+        )
+    if overall.strata_skipped:
+        overall.warnings.append(
+            f"{len(overall.strata_skipped)} strata of {by!r} too small to test: "
+            + ", ".join(s["stratum"] for s in overall.strata_skipped)
+        )
+    return overall
+
+
+def _as_frame(obj: Any, label: str) -> pd.DataFrame:
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    try:
+        return pd.DataFrame(obj)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"{label} must be a pandas DataFrame (or convertible to one): {exc}"
+        ) from None
+
+
+def _select_columns(ref, cur, columns, by) -> list[str]:
+    if by is not None:
+        for label, frame in (("reference", ref), ("current", cur)):
+            if by not in frame.columns:
+                raise InvalidInputError(f"grouping column {by!r} is not in the {label} frame")
+    if columns is not None:
+        names = list(columns)
+        missing = [c for c in names if c not in ref.columns or c not in cur.columns]
+        if missing:
+            raise InvalidInputError(
+                f"columns not in both frames: {', '.join(map(str, missing))}; "
+                "pass columns present in reference and current"
+            )
+        return names
+    cur_cols = set(cur.columns)
+    names = [c for c in ref.columns if c in cur_cols and c != by]
+    if not names:
+        raise InvalidInputError(
+            "reference and current have no column in common; compare frames with the same columns"
+        )
+    return names
+
+
+def _check_overrides(names: list[str], methods: dict, thresholds: dict) -> None:
+    unknown = [c for c in methods if c not in names]
+    if unknown:
+        raise InvalidInputError(f"methods given for columns not compared: {unknown}")
+    valid = eng.NUMERIC_METHODS | eng.CATEGORICAL_METHODS
+    bad = {c: m for c, m in methods.items() if m not in valid}
+    if bad:
+        raise InvalidInputError(f"unknown drift method(s) {bad}; use one of {sorted(valid)}")
+    odd = [k for k in thresholds if k not in names and k not in valid]
+    if odd:
+        raise InvalidInputError(f"thresholds keys are neither compared columns nor methods: {odd}")
+
+
+def _column_set_warnings(ref, cur, names, columns, by) -> list[str]:
+    if columns is not None:
+        return []
+    only_ref = [str(c) for c in ref.columns if c not in set(cur.columns) and c != by]
+    only_cur = [str(c) for c in cur.columns if c not in set(ref.columns) and c != by]
+    out = []
+    if only_ref:
+        out.append(f"columns only in reference, not compared: {', '.join(only_ref)}")
+    if only_cur:
+        out.append(f"columns only in current, not compared: {', '.join(only_cur)}")
+    return out
+
+
+def _drift_frames(ref, cur, names, forced_cat, opts, corr, drift_share, settings, n_jobs):
+    """Drift of every column of one (reference, current) pair, then the correction."""
+    jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
+    big = (len(ref) + len(cur)) >= _PARALLEL_MIN_VALUES
+    if jobs > 1 and big and len(names) > 1:
+        with ThreadPoolExecutor(max_workers=min(jobs, len(names))) as pool:
+            cols = list(pool.map(lambda c: _one_column(ref, cur, c, forced_cat, opts), names))
+    else:
+        cols = [_one_column(ref, cur, c, forced_cat, opts) for c in names]
+    _apply_correction(cols, corr)
+    tested = [c for c in cols if c.status == "ok"]
+    n_drifted = sum(c.drifted for c in tested)
+    share = n_drifted / len(tested) if tested else 0.0
+    warnings = []
+    if not tested:
+        warnings.append("no column could be tested; see each column's warning")
+    return DriftResult(
+        columns=cols,
+        correction=corr,
+        alpha=opts.alpha,
+        drift_share=float(drift_share),
+        n_tested=len(tested),
+        n_drifted=int(n_drifted),
+        share_drifted=float(share),
+        dataset_drift=bool(tested) and share >= drift_share,
+        n_reference=len(ref),
+        n_current=len(cur),
+        settings=settings,
+        warnings=warnings,
+    )
+
+
+def _apply_correction(cols: list[ColumnDrift], corr: str) -> None:
+    family = [c for c in cols if c.status == "ok" and c.p_value is not None]
+    adjusted = adjust(np.array([c.p_value for c in family]), corr)
+    for c, p_adj in zip(family, adjusted, strict=True):
+        c.p_value_adjusted = float(p_adj)
+        c.correction = corr
+        c.drifted = bool(p_adj < c.threshold)
+        c.details["family_size"] = len(family)
+
+
+def _one_column(ref, cur, name, forced_cat, opts) -> ColumnDrift:
+    r, c = ref[name], cur[name]
+    label = str(name)
+    kind_r, kind_c = _kind(r, name in forced_cat), _kind(c, name in forced_cat)
+    if kind_r == "datetime" or kind_c == "datetime":
+        return _datetime_column(label, r, c, kind_r, kind_c, opts)
+    if kind_r != kind_c:
+        return eng.skipped(
+            label,
+            "unsupported",
+            f"dtype mismatch: reference {r.dtype} is {kind_r}, current {c.dtype} is {kind_c}; "
+            "cast both to the same type",
+        )
+    if kind_r == "numeric":
+        return eng.numeric_column(label, _floats(r), _floats(c), opts)
+    return eng.categorical_counts(label, _codes(r, c), opts)
+
+
+def _kind(s, force_cat: bool) -> str:
+    import pandas as pd
+
+    dt = s.dtype
+    if pd.api.types.is_bool_dtype(dt):
+        return "categorical"
+    if isinstance(dt, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dt):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(dt):
+        return "categorical" if force_cat else "numeric"
+    if dt is np.dtype(object) and pd.api.types.infer_dtype(s, skipna=True) in (
+        "datetime",
+        "datetime64",
+    ):
+        return "datetime"
+    return "categorical"
+
+
+def _floats(s) -> np.ndarray:
+    return s.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _codes(r, c) -> cat.Counts:
+    """Integer codes against the union of categories (NaN/None -> missing)."""
+    import pandas as pd
+
+    if (
+        isinstance(r.dtype, pd.CategoricalDtype)
+        and isinstance(c.dtype, pd.CategoricalDtype)
+        and r.dtype.categories.equals(c.dtype.categories)
+    ):
+        labels = list(r.dtype.categories)
+        return cat.count_codes(
+            r.cat.codes.to_numpy(np.int64), c.cat.codes.to_numpy(np.int64), labels
+        )
+    r_codes, r_uni = _factorize(r)
+    c_codes, c_uni = _factorize(c)
+    # map current categories onto the reference's, appending the unseen ones
+    pos = pd.Index(r_uni).get_indexer(c_uni)
+    new = pos < 0
+    pos[new] = len(r_uni) + np.arange(int(new.sum()))
+    labels = list(r_uni) + list(c_uni[new])
+    c_codes = np.where(c_codes >= 0, pos[c_codes] if len(pos) else c_codes, -1)
+    return cat.count_codes(r_codes, c_codes, labels)
+
+
+def _factorize(s) -> tuple[np.ndarray, Any]:
+    import pandas as pd
+
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
+def _datetime_column(label, r, c, kind_r, kind_c, opts) -> ColumnDrift:
+    """Datetimes are compared as seconds since the epoch (UTC for tz-aware values)."""
+    if kind_r != kind_c:
+        return eng.skipped(
+            label,
+            "unsupported",
+            f"dtype mismatch: reference {r.dtype} vs current {c.dtype}; cast both to datetimes",
+        )
+    notes: list[str] = []
+    arrays = []
+    tz_kinds = set()
+    for s in (r, c):
+        conv, note, tz = _epoch_seconds(s)
+        if conv is None:
+            return eng.skipped(label, "unsupported", note)
+        tz_kinds.add(tz)
+        if note:
+            notes.append(note)
+        arrays.append(conv)
+    if len(tz_kinds) > 1:
+        return eng.skipped(
+            label,
+            "unsupported",
+            "time-zone mismatch: one frame has tz-aware and the other tz-naive datetimes; "
+            "localise both (e.g. tz_localize('UTC'))",
+        )
+    res = eng.numeric_column(label, arrays[0], arrays[1], opts)
+    res.warnings.extend([*notes, "datetimes tested as seconds since 1970-01-01 (UTC)"])
+    res.details["datetime"] = True
+    return res
+
+
+def _epoch_seconds(s) -> tuple[np.ndarray | None, str, str]:
+    import pandas as pd
+
+    note = ""
+    if s.dtype is np.dtype(object):
+        try:
+            s = pd.to_datetime(s, utc=True)
+        except (TypeError, ValueError) as exc:
+            return None, f"object column of datetimes could not be converted: {exc}", ""
+        note = "object datetimes with mixed time zones converted to UTC"
+        tz = "aware"
+    elif isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        tz = "aware"
+    else:
+        tz = "naive"
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_localize(None)
+    values = s.to_numpy(dtype="datetime64[ns]")
+    nat = np.isnat(values)
+    out = values.astype(np.int64).astype(np.float64) / 1e9
+    out[nat] = np.nan
+    return out, note, tz
