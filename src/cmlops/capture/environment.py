@@ -1,0 +1,83 @@
+"""Who, where and with what: the environment snapshot and the run context.
+
+The environment (Python, OS, installed package versions) is captured once per
+process and named by the SHA-256 of its canonical JSON, so a thousand cells
+that ran in the same kernel reference one stored environment.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import platform
+import sys
+import uuid
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+import rfc8785
+
+#: A process-wide fallback session id when no Jupyter kernel session is known.
+_PROCESS_SESSION = str(uuid.uuid4())
+
+
+@lru_cache(maxsize=1)
+def environment_snapshot() -> tuple[str, dict[str, Any]]:
+    """Return ``(environment_id, snapshot)``; computed once per process."""
+    packages: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name:
+            packages[name.lower()] = dist.version
+    snapshot = {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "os": platform.system(),
+        "os_release": platform.release(),
+        "machine": platform.machine(),
+        "packages": dict(sorted(packages.items())),
+    }
+    digest = hashlib.sha256(rfc8785.dumps(snapshot)).hexdigest()
+    return f"env:{digest}", snapshot
+
+
+def notebook_path(user_ns: dict[str, Any] | None = None) -> str:
+    """The notebook running this code, best effort.
+
+    Order: ``CMLOPS_NOTEBOOK`` (set by cmlops report runs and papermill users),
+    ``__session__`` in the namespace (JupyterLab / Notebook 7 set it to the
+    notebook path), ``JPY_SESSION_NAME`` (set in the kernel's environment by
+    jupyter_server), then ``__vsc_ipynb_file__`` (VS Code); empty when unknown.
+    """
+    explicit = os.environ.get("CMLOPS_NOTEBOOK")
+    if explicit:
+        return explicit
+    ns = user_ns or {}
+    for key in ("__session__", "__vsc_ipynb_file__"):
+        value = ns.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return os.environ.get("JPY_SESSION_NAME", "")
+
+
+def kernel_session(shell: Any = None) -> str:
+    """The Jupyter kernel session id, or a per-process id outside Jupyter."""
+    kernel = getattr(shell, "kernel", None)
+    session = getattr(getattr(kernel, "session", None), "session", None)
+    if isinstance(session, str) and session:
+        return session
+    return _PROCESS_SESSION
+
+
+def current_user() -> str:
+    """The person running the code: CMLOPS_USER, JUPYTERHUB_USER, then the OS user."""
+    for key in ("CMLOPS_USER", "JUPYTERHUB_USER"):
+        if os.environ.get(key):
+            return os.environ[key]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,190 @@
+"""I/O hooks: which files a tracked cell read and wrote.
+
+While a tracked cell runs, the readers and writers of pandas, NumPy, pickle,
+joblib and the builtin ``open`` are wrapped; afterwards the originals are put
+back. A wrapper only *notes* the path and role and returns exactly what the
+original returned (same object). Nested calls (``read_csv`` opening the file
+with ``open``) are noted once, by the outermost hook.
+
+Input files are hashed when they are opened (the content the cell read);
+output files are hashed when the cell ends (the content it left behind).
+Files under the Python installation (``sys.prefix``) and pseudo file systems
+are ignored: they are libraries loading themselves, not data.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextvars
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cmlops.fingerprinting import fingerprint_file
+
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("cmlops_io_depth", default=0)
+_PREFIXES = {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+_IGNORED_ROOTS = (*sorted(_PREFIXES), "/proc", "/sys", "/dev")
+
+
+@dataclass
+class FileEvent:
+    """One file a cell touched: absolute path, role, the call that touched it."""
+
+    path: str
+    role: str  # "input" or "output"
+    via: str
+    digest: str = ""
+
+
+@dataclass
+class IOLog:
+    """Everything the hooks noted during one cell, in call order."""
+
+    events: list[FileEvent] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, target: Any, role: str, via: str) -> None:
+        path = _path_of(target)
+        if path is None:
+            return
+        event = FileEvent(path, role, via)
+        if role == "input":
+            try:
+                event.digest = fingerprint_file(path)
+            except OSError as exc:
+                self.notes.append(f"input {path} not hashed: {exc.strerror or exc}")
+        self.events.append(event)
+
+    def finish(self) -> None:
+        """Hash output files now that the cell has finished writing them."""
+        for event in self.events:
+            if event.role == "output" and not event.digest:
+                try:
+                    event.digest = fingerprint_file(event.path)
+                except OSError as exc:
+                    self.notes.append(f"output {event.path} not hashed: {exc.strerror or exc}")
+
+
+def _path_of(target: Any) -> str | None:
+    if hasattr(target, "read") or hasattr(target, "write"):
+        target = getattr(target, "name", None)
+    if isinstance(target, bytes):
+        target = os.fsdecode(target)
+    if not isinstance(target, str | os.PathLike):
+        return None
+    text = os.fspath(target)
+    if not isinstance(text, str) or "://" in text:
+        return None
+    path = os.path.abspath(os.path.expanduser(text))
+    if path.startswith(_IGNORED_ROOTS) or not os.path.basename(path):
+        return None
+    return path
+
+
+def _open_role(mode: str) -> str | None:
+    if any(flag in mode for flag in "wax"):
+        return "output"
+    if "+" in mode:
+        return "output"
+    return "input"
+
+
+class Hooks:
+    """Installs the wrappers for one cell and restores the originals."""
+
+    def __init__(self, log: IOLog) -> None:
+        self.log = log
+        self._saved: list[tuple[Any, str, Any, bool]] = []
+
+    def _wrap(self, owner: Any, name: str, role: str | Callable[..., Any], via: str) -> None:
+        original = getattr(owner, name, None)
+        if original is None or getattr(original, "__cmlops_hook__", False):
+            return
+        log = self.log
+
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = _depth.set(_depth.get() + 1)
+            try:
+                result = original(*args, **kwargs)
+            finally:
+                _depth.reset(token)
+            if _depth.get() == 0:
+                try:
+                    target, actual_role = (
+                        role(args, kwargs) if callable(role) else (_first(args, kwargs), role)
+                    )
+                    if actual_role:
+                        log.note(target, actual_role, via)
+                except Exception as exc:  # noqa: BLE001 - a hook must never break the call
+                    log.notes.append(f"{via}: not recorded ({type(exc).__name__}: {exc})")
+            return result
+
+        wrapper.__cmlops_hook__ = True  # type: ignore[attr-defined]
+        own = (isinstance(owner, type) and name in vars(owner)) or not isinstance(owner, type)
+        self._saved.append((owner, name, original, own))
+        setattr(owner, name, wrapper)
+
+    def install(self) -> None:
+        self._wrap(builtins, "open", _open_args, "open")
+        pd = sys.modules.get("pandas")
+        if pd is not None:
+            for reader in ("read_csv", "read_parquet", "read_excel", "read_json", "read_table"):
+                self._wrap(pd, reader, "input", f"pandas.{reader}")
+            for writer in ("to_csv", "to_parquet", "to_excel", "to_json"):
+                self._wrap(pd.DataFrame, writer, _writer_args, f"DataFrame.{writer}")
+        np = sys.modules.get("numpy")
+        if np is not None:
+            self._wrap(np, "load", "input", "numpy.load")
+            self._wrap(np, "save", "output", "numpy.save")
+        pickle = sys.modules.get("pickle")
+        if pickle is not None:
+            self._wrap(pickle, "load", "input", "pickle.load")
+            self._wrap(pickle, "dump", _dump_args, "pickle.dump")
+        joblib = sys.modules.get("joblib")
+        if joblib is not None:
+            self._wrap(joblib, "load", "input", "joblib.load")
+            self._wrap(joblib, "dump", _dump_args, "joblib.dump")
+
+    def restore(self) -> None:
+        while self._saved:
+            owner, name, original, own = self._saved.pop()
+            if own:
+                setattr(owner, name, original)
+            else:  # inherited (DataFrame.to_csv lives on NDFrame): remove the override
+                delattr(owner, name)
+
+
+def _first(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if args:
+        return args[0]
+    for key in ("filepath_or_buffer", "path", "file", "io", "filename", "path_or_buf"):
+        if key in kwargs:
+            return kwargs[key]
+    return None
+
+
+def _open_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, str | None]:
+    target = _first(args, kwargs)
+    if isinstance(target, int):
+        return None, None
+    mode = args[1] if len(args) > 1 else kwargs.get("mode", "r")
+    return target, _open_role(str(mode))
+
+
+def _writer_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, str]:
+    # args[0] is the DataFrame itself
+    target = args[1] if len(args) > 1 else None
+    for key in ("path_or_buf", "path", "excel_writer"):
+        target = kwargs.get(key, target)
+    return target, "output"
+
+
+def _dump_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, str]:
+    target = args[1] if len(args) > 1 else kwargs.get("file", kwargs.get("filename"))
+    return target, "output"

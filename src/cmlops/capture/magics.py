@@ -1,0 +1,230 @@
+"""IPython magics: ``%%cmlops_track``, ``%cmlops_autotrack``, status, lineage, log.
+
+``%load_ext cmlops`` registers them; to enable cmlops in every kernel put
+``c.InteractiveShellApp.extensions = ["cmlops"]`` in ``ipython_config.py``.
+
+``%%cmlops_track`` runs the body with ``shell.run_cell`` so that IPython does
+everything it normally does (magics inside, display of the last expression,
+the user's own traceback); if the body raised, the error is handed to the
+outer cell's result so the kernel reports the cell as failed, exactly as
+without tracking, and nothing of cmlops appears in the traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from cmlops.capture.recorder import CaptureSession, CellRecorder, TrackingError
+
+_SESSION_ATTR = "_cmlops_capture_magics"
+
+
+def _parse_tags(values: list[str] | None) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--tag expects KEY=VALUE, got {item!r}")
+        tags[key] = value
+    return tags
+
+
+@magics_class
+class CmlopsMagics(Magics):
+    """The cmlops magics; one instance (and one capture session) per shell."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self.session = CaptureSession(shell=shell)
+        self._auto: CellRecorder | None = None
+        self._in_tracked_cell = False
+
+    # -- %%cmlops_track ---------------------------------------------------------
+    @magic_arguments()
+    @argument("name", nargs="?", default="", help="a name for this step (e.g. 'load data')")
+    @argument("--reason", default="", help="why this step was run (kept in the audit record)")
+    @argument("--tag", action="append", metavar="KEY=VALUE", help="a label; repeatable")
+    @argument(
+        "--strict",
+        action="store_true",
+        help="fail before running when the store cannot be written (GxP runs)",
+    )
+    @cell_magic
+    def cmlops_track(self, line: str, cell: str) -> None:
+        """Run the cell and record its lineage: code, data used and produced, environment."""
+        args = parse_argstring(self.cmlops_track, line)
+        tags = _parse_tags(args.tag)
+        shell = self.shell
+        recorder = self.session.recorder(
+            cell, name=args.name, reason=args.reason, tags=tags, strict=args.strict
+        )
+        try:
+            recorder.start()
+        except TrackingError as exc:
+            raise UsageError(str(exc)) from None
+        outer = shell.displayhook.exec_result
+        self._in_tracked_cell = True
+        try:
+            result = shell.run_cell(cell, store_history=False)
+        finally:
+            self._in_tracked_cell = False
+            shell.displayhook.exec_result = outer
+        error = result.error_before_exec or result.error_in_exec
+        try:
+            recorder.finish(error)
+        except TrackingError as exc:
+            if error is None:
+                raise UsageError(str(exc)) from None
+        if error is not None and outer is not None:
+            # the body's traceback is already shown; mark the cell failed, as IPython would
+            outer.error_in_exec = error
+
+    # -- %cmlops_autotrack ------------------------------------------------------
+    @line_magic
+    def cmlops_autotrack(self, line: str) -> None:
+        """%cmlops_autotrack on|off — record every cell like %%cmlops_track."""
+        value = line.strip().lower()
+        if value not in {"on", "off"}:
+            raise UsageError("usage: %cmlops_autotrack on|off")
+        events = self.shell.events
+        if value == "on" and not self.session.autotrack:
+            events.register("pre_run_cell", self._pre_run_cell)
+            events.register("post_run_cell", self._post_run_cell)
+            self.session.autotrack = True
+        elif value == "off" and self.session.autotrack:
+            self._unregister()
+
+    def _unregister(self) -> None:
+        events = self.shell.events
+        for name, callback in (
+            ("pre_run_cell", self._pre_run_cell),
+            ("post_run_cell", self._post_run_cell),
+        ):
+            if callback in events.callbacks[name]:
+                events.unregister(name, callback)
+        self.session.autotrack = False
+        self._auto = None
+
+    def _pre_run_cell(self, info: Any) -> None:
+        code = getattr(info, "raw_cell", "") or ""
+        stripped = code.lstrip()
+        if self._in_tracked_cell or stripped.startswith(("%%cmlops_track", "%cmlops_autotrack")):
+            self._auto = None
+            return
+        if getattr(info, "silent", False) or not stripped:
+            self._auto = None
+            return
+        recorder = self.session.recorder(code, kind="cell", trust_cache=True)
+        recorder.start()
+        self._auto = recorder
+
+    def _post_run_cell(self, result: Any) -> None:
+        recorder, self._auto = self._auto, None
+        if recorder is None or self._in_tracked_cell:
+            return
+        recorder.finish(result.error_before_exec or result.error_in_exec)
+
+    # -- %cmlops_status ---------------------------------------------------------
+    @line_magic
+    def cmlops_status(self, line: str) -> dict[str, Any]:
+        """Show where lineage goes and what this session recorded."""
+        session = self.session
+        info: dict[str, Any] = {
+            "autotrack": session.autotrack,
+            "activities_recorded": session.activities,
+            "last_activity": session.last_activity,
+            "tracking_failed": session.warned,
+        }
+        try:
+            store = session.store
+            info["store"] = getattr(store, "url", "")
+            info["actor"] = getattr(store, "actor", "")
+        except Exception as exc:  # noqa: BLE001 - status must always answer
+            info["store"] = f"unavailable: {exc}"
+        from cmlops.capture.environment import kernel_session, notebook_path
+
+        info["notebook"] = notebook_path(self.shell.user_ns)
+        info["session"] = kernel_session(self.shell)
+        return info
+
+    # -- %cmlops_lineage --------------------------------------------------------
+    @magic_arguments()
+    @argument("entity", nargs="?", default="", help="variable name or entity id")
+    @argument("--notebook", action="store_true", help="the whole lineage of this notebook")
+    @argument("--text", action="store_true", help="plain text only")
+    @line_magic
+    def cmlops_lineage(self, line: str) -> Any:
+        """Show lineage as a graph (HTML/SVG) with a text fallback."""
+        args = parse_argstring(self.cmlops_lineage, line)
+        from cmlops.capture.api import lineage
+        from cmlops.capture.render import LineageView
+
+        target = args.entity
+        known = self.session.tracker.known.get(target)
+        entity_id = known.entity.id if known is not None else target
+        if args.notebook or not entity_id:
+            from cmlops.capture.environment import notebook_path
+
+            graph = lineage(notebook=notebook_path(self.shell.user_ns), store=self.session.store)
+        else:
+            graph = lineage(entity_id, store=self.session.store)
+        view = LineageView(graph)
+        if args.text:
+            print(view.to_text())
+            return None
+        return view
+
+    # -- %cmlops_log_dataset ----------------------------------------------------
+    @magic_arguments()
+    @argument("variable", help="name of a DataFrame, array or model in the namespace")
+    @argument("--name", default="", help="name to record (default: the variable name)")
+    @argument("--role", default="input", choices=["input", "output"], help="input or output")
+    @argument("--reason", default="", help="why it is logged")
+    @line_magic
+    def cmlops_log_dataset(self, line: str) -> str:
+        """Record a variable as a dataset used (input) or produced (output)."""
+        args = parse_argstring(self.cmlops_log_dataset, line)
+        if args.variable not in self.shell.user_ns:
+            raise UsageError(f"no variable {args.variable!r} in the namespace")
+        from cmlops.capture.api import log_dataset
+
+        entity = log_dataset(
+            self.shell.user_ns[args.variable],
+            name=args.name or args.variable,
+            role=args.role,
+            reason=args.reason,
+            _session=self.session,
+        )
+        return entity.id
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """Register the magics once per shell; loading again is harmless."""
+    if getattr(ip, _SESSION_ATTR, None) is not None:
+        return
+    magics = CmlopsMagics(ip)
+    ip.register_magics(magics)
+    setattr(ip, _SESSION_ATTR, magics)
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    magics = getattr(ip, _SESSION_ATTR, None)
+    if magics is None:
+        return
+    if magics.session.autotrack:
+        magics._unregister()
+    setattr(ip, _SESSION_ATTR, None)
+
+
+def shell_session(ip: Any) -> CaptureSession | None:
+    """The capture session of a shell where the extension is loaded."""
+    magics = getattr(ip, _SESSION_ATTR, None)
+    return None if magics is None else magics.session
+
+
+__all__ = ["CmlopsMagics", "load_ipython_extension", "shlex", "unload_ipython_extension"]

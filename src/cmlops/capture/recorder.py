@@ -1,0 +1,310 @@
+"""One tracked execution: collect what it used and generated, write one batch.
+
+A :class:`CaptureSession` belongs to one kernel (or one Python process using
+the API): it holds the store, the variable memory and the warn-once flag.
+A :class:`CellRecorder` covers one cell: ``start`` before the code runs,
+``finish`` after, which writes *one* ``LineageBatch`` (one transaction).
+
+Never break the notebook: every failure to record is turned into one warning
+per session, unless the execution is strict, where the store is checked
+*before* the code runs and a failure to record raises :class:`TrackingError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from cmlops._version import __version__
+from cmlops.capture.environment import (
+    current_user,
+    environment_snapshot,
+    kernel_session,
+    notebook_path,
+)
+from cmlops.capture.hooks import Hooks, IOLog
+from cmlops.capture.namespace import NamespaceTracker, Observed, describe, referenced_names
+from cmlops.errors import CmlopsError, StoreError
+from cmlops.fingerprinting import FingerprintOptions
+from cmlops.store import (
+    Activity,
+    Agent,
+    Associated,
+    AuditEvent,
+    Derived,
+    Entity,
+    Generated,
+    LineageBatch,
+    Used,
+)
+
+
+class TrackingError(CmlopsError):
+    """Strict tracking could not record the execution (raised instead of a warning)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class CaptureSession:
+    """Per-kernel capture state: store, variable memory, warn-once flag, clock."""
+
+    shell: Any = None
+    store_factory: Callable[[], Any] | None = None
+    clock: Callable[[], datetime] = utc_now
+    options: FingerprintOptions = field(default_factory=FingerprintOptions.from_env)
+    autotrack: bool = False
+    warned: bool = False
+    last_activity: str = ""
+    activities: int = 0
+    _store: Any = None
+    tracker: NamespaceTracker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tracker = NamespaceTracker(self.options)
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            if self.store_factory is not None:
+                self._store = self.store_factory()
+            else:
+                from cmlops.store import open_store
+
+                self._store = open_store()
+        return self._store
+
+    def check_writable(self) -> None:
+        """Raise TrackingError unless the store opens and can be written."""
+        try:
+            store = self.store
+            home = getattr(store, "home", None)
+            url = str(getattr(store, "url", ""))
+            if url.startswith("sqlite") and home is not None:
+                database = os.path.join(str(home), "store.sqlite")
+                target = database if os.path.exists(database) else str(home)
+                if not os.access(target, os.W_OK) or not os.access(str(home), os.W_OK):
+                    raise StoreError(f"the store folder {home} is not writable")
+            store.head()
+        except (CmlopsError, OSError) as exc:
+            raise TrackingError(
+                f"strict tracking: the cmlops store cannot be written ({exc}); "
+                "fix the store (CMLOPS_HOME / CMLOPS_STORE_URL) before running this cell"
+            ) from exc
+
+    def warn_once(self, message: str) -> None:
+        if not self.warned:
+            self.warned = True
+            warnings.warn(f"cmlops: {message} (further tracking failures are silent)", stacklevel=3)
+
+    def recorder(self, code: str, **kwargs: Any) -> CellRecorder:
+        return CellRecorder(self, code, **kwargs)
+
+
+class CellRecorder:
+    """Records one execution of ``code`` in ``namespace``."""
+
+    def __init__(
+        self,
+        session: CaptureSession,
+        code: str,
+        *,
+        name: str = "",
+        reason: str = "",
+        tags: dict[str, str] | None = None,
+        strict: bool = False,
+        namespace: dict[str, Any] | None = None,
+        kind: str = "cell",
+        trust_cache: bool = False,
+    ) -> None:
+        self.session = session
+        self.code = code
+        self.name = name
+        self.reason = reason
+        self.tags = tags or {}
+        self.strict = strict
+        self.kind = kind
+        self.trust_cache = trust_cache
+        shell = session.shell
+        self.ns = namespace if namespace is not None else getattr(shell, "user_ns", {})
+        self.activity_id = f"activity:{uuid.uuid4()}"
+        self.notes: list[str] = []
+        self.io = IOLog()
+        self.hooks = Hooks(self.io)
+        self.logged: list[tuple[Entity, str]] = []  # (entity, "input"|"output") from log_* calls
+        self.started = ""
+        self._snapshot: Any = None
+        self._names: set[str] = set()
+
+    # -- lifecycle
+    def start(self) -> None:
+        if self.strict:
+            self.session.check_writable()
+        self.started = self.session.clock().isoformat()
+        try:
+            source = self.code
+            shell = self.session.shell
+            if shell is not None and hasattr(shell, "transform_cell"):
+                source = shell.transform_cell(source)
+            self._names = referenced_names(source)
+            self._snapshot = self.session.tracker.before(
+                self.ns, self._names, self.notes, self.trust_cache
+            )
+        except Exception as exc:  # noqa: BLE001 - tracking never stops the cell
+            self._fail(exc, before=True)
+        self.hooks.install()
+
+    def log(self, name: str, obj: Any, role: str) -> Entity | None:
+        """Attach an object explicitly (``log_dataset`` / ``log_model``)."""
+        observed = describe(name, obj, self.session.options, self.notes)
+        if observed is None:
+            return None
+        self.logged.append((observed.entity, role))
+        return observed.entity
+
+    def finish(self, error: BaseException | None = None) -> list[Any]:
+        """Restore the hooks and write the batch; returns the audit records written."""
+        self.hooks.restore()
+        try:
+            batch, alerts = self._build(error)
+            store = self.session.store
+            records = list(store.record_lineage(batch))
+            for entity_id, alert in alerts:
+                records.append(
+                    store.append("monitor.alert", "entity", entity_id, alert, reason=self.reason)
+                )
+            self.session.last_activity = self.activity_id
+            self.session.activities += 1
+            return records
+        except Exception as exc:  # noqa: BLE001 - turned into a warning or TrackingError
+            self._fail(exc, before=False)
+            return []
+
+    def _fail(self, exc: Exception, before: bool) -> None:
+        message = f"could not record the {self.kind} ({type(exc).__name__}: {exc})"
+        if self.strict:
+            self.hooks.restore()
+            raise TrackingError(f"strict tracking: {message}") from exc
+        self.session.warn_once(message)
+
+    # -- building the batch
+    def _build(self, error: BaseException | None) -> tuple[LineageBatch, list[tuple[str, dict]]]:
+        session = self.session
+        ended = session.clock().isoformat()
+        self.io.finish()
+        used_vars: list[Observed] = []
+        generated_vars: list[Observed] = []
+        if self._snapshot is not None:
+            used_vars, generated_vars = session.tracker.after(
+                self.ns, self._names, self._snapshot, self.notes
+            )
+        entities: dict[str, Entity] = {}
+        used: list[Used] = []
+        generated: list[Generated] = []
+        aid = self.activity_id
+        for event in self.io.events:
+            if not event.digest:
+                continue
+            entity = Entity(
+                id=event.digest,
+                kind="file",
+                name=os.path.basename(event.path),
+                fingerprint=event.digest,
+                location=event.path,
+                attributes={"via": event.via, "size": _size(event.path)},
+            )
+            entities.setdefault(entity.id, entity)
+            if event.role == "input":
+                used.append(Used(aid, entity.id, "input"))
+            else:
+                generated.append(Generated(entity.id, aid, "output"))
+        for observed in used_vars:
+            entities.setdefault(observed.entity.id, observed.entity)
+            used.append(Used(aid, observed.entity.id, f"variable:{observed.name}"))
+        for observed in generated_vars:
+            entities.setdefault(observed.entity.id, observed.entity)
+            generated.append(Generated(observed.entity.id, aid, f"variable:{observed.name}"))
+        for entity, role in self.logged:
+            entities.setdefault(entity.id, entity)
+            if role == "input":
+                used.append(Used(aid, entity.id, "logged"))
+            else:
+                generated.append(Generated(entity.id, aid, "logged"))
+        used = _unique(used)
+        generated = _unique(
+            [g for g in generated if g.entity_id not in {u.entity_id for u in used}]
+        )
+        derived = _unique([Derived(g.entity_id, u.entity_id, aid) for g in generated for u in used])
+        env_id, env = environment_snapshot()
+        user = getattr(session.store, "actor", "") or current_user()
+        person = Agent(id=f"person:{user}", kind="person", name=user)
+        software = Agent(
+            id=f"software:cmlops/{__version__}",
+            kind="software",
+            name="cmlops",
+            attributes={"version": __version__, "python": sys.version.split()[0]},
+        )
+        code_hash = "sha256:" + hashlib.sha256(self.code.encode("utf-8", "replace")).hexdigest()
+        attributes: dict[str, Any] = {"tags": self.tags, "notes": self.notes + self.io.notes}
+        if self.reason:
+            attributes["reason"] = self.reason
+        if session.shell is not None:
+            attributes["execution_count"] = getattr(session.shell, "execution_count", None)
+        activity = Activity(
+            id=aid,
+            kind=self.kind,
+            name=self.name,
+            code=self.code,
+            code_hash=code_hash,
+            notebook=notebook_path(self.ns),
+            session=kernel_session(session.shell),
+            started=self.started,
+            ended=ended,
+            status="ok" if error is None else "error",
+            error="" if error is None else f"{type(error).__name__}: {error}".splitlines()[0],
+            environment_id=env_id,
+            attributes=attributes,
+        )
+        alerts: list[tuple[str, dict]] = []
+        for entity in entities.values():
+            if entity.kind == "result" and entity.attributes.get("result_kind") == "monitor":
+                for alert in entity.attributes.get("result", {}).get("alerts", []) or []:
+                    alerts.append((entity.id, {"activity": aid, "alert": alert}))
+        batch = LineageBatch(
+            entities=list(entities.values()),
+            activities=[activity],
+            agents=[person, software],
+            environments={env_id: env},
+            used=used,
+            generated=generated,
+            derived=derived,
+            associated=[
+                Associated(aid, person.id, "operator"),
+                Associated(aid, software.id, "tool"),
+            ],
+            reason=self.reason,
+        )
+        return batch, alerts
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(items))
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
+__all__ = ["AuditEvent", "CaptureSession", "CellRecorder", "TrackingError"]
