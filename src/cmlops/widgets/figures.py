@@ -7,6 +7,7 @@ imported here, on first use, never when ``cmlops.widgets`` is imported.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from cmlops.widgets import theme
@@ -15,6 +16,15 @@ from cmlops.widgets import theme
 MAX_CATEGORIES = 30
 #: most points of a curve sent to the browser (curves are thinned evenly beyond)
 MAX_POINTS = 2000
+
+
+def ptext(value: Any) -> str:
+    """A user string for plotly text (titles, legend, category ticks, hover).
+
+    Plotly reads a subset of HTML in text (``<b>``, ``<br>``, ``<a>``) and decodes
+    entities, so user strings are entity-escaped: they show literally, never as markup.
+    """
+    return html.escape(str(value), quote=False)
 
 
 def go() -> Any:
@@ -58,7 +68,10 @@ def style(fig: Any, title: str = "", **extra: Any) -> Any:
 
 
 def message_figure(message: str, title: str = "") -> Any:
-    """An empty figure that says why there is nothing to plot (instead of raising)."""
+    """An empty figure that says why there is nothing to plot (instead of raising).
+
+    ``message`` is raw text (escaped here); ``title`` must already be plotly-safe.
+    """
     fig = go().Figure()
     fig.update_layout(
         base_layout(
@@ -68,7 +81,7 @@ def message_figure(message: str, title: str = "") -> Any:
             yaxis={"visible": False},
             annotations=[
                 {
-                    "text": message,
+                    "text": ptext(message),
                     "xref": "paper",
                     "yref": "paper",
                     "x": 0.5,

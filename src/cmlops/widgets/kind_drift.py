@@ -18,6 +18,7 @@ from cmlops.widgets.figures import (
     message_figure,
     note_annotation,
     num,
+    ptext,
     style,
 )
 from cmlops.widgets.model import ViewModel
@@ -130,9 +131,9 @@ def _ordered(table: Table) -> list[list[Any]]:
 def column_figure(col: dict[str, Any] | None, name: str) -> Any:
     """The distribution figure of one column of a drift result."""
     if col is None:
-        return message_figure(f"No drift record for column {name!r}.")
+        return message_figure(f"No drift record for column {name}.")
     kind = col.get("kind")
-    title = f"{name} — {col.get('test', '')}"
+    title = f"{ptext(name)} — {ptext(col.get('test', ''))}"
     if col.get("status") == "skipped":
         why = "; ".join(col.get("warnings") or []) or "column was skipped"
         return message_figure(f"Not tested: {why}", title)
@@ -161,6 +162,7 @@ def _categorical_figure(col: dict[str, Any], title: str) -> Any:
     n_ref = max(1.0, (num(ref.get("n")) or 0) - (num(ref.get("n_missing")) or 0))
     n_cur = max(1.0, (num(cur.get("n")) or 0) - (num(cur.get("n_missing")) or 0))
     shown, (rs, cs), folded = cap_categories(labels, rc, cc)
+    shown = [ptext(label) for label in shown]
     rs = [v / n_ref for v in rs]
     cs = [v / n_cur for v in cs]
     g = go()

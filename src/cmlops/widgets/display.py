@@ -1,0 +1,69 @@
+"""Entry points IPython calls to show a result (registered by ``cmlops/__init__.py`` by type name).
+
+:func:`ipython_display` publishes one output whose bundle holds the widget view
+(``application/vnd.jupyter.widget-view+json``) *and* a ``text/html`` static
+fallback and a ``text/plain`` line: JupyterLab with the widget manager shows the
+live view, GitHub / nbviewer / a reloaded notebook without widget state show the
+static block. In static mode (papermill, nbconvert; see :mod:`cmlops.widgets.mode`)
+only ``text/html`` and ``text/plain`` are published, so the saved notebook holds no
+dead widget. Any failure while building the widget falls back to the static form,
+and a failure of that to a plain-text line: displaying must never raise.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cmlops.widgets.mode import get_display_mode
+from cmlops.widgets.static import to_html
+
+log = logging.getLogger(__name__)
+
+WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
+
+__all__ = ["WIDGET_MIMETYPE", "ipython_display", "mimebundle", "to_html"]
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def _plain(result: Any) -> str:
+    try:
+        return repr(result)
+    except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not break display
+        return f"<{type(result).__name__} (repr failed: {exc})>"
+
+
+def mimebundle(result: Any, *, mode: str | None = None) -> dict[str, Any]:
+    """The output bundle :func:`ipython_display` publishes, for the given or current mode."""
+    mode = mode or get_display_mode()
+    bundle: dict[str, Any] = {"text/plain": _plain(result)}
+    try:
+        bundle["text/html"] = to_html(result)
+    except Exception as exc:  # noqa: BLE001 - fall back to text rather than raise
+        log.warning("cmlops: static HTML of %s failed: %s", type(result).__name__, exc)
+    widget = mode == "widget" or (mode == "auto" and _in_kernel())
+    if widget:
+        try:
+            from cmlops.widgets.interactive import build_view
+
+            view = build_view(result)
+            bundle.update(view.widget._repr_mimebundle_())
+            bundle.pop("text/plain", None)
+            bundle["text/plain"] = _plain(result)
+        except Exception as exc:  # noqa: BLE001 - the static fallback is already in the bundle
+            log.warning("cmlops: widget view of %s failed: %s", type(result).__name__, exc)
+    return bundle
+
+
+def ipython_display(result: Any) -> None:
+    """Display ``result`` in the running IPython: widget view + static fallback, or static only."""
+    from IPython.display import display
+
+    display(mimebundle(result), raw=True)

@@ -1,0 +1,356 @@
+"""Evaluation view: criteria verdict, metric table, ROC, calibration, decision curve, subgroups.
+
+The figures read the curves the :class:`EvaluationResult` keeps (``roc``,
+``calibration_curve``, ``calibration_bins``, ``decision_curve``) and the metric rows
+(pre-specified thresholds are marked on the ROC curve; subgroup metrics with their
+intervals make the forest plot). A curve that is undefined (one outcome class, an
+empty subgroup) gives a figure that says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cmlops.widgets import theme
+from cmlops.widgets.figures import go, message_figure, num, ptext, style, thin
+from cmlops.widgets.model import ViewModel
+from cmlops.widgets.table import Table, format_cell
+
+ROC = "ROC curve"
+CALIBRATION = "Calibration curve"
+DECISION = "Decision curve"
+SUBGROUPS = "Subgroup metrics"
+FOREST_METRICS = ("auroc", "calibration_slope", "oe_ratio", "sensitivity", "specificity")
+HIDDEN = ["method"]
+MAX_GROUP_LINES = 8
+
+
+def _ci(v: Any, lo: Any, hi: Any) -> str:
+    if num(v) is None:
+        return "undefined"
+    if num(lo) is None or num(hi) is None:
+        return format_cell(v)
+    return f"{format_cell(v)} ({format_cell(lo)}–{format_cell(hi)})"
+
+
+def _rows(d: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in d.get("metrics") or [] if isinstance(m, dict)]
+
+
+def refine(model: ViewModel) -> None:
+    d = model.data
+    rows = _rows(d)
+    overall = {
+        m["metric"]: m for m in rows if m.get("subgroup") == "all" and m.get("threshold") is None
+    }
+    judged = [m for m in rows if m.get("passed") is not None]
+    failed = [m for m in judged if m.get("passed") is False]
+    level = num(d.get("level")) or 0.95
+    auroc = overall.get("auroc") or {}
+    auc_text = f"AUROC {_ci(auroc.get('value'), auroc.get('ci_low'), auroc.get('ci_high'))}"
+    if d.get("passed") is True:
+        model.verdict, model.status = (
+            f"All {len(judged)} acceptance criteria met · {auc_text}",
+            "good",
+        )
+    elif d.get("passed") is False:
+        model.verdict = f"{len(failed)} of {len(judged)} acceptance criteria failed · {auc_text}"
+        model.status = "bad"
+    else:
+        model.verdict, model.status = f"No acceptance criteria given · {auc_text}", "neutral"
+    prevalence = num(d.get("prevalence"))
+    model.facts = [
+        ("n", format_cell(d.get("n"))),
+        ("events", format_cell(d.get("events"))),
+        ("prevalence", "—" if prevalence is None else f"{100 * prevalence:.1f}%"),
+        ("score scale", str(d.get("score_scale", "—"))),
+        ("thresholds", ", ".join(format_cell(t) for t in d.get("thresholds") or []) or "—"),
+        ("interval level", f"{100 * level:.0f}%"),
+    ]
+    if d.get("group_variables"):
+        model.facts.append(("subgroups by", ", ".join(map(str, d["group_variables"]))))
+    if d.get("criteria"):
+        crit = "; ".join(
+            f"{k} {' '.join(format_cell(x) for x in (v if isinstance(v, list) else [v]))}"
+            for k, v in d["criteria"].items()
+        )
+        model.facts.append(("criteria", crit))
+    model.title = "Model evaluation"
+    model.item_label = "Figure"
+    model.table = Table(
+        columns=model.table.columns,
+        rows=model.table.rows,
+        key_column="metric" if "metric" in model.table.columns else model.table.key_column,
+        total_rows=model.table.total_rows,
+        hidden=[c for c in HIDDEN if c in model.table.columns],
+    )
+    if failed:
+        fail_rows = [
+            [
+                m.get("metric"),
+                m.get("subgroup"),
+                m.get("threshold"),
+                m.get("value"),
+                m.get("criterion"),
+                False,
+            ]
+            for m in failed
+        ]
+        model.extra_tables.insert(
+            0,
+            (
+                "Failed acceptance criteria",
+                Table(
+                    columns=["metric", "subgroup", "threshold", "value", "criterion", "passed"],
+                    rows=fail_rows,
+                    key_column="metric",
+                    total_rows=len(fail_rows),
+                ),
+            ),
+        )
+    methods = d.get("methods") or {}
+    if methods:
+        mrows = [[k, v] for k, v in methods.items()]
+        model.extra_tables.append(
+            ("Methods", Table(columns=["metric", "method"], rows=mrows, total_rows=len(mrows)))
+        )
+    items = [ROC, CALIBRATION, DECISION]
+    if d.get("subgroups"):
+        items.append(SUBGROUPS)
+    model.items = items
+    model.static_items = list(items)
+    builders = {
+        ROC: roc_figure,
+        CALIBRATION: calibration_figure,
+        DECISION: decision_figure,
+        SUBGROUPS: subgroup_figure,
+    }
+    model.figure_builder = lambda item: builders.get(item, _unknown)(d)
+
+
+def _unknown(d: dict[str, Any]) -> Any:
+    return message_figure("Unknown figure.")
+
+
+def _groups(curves: dict[str, Any]) -> list[str]:
+    names = [k for k in curves if k != "all"]
+    return (["all"] if "all" in curves else []) + names[:MAX_GROUP_LINES]
+
+
+def _line(name: str, i: int) -> dict[str, Any]:
+    if name == "all":
+        return {"color": theme.TEXT, "width": 2.5}
+    return {"color": theme.PALETTE[i % len(theme.PALETTE)], "width": 1.5}
+
+
+def roc_figure(d: dict[str, Any]) -> Any:
+    curves = d.get("roc") or {}
+    names = [n for n in _groups(curves) if (curves.get(n) or {}).get("fpr")]
+    if not names:
+        return message_figure("ROC curve undefined (needs both outcome classes).", ROC)
+    g = go()
+    fig = g.Figure()
+    fig.add_trace(
+        g.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="chance",
+            line={"color": "#bdbdbd", "dash": "dash", "width": 1},
+        )
+    )
+    aucs = {m.get("subgroup"): m for m in _rows(d) if m.get("metric") == "auroc"}
+    for i, name in enumerate(names):
+        c = curves[name]
+        x, y = thin(c.get("fpr") or [], c.get("tpr") or [])
+        auc = aucs.get(name, {})
+        label = f"{ptext(name)} (AUROC {format_cell(auc.get('value'))})"
+        fig.add_trace(g.Scatter(x=x, y=y, mode="lines", name=label, line=_line(name, i)))
+    sens = {
+        (m.get("subgroup"), m.get("threshold")): m.get("value")
+        for m in _rows(d)
+        if m.get("metric") == "sensitivity"
+    }
+    spec = {
+        (m.get("subgroup"), m.get("threshold")): m.get("value")
+        for m in _rows(d)
+        if m.get("metric") == "specificity"
+    }
+    pts = [(t, sens.get(("all", t)), spec.get(("all", t))) for t in d.get("thresholds") or []]
+    pts = [(t, se, sp) for t, se, sp in pts if num(se) is not None and num(sp) is not None]
+    if pts:
+        fig.add_trace(
+            g.Scatter(
+                x=[1 - sp for _, _, sp in pts],
+                y=[se for _, se, _ in pts],
+                mode="markers+text",
+                text=[f"t={format_cell(t)}" for t, _, _ in pts],
+                textposition="bottom right",
+                name="pre-specified thresholds",
+                marker={"size": 9, "color": theme.BAD, "symbol": "x"},
+            )
+        )
+    return style(
+        fig,
+        ROC,
+        xaxis={"title": {"text": "1 − specificity"}, "range": [0, 1]},
+        yaxis={"title": {"text": "sensitivity"}, "range": [0, 1.02]},
+        height=360,
+    )
+
+
+def calibration_figure(d: dict[str, Any]) -> Any:
+    curves = d.get("calibration_curve") or {}
+    bins = (d.get("calibration_bins") or {}).get("all") or {}
+    names = [n for n in _groups(curves) if (curves.get(n) or {}).get("predicted")]
+    if not names and not bins.get("predicted"):
+        why = (
+            "raw scores are not probabilities"
+            if d.get("score_scale") == "raw"
+            else ("needs both outcome classes")
+        )
+        return message_figure(f"Calibration curve undefined ({why}).", CALIBRATION)
+    g = go()
+    fig = g.Figure()
+    fig.add_trace(
+        g.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="ideal",
+            line={"color": "#bdbdbd", "dash": "dash", "width": 1},
+        )
+    )
+    for i, name in enumerate(names):
+        c = curves[name]
+        x, y = thin(c.get("predicted") or [], c.get("observed") or [])
+        fig.add_trace(
+            g.Scatter(x=x, y=y, mode="lines", name=f"{ptext(name)} (lowess)", line=_line(name, i))
+        )
+    if bins.get("predicted"):
+        lo, hi, obs = (
+            bins.get("ci_low") or [],
+            bins.get("ci_high") or [],
+            bins.get("observed") or [],
+        )
+        plus = [
+            (num(h) - num(o)) if num(h) is not None and num(o) is not None else None
+            for h, o in zip(hi, obs, strict=False)
+        ]
+        minus = [
+            (num(o) - num(low)) if num(low) is not None and num(o) is not None else None
+            for low, o in zip(lo, obs, strict=False)
+        ]
+        fig.add_trace(
+            g.Scatter(
+                x=bins["predicted"],
+                y=obs,
+                mode="markers",
+                name="deciles (95% CI)",
+                marker={"color": theme.ACCENT, "size": 7},
+                error_y={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1},
+            )
+        )
+    return style(
+        fig,
+        CALIBRATION,
+        xaxis={"title": {"text": "predicted risk"}, "range": [0, 1]},
+        yaxis={"title": {"text": "observed risk"}, "range": [0, 1.02]},
+        height=360,
+    )
+
+
+def decision_figure(d: dict[str, Any]) -> Any:
+    curves = d.get("decision_curve") or {}
+    c = curves.get("all") or {}
+    if not c.get("thresholds"):
+        return message_figure("Decision curve undefined for this result.", DECISION)
+    g = go()
+    fig = g.Figure()
+    t = c["thresholds"]
+    for key, name, line in (
+        ("model", "model", {"color": theme.ACCENT, "width": 2.5}),
+        ("treat_all", "treat all", {"color": theme.CURRENT, "width": 1.5}),
+        ("treat_none", "treat none", {"color": "#9e9e9e", "width": 1.5, "dash": "dash"}),
+    ):
+        if c.get(key):
+            fig.add_trace(g.Scatter(x=t, y=c[key], mode="lines", name=name, line=line))
+    for i, name in enumerate(n for n in _groups(curves) if n != "all"):
+        sub = curves[name]
+        if sub.get("model"):
+            fig.add_trace(
+                g.Scatter(
+                    x=sub.get("thresholds"),
+                    y=sub["model"],
+                    mode="lines",
+                    name=f"model, {ptext(name)}",
+                    line={**_line(name, i), "dash": "dot"},
+                    visible="legendonly",
+                )
+            )
+    top = max([num(v) or 0.0 for v in c.get("model") or []] + [num(d.get("prevalence")) or 0.0])
+    return style(
+        fig,
+        DECISION,
+        xaxis={"title": {"text": "threshold probability"}},
+        yaxis={"title": {"text": "net benefit"}, "range": [-0.05, top * 1.1 + 0.01]},
+        height=360,
+    )
+
+
+def subgroup_figure(d: dict[str, Any]) -> Any:
+    from plotly.subplots import make_subplots
+
+    rows = _rows(d)
+    subgroups = ["all", *[s for s in d.get("subgroups") or []][:40]]
+    first_t = (d.get("thresholds") or [None])[0]
+    panels = []
+    for metric in FOREST_METRICS:
+        t = first_t if metric in ("sensitivity", "specificity") else None
+        sel = {
+            m.get("subgroup"): m
+            for m in rows
+            if m.get("metric") == metric
+            and (m.get("threshold") == t or (t is None and m.get("threshold") is None))
+        }
+        if any(num((sel.get(s) or {}).get("value")) is not None for s in subgroups):
+            label = metric if t is None else f"{metric} @ {format_cell(t)}"
+            panels.append((label, sel))
+    if not panels:
+        return message_figure("No subgroup metrics to compare.", SUBGROUPS)
+    fig = make_subplots(
+        rows=1,
+        cols=len(panels),
+        shared_yaxes=True,
+        subplot_titles=[p[0] for p in panels],
+        horizontal_spacing=0.03,
+    )
+    g = go()
+    for j, (_label, sel) in enumerate(panels, start=1):
+        xs, ys, plus, minus = [], [], [], []
+        for s in subgroups:
+            m = sel.get(s) or {}
+            v, lo, hi = num(m.get("value")), num(m.get("ci_low")), num(m.get("ci_high"))
+            xs.append(v)
+            ys.append(ptext(s))
+            plus.append(hi - v if v is not None and hi is not None else None)
+            minus.append(v - lo if v is not None and lo is not None else None)
+        fig.add_trace(
+            g.Scatter(
+                x=xs,
+                y=ys,
+                mode="markers",
+                showlegend=False,
+                marker={
+                    "color": [theme.TEXT if s == "all" else theme.ACCENT for s in subgroups],
+                    "size": 8,
+                },
+                error_x={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1.2},
+            ),
+            row=1,
+            col=j,
+        )
+    style(fig, SUBGROUPS, height=max(260, 60 + 26 * len(subgroups)))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_annotations(font_size=11)
+    return fig
