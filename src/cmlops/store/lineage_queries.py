@@ -299,11 +299,13 @@ class LineageQueries:
                 frontier = found_entities - entities
                 entities |= frontier
             graph = self._graph(connection, activities, set(entities))
-        # keep only edges on the walk: an activity's other inputs/outputs are context
-        if upstream:
-            graph.generated = [e for e in graph.generated if e.entity_id in entities]
-        else:
-            graph.used = [e for e in graph.used if e.entity_id in entities]
+        # keep only the walk: an activity's other inputs or outputs are not on the path
+        graph.entities = {k: v for k, v in graph.entities.items() if k in entities}
+        graph.used = [e for e in graph.used if e.entity_id in entities]
+        graph.generated = [e for e in graph.generated if e.entity_id in entities]
+        graph.derived = [
+            e for e in graph.derived if e.entity_id in entities and e.source_id in entities
+        ]
         return graph
 
     def ancestors(self, entity_id: str) -> LineageGraph:
