@@ -65,6 +65,9 @@ class ColumnDrift:
         return json_clean({f.name: getattr(self, f.name) for f in fields(self)})
 
 
+#: stratum label of the rows computed on all rows of a stratified result.
+OVERALL = "(all)"
+
 FRAME_COLUMNS = [
     "column",
     "kind",
@@ -157,10 +160,10 @@ class DriftResult:
         return rows
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per column (and, if stratified, per stratum; overall rows have stratum None)."""
+        """One row per column (if stratified, also per stratum; overall rows: stratum "(all)")."""
         import pandas as pd
 
-        rows = self._rows(None)
+        rows = self._rows(OVERALL)
         for name, sub in self.strata.items():
             sub_rows = sub._rows(name)
             if self.by is not None:
