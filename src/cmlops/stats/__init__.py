@@ -1,1 +1,1 @@
-"""Statistics: drift, validation, evaluation and monitoring as pure functions on arrays and frames."""
+"""Statistics: drift, validation, evaluation and monitoring on arrays and frames."""
