@@ -1,0 +1,91 @@
+"""The `cmlops` command as a user runs it: real processes, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cmlops.store import open_store
+from tests.store.tampering import tamper
+
+
+def cmlops(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "from cmlops.cli import main; main()", *args],
+        cwd=cwd, capture_output=True, text=True, env=os.environ.copy(), timeout=120,
+    )
+
+
+@pytest.fixture
+def populated(tmp_path: Path) -> Path:
+    with open_store() as store:
+        store.append("dataset.used", "entity", "e1", {"rows": 10}, reason="analysis", actor="ann")
+        store.append("model.fitted", "entity", "m1", {}, actor="bob")
+    return tmp_path
+
+
+def test_help_everywhere(tmp_path: Path) -> None:
+    for args in ([], ["audit"], ["audit", "log"], ["audit", "verify"], ["audit", "anchor"],
+                 ["audit", "export"], ["store"], ["store", "info"], ["store", "migrate"]):
+        result = cmlops(*args, "--help", cwd=tmp_path)
+        assert result.returncode == 0 and "Usage:" in result.stdout, args
+
+
+def test_log_filters_and_json(populated: Path) -> None:
+    result = cmlops("audit", "log", "--actor", "ann", "--json", cwd=populated)
+    assert result.returncode == 0, result.stderr
+    (record,) = json.loads(result.stdout)
+    assert record["payload"] == {"rows": 10} and record["reason"] == "analysis"
+    text = cmlops("audit", "log", "--action", "model.*", cwd=populated).stdout
+    assert "model.fitted" in text and "dataset.used" not in text
+    assert cmlops("audit", "log", "--object", "entity:e1", "--json", cwd=populated).stdout.count(
+        '"seq"') == 1
+
+
+def test_verify_anchor_export_roundtrip_and_exit_codes(populated: Path) -> None:
+    verified = cmlops("audit", "verify", cwd=populated)
+    assert verified.returncode == 0 and verified.stdout.startswith("OK: 3 records")
+    anchor = cmlops("audit", "anchor", cwd=populated).stdout.strip()
+    assert anchor.startswith("3:") and len(anchor) == 66
+    assert cmlops("audit", "verify", "--anchor", anchor, cwd=populated).returncode == 0
+    export = cmlops("audit", "export", "--out", "trail.jsonl", cwd=populated)
+    assert export.returncode == 0 and len((populated / "trail.jsonl").read_text().splitlines()) == 3
+    again = cmlops("audit", "export", "--out", "trail.jsonl", cwd=populated)
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert cmlops("audit", "verify", "--file", "trail.jsonl", cwd=populated).returncode == 0
+
+    with open_store() as store:
+        tamper(store, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+    broken = cmlops("audit", "verify", cwd=populated)
+    assert broken.returncode == 1 and "BROKEN at seq 2" in broken.stdout
+    as_json = json.loads(cmlops("audit", "verify", "--json", cwd=populated).stdout)
+    assert as_json["ok"] is False and as_json["broken"]["seq"] == 2
+
+
+def test_user_mistakes_are_one_line_without_traceback(populated: Path, tmp_path: Path) -> None:
+    cases = [
+        (["audit", "verify", "--anchor", "not-a-hash"], 2, "not a 64-character hex"),
+        (["audit", "log", "--since", "yesterday"], 2, "not an ISO 8601 time"),
+        (["audit", "nonsense"], 2, "No such command"),
+        (["--store-url", "postgresql+psycopg://u:pw@127.0.0.1:1/x", "audit", "log"], 3,
+         "did not answer"),
+    ]
+    for args, code, fragment in cases:
+        result = cmlops(*args, cwd=populated)
+        assert result.returncode == code, (args, result.stderr)
+        assert fragment in result.stderr and "Traceback" not in result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = cmlops("--home", str(empty / ".cmlops"), "audit", "verify", cwd=empty)
+    assert missing.returncode == 3 and "no cmlops store" in missing.stderr
+    assert not (empty / ".cmlops" / "store.sqlite").exists()
+
+
+def test_store_info_json(populated: Path) -> None:
+    info = json.loads(cmlops("store", "info", "--json", cwd=populated).stdout)
+    assert info["backend"] == "sqlite" and info["records"] == 3 and info["schema_version"] == 2
