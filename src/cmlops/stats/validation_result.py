@@ -1,0 +1,104 @@
+"""The result of :func:`cmlops.stats.validation.validate`: one row per check."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from cmlops.stats._plain import to_plain
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["FRAME_COLUMNS", "CheckResult", "ValidationResult"]
+
+FRAME_COLUMNS = (
+    "column",
+    "check",
+    "passed",
+    "severity",
+    "status",
+    "failing_rows",
+    "failing_share",
+    "expected",
+    "examples",
+    "message",
+)
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one check.
+
+    ``column`` is the column name, or the columns joined by ``", "`` for a dataset
+    check. ``status`` is ``"pass"``, ``"warn"`` (failed, severity warn), ``"fail"``
+    (failed, severity fail) or ``"skipped"`` (not run; ``message`` says why, e.g. the
+    column is missing or has the wrong dtype; ``passed`` is then None).
+    ``examples`` holds up to ``max_examples`` failing cases as ``{"row": <index
+    label>, "value": <value>}`` (a dict of the involved columns for dataset checks).
+    """
+
+    column: str
+    check: str
+    passed: bool | None
+    severity: str
+    status: str
+    failing_rows: int = 0
+    failing_share: float | None = None
+    expected: Any = None
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+
+
+@dataclass
+class ValidationResult:
+    """Every check of a schema on a frame, and the verdict.
+
+    Attributes:
+        checks: one :class:`CheckResult` per check, schema-level problems first.
+        verdict: ``"fail"`` if a fail-severity check failed, else ``"warn"`` if any
+            check failed, else ``"pass"``.
+        n_rows, n_columns: of the validated frame.
+        schema_name, schema_version: of the schema used; ``schema`` its full dict.
+        engine: the library that ran the value checks (pandera and its version).
+        warnings: notes that are not check failures (an empty frame ...).
+    """
+
+    _cmlops_result_kind: ClassVar[str] = "validation"
+
+    checks: list[CheckResult]
+    verdict: str
+    n_rows: int
+    n_columns: int
+    schema_name: str = ""
+    schema_version: int = 1
+    schema: dict[str, Any] = field(default_factory=dict)
+    engine: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True unless a check of severity fail failed."""
+        return self.verdict != "fail"
+
+    def failures(self) -> list[CheckResult]:
+        """The checks that failed (status warn or fail)."""
+        return [c for c in self.checks if c.status in ("warn", "fail")]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per check with the columns of FRAME_COLUMNS."""
+        import pandas as pd
+
+        frame = pd.DataFrame([asdict(c) for c in self.checks], columns=list(FRAME_COLUMNS))
+        frame["passed"] = frame["passed"].astype("boolean")
+        frame["failing_rows"] = frame["failing_rows"].astype("int64")
+        frame["failing_share"] = frame["failing_share"].astype("float64")
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dict (None instead of NaN, no numpy types)."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["checks"] = [asdict(c) for c in self.checks]
+        out["kind"] = self._cmlops_result_kind
+        out["passed"] = self.passed
+        return to_plain(out)
