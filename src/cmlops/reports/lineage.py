@@ -139,8 +139,12 @@ def export_run_lineage(store: Any, activity_id: str, folder: Path) -> None:
         export_lineage = None
     graph = store.activity_lineage(activity_id)
     if export_lineage is not None:
-        prov = export_lineage(graph, format="prov")
-        ol = export_lineage(graph, format="openlineage")
+        prov = json.loads(export_lineage(graph, format="prov"))
+        ol = [
+            json.loads(line)
+            for line in export_lineage(graph, format="openlineage").splitlines()
+            if line.strip()
+        ]
     else:
         prov, ol = _fallback_prov(graph), _fallback_openlineage(graph)
     for name, doc in (("lineage.prov.json", prov), ("lineage.openlineage.json", ol)):

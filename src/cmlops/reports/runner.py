@@ -264,7 +264,7 @@ def _assemble(
     env = environment_lock()
     env_id = "env:" + __import__("hashlib").sha256(canonical(env)).hexdigest()
     activity = Activity(
-        id=run_id,
+        id=f"report:{run_id}",
         kind="report",
         name=tpl.name,
         code_hash=f"sha256:{tpl.sha256}",
@@ -333,7 +333,7 @@ def _assemble(
             },
         },
     )
-    run_lineage.export_run_lineage(store, run_id, tmp)
+    run_lineage.export_run_lineage(store, activity.id, tmp)
     head_after = _head(store)
     audit = write_audit_extract(store, tmp, head_before, head_after)
     return {
@@ -358,7 +358,7 @@ def _assemble(
         "user": user,
         "os_user": getpass.getuser(),
         "run": {
-            "activity_id": run_id,
+            "activity_id": activity.id,
             "started": started,
             "ended": ended,
             "duration_s": round(outcome.duration_s, 3),

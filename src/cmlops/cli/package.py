@@ -1,0 +1,188 @@
+"""``cmlops package``: verify, sign, reproduce audit packages and show their status."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from cmlops.cli._common import (
+    EXIT_VERIFY_FAILED,
+    ErrorHandlingGroup,
+    echo_json,
+    fail,
+    open_cli_store,
+)
+
+ENV_PASSPHRASE = "CMLOPS_SIGNING_PASSPHRASE"  # noqa: S105 - a variable name
+
+
+def read_passphrase(passphrase_file: Path | None, *, confirm: bool = False) -> str:
+    """Passphrase from ``--passphrase-file``, else CMLOPS_SIGNING_PASSPHRASE, else a prompt."""
+    if passphrase_file is not None:
+        try:
+            return passphrase_file.read_text("utf-8").rstrip("\r\n")
+        except OSError as exc:
+            fail(f"cannot read passphrase file {passphrase_file}: {exc.strerror}")
+    env = os.environ.get(ENV_PASSPHRASE)
+    if env:
+        return env
+    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+@click.group(cls=ErrorHandlingGroup)
+def package() -> None:
+    """Verify, sign and reproduce audit packages."""
+
+
+@package.command("verify")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def verify_cmd(path: Path, as_json: bool) -> None:
+    """Recompute every hash and signature of a package folder or zip, offline.
+
+    Exit 0 when everything matches, 1 naming each modified, added or removed
+    file and each broken signature.
+    """
+    from cmlops.reports.verify import verify_package
+
+    result = verify_package(path)
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        for line in result.lines():
+            click.echo(line)
+        for sig in result.signatures:
+            mark = "valid" if sig["valid"] else f"BROKEN ({sig['problem']})"
+            click.echo(
+                f"signature: {sig['meaning']} by {sig['name']} ({sig['user_id']}) "
+                f"at {sig['signed_at']}: {mark}"
+            )
+        state = "OK" if result.ok else "FAILED"
+        click.echo(
+            f"{state}: package {result.package_id} ({result.status}), "
+            f"{result.files_checked} files checked, manifest {result.manifest_sha256}"
+        )
+    if not result.ok:
+        raise SystemExit(EXIT_VERIFY_FAILED)
+
+
+@package.command("sign")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--meaning", type=click.Choice(["authored", "reviewed", "approved"]), required=True)
+@click.option("--name", required=True, help="Your full printed name (21 CFR 11.50).")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Key file (default: CMLOPS_SIGNING_KEY or ~/.cmlops-keys/signing-key.json).",
+)
+@click.option("--user", "user_id", help="Your user id (default: the store's actor).")
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the passphrase from this file (automation).",
+)
+@click.pass_context
+def sign_cmd(
+    ctx: click.Context,
+    path: Path,
+    meaning: str,
+    name: str,
+    key_path: Path | None,
+    user_id: str | None,
+    passphrase_file: Path | None,
+) -> None:
+    """Sign a package: manifest digest + name + user id + UTC time + meaning."""
+    from cmlops.reports.signing import sign_package
+
+    passphrase = read_passphrase(passphrase_file)
+    store = open_cli_store(ctx)
+    try:
+        entry = sign_package(
+            path,
+            meaning=meaning,
+            name=name,
+            passphrase=passphrase,
+            key_path=key_path,
+            user_id=user_id,
+            store=store,
+        )
+    finally:
+        store.close()
+    click.echo(
+        f"signed {meaning} by {entry['name']} ({entry['user_id']}) at "
+        f"{entry['signed_at']}: package {entry['package_id']}"
+    )
+
+
+@package.command("status")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--superseded-by",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Record that the package at this path supersedes PATH.",
+)
+@click.option("--reason", default="", help="Why (recorded with --superseded-by).")
+@click.pass_context
+def status_cmd(ctx: click.Context, path: Path, superseded_by: Path | None, reason: str) -> None:
+    """Show a package's status (executed, reviewed, approved, superseded or FAILED)."""
+    from cmlops.reports.status import package_state, supersede
+
+    store = open_cli_store(ctx)
+    try:
+        if superseded_by is not None:
+            supersede(path, superseded_by, store=store, reason=reason)
+        state = package_state(path, store=store)
+    finally:
+        store.close()
+    click.echo(f"{state['status']}: package {state['package_id']} ({state['template']})")
+    for sig in state["signatures"]:
+        click.echo(f"  {sig['meaning']} by {sig['name']} ({sig['user_id']}) at {sig['signed_at']}")
+    if state.get("superseded_by"):
+        click.echo(f"  superseded by {state['superseded_by']}")
+
+
+@package.command("reproduce")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the re-executed package (default: a temporary folder).",
+)
+@click.option(
+    "--rel-tol",
+    type=float,
+    default=1e-9,
+    show_default=True,
+    help="Relative tolerance for numeric results.",
+)
+@click.option(
+    "--abs-tol",
+    type=float,
+    default=1e-12,
+    show_default=True,
+    help="Absolute tolerance for numeric results.",
+)
+@click.pass_context
+def reproduce_cmd(
+    ctx: click.Context, path: Path, out: Path | None, rel_tol: float, abs_tol: float
+) -> None:
+    """Re-execute a package with its recorded inputs and parameters and compare results."""
+    from cmlops.reports.reproduce import reproduce_package
+
+    store = open_cli_store(ctx)
+    try:
+        result = reproduce_package(
+            path, out=out, store=store, rel_tol=rel_tol, abs_tol=abs_tol, progress=False
+        )
+    finally:
+        store.close()
+    for line in result.differences:
+        click.echo(f"difference: {line}")
+    if result.reproducible:
+        click.echo(f"REPRODUCIBLE: {result.compared} results match ({result.package})")
+    else:
+        click.echo(f"NOT REPRODUCIBLE: {len(result.differences)} difference(s)")
+        raise SystemExit(EXIT_VERIFY_FAILED)

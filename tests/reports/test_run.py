@@ -1,0 +1,188 @@
+"""Report runs in a real kernel: packages, failures, hostile values, verify, zip safety."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cmlops.reports.errors import PackageError, PackageExistsError, ParameterError
+from cmlops.reports.runner import run_report
+from cmlops.reports.verify import verify_package
+from tests.reports.conftest import ECHO_BODY, make_template
+
+pytestmark = pytest.mark.kernel
+
+
+@pytest.fixture
+def echo_run(tmp_path: Path, echo_template: Path, store):
+    return run_report(echo_template, {"n": "3"}, out=tmp_path / "pkg", store=store, progress=False)
+
+
+def test_package_is_complete_and_verifies(echo_run, store) -> None:
+    pkg = echo_run.package
+    assert echo_run.status == "EXECUTED"
+    names = {p.relative_to(pkg).as_posix() for p in pkg.rglob("*") if p.is_file()}
+    assert {
+        "manifest.json",
+        "notebook.ipynb",
+        "report.html",
+        "results.json",
+        "plan.json",
+        "template.ipynb",
+        "lineage.prov.json",
+        "lineage.openlineage.json",
+        "audit/trail.jsonl",
+        "audit/verify.json",
+    } <= names
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    assert manifest["parameters"] == {"text": "hello", "n": 3}
+    assert manifest["results"]["verdict"] == "PASS"
+    assert manifest["results"]["criteria"][0]["value"] == 3.0
+    assert manifest["audit"]["head_after"]["seq"] > manifest["audit"]["head_before"]["seq"]
+    assert {f["path"] for f in manifest["files"]} == names - {"manifest.json"}
+    html = (pkg / "report.html").read_text()
+    assert "<script src=" not in html and "cdn" not in html.lower().split("<body")[0]
+    result = verify_package(pkg)
+    assert result.ok, result.lines()
+    assert verify_package(echo_run.zip).ok
+    # the plan hash was recorded before the run started
+    actions = [r.action for r in store.records()]
+    assert actions.index("plan.recorded") < actions.index("report.started")
+    assert actions.index("report.finished") < actions.index("package.created")
+    assert store.verify().ok
+    started = store.records(action="report.started")[0].payload_dict()
+    assert started["plan_sha256"] == manifest["plan"]["sha256"]
+
+
+def test_verify_names_modified_added_removed(echo_run) -> None:
+    pkg = echo_run.package
+    with open(pkg / "results.json", "a") as handle:
+        handle.write(" ")
+    (pkg / "extra.txt").write_text("x")
+    (pkg / "lineage.prov.json").unlink()
+    result = verify_package(pkg)
+    assert not result.ok
+    assert result.modified == ["results.json"]
+    assert result.added == ["extra.txt"]
+    assert result.removed == ["lineage.prov.json"]
+
+
+def test_verify_detects_edited_audit_extract(echo_run) -> None:
+    trail = echo_run.package / "audit" / "trail.jsonl"
+    lines = trail.read_text().splitlines()
+    record = json.loads(lines[0])
+    record["actor"] = "mallory"
+    lines[0] = json.dumps(record)
+    trail.write_text("\n".join(lines) + "\n")
+    manifest_path = echo_run.package / "manifest.json"
+    # even with the manifest's file hash updated, the chain segment no longer links
+    manifest = json.loads(manifest_path.read_text())
+    from cmlops.reports.manifest import dumps, sha256_file
+
+    for entry in manifest["files"]:
+        if entry["path"] == "audit/trail.jsonl":
+            entry["sha256"] = sha256_file(trail)
+            entry["size"] = trail.stat().st_size
+    manifest_path.write_bytes(dumps(manifest))
+    result = verify_package(echo_run.package)
+    assert any("audit extract broken" in p for p in result.problems)
+
+
+def test_existing_output_is_refused_unless_forced(echo_run, echo_template, store) -> None:
+    with pytest.raises(PackageExistsError, match="--force"):
+        run_report(echo_template, {}, out=echo_run.package, store=store, progress=False)
+    again = run_report(
+        echo_template, {"n": 2}, out=echo_run.package, force=True, store=store, progress=False
+    )
+    assert json.loads((again.package / "manifest.json").read_text())["parameters"]["n"] == 2
+    assert not list(echo_run.package.parent.glob(".pkg.*"))
+
+
+def test_hostile_values_arrive_as_data_and_nothing_executes(
+    tmp_path: Path, store, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    hostile = (
+        "\"); __import__('os').system('touch pwned'); (\"\n'''\\ "
+        "__import__('os').system('touch pwned') \u2028 é"
+    )
+    template = make_template(
+        tmp_path / "h.ipynb",
+        [
+            "import json, pathlib\npathlib.Path('received.json').write_text(json.dumps(text))",
+            *ECHO_BODY,
+        ],
+    )
+    run = run_report(template, {"text": hostile}, out=tmp_path / "pkg", store=store, progress=False)
+    assert run.status == "EXECUTED"
+    assert json.loads((run.package / "received.json").read_text()) == hostile
+    assert not list(tmp_path.rglob("pwned"))
+    with pytest.raises(ParameterError, match="not a valid identifier"):
+        run_report(template, {"text = 1\nimport os #": "x"}, out=tmp_path / "p2", store=store)
+    assert not (tmp_path / "p2").exists()
+
+
+def test_failing_cell_gives_failed_package(tmp_path: Path, store) -> None:
+    template = make_template(tmp_path / "f.ipynb", ["raise ValueError('boom')"])
+    run = run_report(template, {}, out=tmp_path / "pkg", store=store, progress=False)
+    assert run.status == "FAILED"
+    assert "ValueError: boom" in run.error
+    manifest = json.loads((run.package / "manifest.json").read_text())
+    assert manifest["error"]["type"] == "ValueError"
+    assert verify_package(run.package).ok
+    finished = store.records(action="report.finished")[0].payload_dict()
+    assert finished["status"] == "FAILED"
+
+
+def test_killed_kernel_gives_failed_package(tmp_path: Path, store) -> None:
+    template = make_template(
+        tmp_path / "k.ipynb",
+        ["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "print('never')"],
+    )
+    run = run_report(
+        template, {}, out=tmp_path / "pkg", store=store, progress=False, run_timeout=120
+    )
+    assert run.status == "FAILED"
+    assert "died" in run.error.lower() or "dead" in run.error.lower()
+    assert verify_package(run.package).ok
+
+
+def test_cell_timeout_gives_failed_package(tmp_path: Path, store) -> None:
+    template = make_template(tmp_path / "s.ipynb", ["import time\ntime.sleep(60)"])
+    run = run_report(
+        template, {}, out=tmp_path / "pkg", store=store, progress=False, cell_timeout=2
+    )
+    assert run.status == "FAILED"
+    assert "timed out" in run.error.lower() or "timeout" in run.error.lower()
+
+
+def _zip_with(path: Path, name: str, *, symlink: bool = False) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        info = zipfile.ZipInfo(name)
+        if symlink:
+            info.external_attr = 0o120777 << 16
+        zf.writestr(info, "x")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("entry", "symlink"),
+    [
+        ("../evil.txt", False),
+        ("/abs/evil.txt", False),
+        ("pkg/../../evil.txt", False),
+        ("pkg/link", True),
+        ("C:/evil.txt", False),
+    ],
+)
+def test_unsafe_zip_is_refused_and_nothing_extracted(
+    tmp_path: Path, entry: str, symlink: bool
+) -> None:
+    archive = _zip_with(tmp_path / "bad.zip", entry, symlink=symlink)
+    with pytest.raises(PackageError, match="unsafe zip"):
+        verify_package(archive)
+    assert not (tmp_path.parent / "evil.txt").exists()
+    assert not Path("/abs/evil.txt").exists()
