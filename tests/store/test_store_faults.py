@@ -14,7 +14,7 @@ from cmlops.errors import (
     StoreUnreachableError,
 )
 from cmlops.store import open_store
-from tests.conftest import free_port
+from tests.pg_server import free_port
 
 
 def one_line(error: BaseException) -> str:
