@@ -54,6 +54,8 @@ def refine(model: ViewModel) -> None:
     if d.get("by"):
         model.facts.append(("stratified by", str(d["by"])))
     columns = [c for c in d.get("columns") or [] if isinstance(c, dict)]
+    for c in columns:
+        model.warnings.extend(f"{c.get('column')}: {w}" for w in c.get("warnings") or [])
     skipped = [c for c in columns if c.get("status") == "skipped"]
     if skipped:
         model.facts.append(("skipped columns", str(len(skipped))))
