@@ -1,0 +1,362 @@
+"""``cmlops.monitor``: drift and model performance per time window, with alert rules.
+
+Post-market monitoring of a clinical model asks two questions per period: has
+the case mix moved away from the data the model was validated on (drift), and
+does the model still discriminate and stay calibrated (performance)? Both are
+computed per window against one reference, and pre-specified
+:class:`Trigger` rules turn them into alerts that can be written to the audit
+log (``MonitorResult.record_alerts(store)``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cmlops.errors import InvalidInputError
+from cmlops.stats._drift_result import DriftResult, json_clean
+from cmlops.stats._monitor_triggers import (
+    DEFAULT_DRIFT_TRIGGERS,
+    DEFAULT_PERFORMANCE_TRIGGERS,
+    Alert,
+    Rule,
+    Trigger,
+    evaluate_trigger,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["Alert", "MonitorResult", "Rule", "Trigger", "monitor"]
+
+PERF_KEYS = ("auroc", "auroc_ci_low", "auroc_ci_high", "calibration_slope", "oe_ratio", "brier")
+WINDOW_COLUMNS = [
+    "window",
+    "start",
+    "end",
+    "n",
+    "events",
+    "status",
+    "n_drifted",
+    "drift_share",
+    "dataset_drift",
+    "drifted_columns",
+    *PERF_KEYS,
+    "brier_rise",
+    "f1",
+    "n_alerts",
+    "warnings",
+]
+
+
+@dataclass
+class MonitorResult:
+    """Per-window drift and performance, the rules applied and the alerts they fired."""
+
+    _cmlops_result_kind = "monitor"
+
+    windows: list[dict]
+    alerts: list[Alert]
+    triggers: list[Trigger]
+    reference: dict
+    settings: dict
+    drift: dict[str, DriftResult] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def monitor_id(self) -> str:
+        """Stable id of this monitoring run: a hash of its settings, rules and windows."""
+        basis = json.dumps(
+            json_clean(
+                {
+                    "settings": self.settings,
+                    "triggers": [t.to_dict() for t in self.triggers],
+                    "windows": [(w["window"], w["n"]) for w in self.windows],
+                }
+            ),
+            sort_keys=True,
+        )
+        return "monitor-" + hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per window."""
+        import pandas as pd
+
+        rows = []
+        for w in self.windows:
+            row = {k: w.get(k) for k in WINDOW_COLUMNS}
+            row["drifted_columns"] = ", ".join(w.get("drifted_columns") or [])
+            row["warnings"] = "; ".join(w.get("warnings", []))
+            rows.append(row)
+        return pd.DataFrame(rows, columns=WINDOW_COLUMNS)
+
+    def alerts_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        cols = ["window", "rule", "observed", "threshold", "message", "column"]
+        return pd.DataFrame([a.to_dict() for a in self.alerts], columns=cols)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-compatible dict; ``alerts`` is a list of alert dicts."""
+        return json_clean(
+            {
+                "kind": self._cmlops_result_kind,
+                "monitor_id": self.monitor_id,
+                "settings": self.settings,
+                "triggers": [t.to_dict() for t in self.triggers],
+                "reference": self.reference,
+                "windows": self.windows,
+                "alerts": [a.to_dict() for a in self.alerts],
+                "warnings": self.warnings,
+            }
+        )
+
+    def record_alerts(self, store: Any, *, actor: str | None = None) -> int:
+        """Append one ``monitor.alert`` audit record per alert to ``store``; returns the count."""
+        for a in self.alerts:
+            payload = json_clean({**a.to_dict(), "monitor_id": self.monitor_id})
+            kwargs = {"reason": a.message}
+            if actor is not None:
+                kwargs["actor"] = actor
+            store.append("monitor.alert", "monitor", self.monitor_id, payload, **kwargs)
+        return len(self.alerts)
+
+    def __repr__(self) -> str:
+        return f"MonitorResult({len(self.windows)} windows, {len(self.alerts)} alerts)"
+
+
+def monitor(
+    frame: pd.DataFrame,
+    *,
+    time: str,
+    window: str | int,
+    reference: pd.DataFrame | tuple | None = None,
+    target: str | None = None,
+    prediction: str | None = None,
+    features: Iterable[str] | None = None,
+    triggers: Sequence[Trigger] | None = None,
+    min_window_rows: int = 30,
+    drift_options: Mapping[str, Any] | None = None,
+) -> MonitorResult:
+    """Drift and performance of ``frame`` per time window against a reference.
+
+    Args:
+        frame: one row per case, with a time column.
+        time: name of the time column (datetimes; tz-aware are converted to UTC).
+        window: a pandas offset alias ("30D", "MS", "QS") or a number of rows per window.
+        reference: the reference data (a frame with the same columns), or a
+            ``(start, end)`` time interval of ``frame`` (end exclusive; those rows are
+            then not monitored), or None for the first window.
+        target, prediction: observed binary outcome and predicted probability columns;
+            with both, AUROC (DeLong CI), calibration slope, O/E and Brier are computed.
+        features: columns to test for drift (default: all but time, target, prediction).
+        triggers: pre-specified rules; default: calibration slope and O/E outside
+            [0.8, 1.2], Brier rise > 0.02 (with target and prediction) and drift of any
+            feature. AUROC floors are model-specific: add ``Trigger.auroc_below(x)``.
+        min_window_rows: windows with fewer rows are reported, not tested.
+        drift_options: keyword arguments passed to :func:`cmlops.drift` (correction, ...).
+    """
+    import pandas as pd
+
+    from cmlops.stats.drift import drift
+
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidInputError("frame must be a pandas DataFrame")
+    for name, label in ((time, "time"), (target, "target"), (prediction, "prediction")):
+        if name is not None and name not in frame.columns:
+            raise InvalidInputError(f"{label} column {name!r} is not in the frame")
+    if (target is None) != (prediction is None):
+        raise InvalidInputError("give both target and prediction for performance, or neither")
+    has_perf = target is not None
+    trig = list(triggers) if triggers is not None else _default_triggers(has_perf)
+    for t in trig:
+        if not isinstance(t, Trigger):
+            raise InvalidInputError(f"triggers must be Trigger values, got {t!r}")
+        if t.rule not in (Rule.FEATURE_DRIFT, Rule.DATASET_DRIFT) and not has_perf:
+            raise InvalidInputError(f"trigger {t.describe()!r} needs target= and prediction=")
+    data = frame.copy()
+    data[time] = _as_utc(data[time], time)
+    data = data.sort_values(time, kind="stable")
+    windows, ref = _split(data, time, window, reference)
+    excluded = {time, target, prediction} - {None}
+    feats = (
+        list(features) if features is not None else [c for c in data.columns if c not in excluded]
+    )
+    f1_thresholds = sorted({t.decision_threshold for t in trig if t.rule == Rule.F1_DROP_ABOVE})
+    opts = dict(drift_options or {})
+    ref_perf = _performance(ref, target, prediction, f1_thresholds) if has_perf else {}
+    ref_info = {"n": len(ref), "source": _describe_reference(reference), **ref_perf}
+    rows: list[dict] = []
+    drift_results: dict[str, DriftResult] = {}
+    alerts: list[Alert] = []
+    for label, (start, end, part) in windows.items():
+        row: dict = {"window": label, "start": start, "end": end, "n": len(part), "warnings": []}
+        if has_perf:
+            row["events"] = int(pd.to_numeric(part[target], errors="coerce").fillna(0).sum())
+        if len(part) < min_window_rows:
+            row["status"] = f"too small (< {min_window_rows} rows): not tested"
+            rows.append(row)
+            continue
+        row["status"] = "ok"
+        if feats:
+            d = drift(ref[feats], part[feats], **opts)
+            drift_results[label] = d
+            row.update(
+                n_drifted=d.n_drifted,
+                drift_share=d.share_drifted,
+                drift_share_threshold=d.drift_share,
+                dataset_drift=d.dataset_drift,
+                drifted_columns=d.drifted_columns,
+                drift_statistics={c.column: c.statistic for c in d.columns if c.drifted},
+            )
+        if has_perf:
+            perf = _performance(part, target, prediction, f1_thresholds)
+            perf_notes = perf.pop("warnings")
+            row.update(perf)
+            row["warnings"].extend(perf_notes)
+            if row.get("brier") is not None and ref_perf.get("brier") is not None:
+                row["brier_rise"] = row["brier"] - ref_perf["brier"]
+        fired = []
+        for t in trig:
+            got, note = evaluate_trigger(t, row, ref_perf)
+            fired.extend(got)
+            if note:
+                row["warnings"].append(note)
+        row["n_alerts"] = len(fired)
+        alerts.extend(fired)
+        rows.append(row)
+    settings = {
+        "time": time,
+        "window": window,
+        "target": target,
+        "prediction": prediction,
+        "features": feats,
+        "min_window_rows": min_window_rows,
+        "drift_options": opts,
+    }
+    warnings = [f"window {r['window']}: {r['status']}" for r in rows if r["status"] != "ok"]
+    return MonitorResult(
+        rows, alerts, trig, json_clean(ref_info), settings, drift_results, warnings
+    )
+
+
+def _default_triggers(has_perf: bool) -> list[Trigger]:
+    return [*(DEFAULT_PERFORMANCE_TRIGGERS if has_perf else ()), *DEFAULT_DRIFT_TRIGGERS]
+
+
+def _as_utc(s: pd.Series, name: str) -> pd.Series:
+    import pandas as pd
+
+    try:
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            return s.dt.tz_convert("UTC")
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            return s
+        return pd.to_datetime(s, utc=True)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"time column {name!r} is not datetimes: {exc}") from None
+
+
+def _split(data, time, window, reference):
+    """Windows as {label: (start, end, rows)} and the reference rows."""
+    import pandas as pd
+
+    ref = None
+    if isinstance(reference, pd.DataFrame):
+        ref = reference
+    elif isinstance(reference, tuple):
+        if len(reference) != 2:
+            raise InvalidInputError("reference interval must be (start, end)")
+        lo, hi = (_stamp(x, data[time]) for x in reference)
+        in_ref = (data[time] >= lo) & (data[time] < hi)
+        ref = data[in_ref]
+        data = data[~in_ref]
+        if ref.empty:
+            raise InvalidInputError(
+                f"no rows of the frame fall in the reference interval {reference}"
+            )
+    elif reference is not None:
+        raise InvalidInputError("reference must be a DataFrame, a (start, end) tuple or None")
+    windows: dict[str, tuple] = {}
+    if isinstance(window, (int, np.integer)) and not isinstance(window, bool):
+        if window < 1:
+            raise InvalidInputError(f"window must be a positive number of rows, got {window}")
+        for i, lo in enumerate(range(0, len(data), int(window))):
+            part = data.iloc[lo : lo + int(window)]
+            windows[f"w{i + 1:03d}"] = (_iso(part[time].iloc[0]), _iso(part[time].iloc[-1]), part)
+    elif isinstance(window, str):
+        try:
+            groups = data.groupby(pd.Grouper(key=time, freq=window), sort=True)
+        except (ValueError, TypeError) as exc:
+            raise InvalidInputError(
+                f"window {window!r} is not a pandas offset alias (e.g. '30D', 'MS'): {exc}"
+            ) from None
+        offset = pd.tseries.frequencies.to_offset(window)
+        for start, part in groups:
+            windows[_iso(start)] = (_iso(start), _iso(start + offset), part)
+    else:
+        raise InvalidInputError("window must be an offset alias like '30D' or a number of rows")
+    if ref is None:
+        if not windows:
+            raise InvalidInputError("the frame has no rows to monitor")
+        first = next(iter(windows))
+        ref = windows.pop(first)[2]
+    return windows, ref
+
+
+def _stamp(x, times):
+    import pandas as pd
+
+    ts = pd.Timestamp(x)
+    if ts.tzinfo is None and getattr(times.dt, "tz", None) is not None:
+        ts = ts.tz_localize("UTC")
+    return ts
+
+
+def _iso(ts) -> str:
+    return ts.isoformat() if hasattr(ts, "isoformat") else str(ts)
+
+
+def _describe_reference(reference) -> str:
+    import pandas as pd
+
+    if isinstance(reference, pd.DataFrame):
+        return "given frame"
+    if isinstance(reference, tuple):
+        return f"interval [{reference[0]}, {reference[1]})"
+    return "first window"
+
+
+def _performance(part, target, prediction, f1_thresholds) -> dict:
+    """AUROC (DeLong CI), calibration slope, O/E and Brier of one window.
+
+    The one place monitoring computes performance: it delegates to
+    :func:`cmlops.stats.evaluation.evaluate` so the numbers are those of a full
+    evaluation.
+    """
+    from cmlops.stats.evaluation import evaluate
+
+    res = evaluate(
+        part[target].to_numpy(),
+        part[prediction].to_numpy(dtype=float),
+        thresholds=f1_thresholds or None,
+    )
+    out: dict = {"warnings": list(res.warnings)}
+    for key, metric, attr in (
+        ("auroc", "auroc", "value"),
+        ("auroc_ci_low", "auroc", "ci_low"),
+        ("auroc_ci_high", "auroc", "ci_high"),
+        ("calibration_slope", "calibration_slope", "value"),
+        ("oe_ratio", "oe_ratio", "value"),
+        ("brier", "brier", "value"),
+    ):
+        out[key] = getattr(res.metric(metric), attr)
+    if f1_thresholds:
+        out["f1_at"] = {str(t): res.value("f1", threshold=t) for t in f1_thresholds}
+        out["f1"] = out["f1_at"][str(f1_thresholds[0])]
+    return out
