@@ -1,0 +1,300 @@
+/**
+ * The Lineage panel: a layered SVG graph (datasets → cells → models → reports),
+ * zoom with the wheel or +/- buttons, pan by dragging, click or Enter on a node
+ * for its details. The whole graph is one <g> under a transform, so zooming and
+ * panning 1,000 nodes touch one attribute.
+ */
+import { Widget } from '@lumino/widgets';
+import { requestAPI, ApiError } from './api';
+import { clear, errorBanner, h, svg } from './dom';
+import { graphSignature, matchNodes, nodeClass } from './filters';
+import { DEFAULT_OPTIONS, layout } from './graph';
+import { LineageData, LineageNode } from './types';
+
+const W = DEFAULT_OPTIONS.nodeWidth;
+const H = DEFAULT_OPTIONS.nodeHeight;
+
+export class LineagePanel extends Widget {
+  private notebook = '';
+  private data: LineageData = { nodes: [], edges: [] };
+  private signature = '';
+  private scale = 1;
+  private tx = 12;
+  private ty = 12;
+  private selected = '';
+  private readonly banner = h('div', { class: 'cmlops-banner-slot' });
+  private readonly caption = h('div', { class: 'cmlops-caption', text: 'No notebook open' });
+  private readonly search = h('input', {
+    class: 'jp-mod-styled cmlops-search',
+    attrs: { type: 'search', placeholder: 'Find node', 'aria-label': 'Find node' }
+  });
+  private readonly canvas = svg('svg', { class: 'cmlops-graph', role: 'img' });
+  private readonly root = svg('g');
+  private readonly details = h('div', { class: 'cmlops-details', attrs: { 'aria-live': 'polite' } });
+
+  constructor() {
+    super();
+    this.addClass('cmlops-lineage');
+    this.canvas.setAttribute('aria-label', 'Lineage graph');
+    this.canvas.appendChild(this.root);
+    const button = (label: string, title: string, action: () => void) =>
+      h('button', {
+        class: 'jp-Button jp-mod-minimal cmlops-tool',
+        text: label,
+        title,
+        attrs: { type: 'button', 'aria-label': title },
+        on: { click: action }
+      });
+    const tools = h(
+      'div',
+      { class: 'cmlops-toolbar' },
+      this.search,
+      button('+', 'Zoom in', () => this.zoom(1.25)),
+      button('−', 'Zoom out', () => this.zoom(0.8)),
+      button('Fit', 'Fit the graph to the panel', () => this.fit()),
+      button('⟳', 'Reload lineage', () => void this.refresh(true))
+    );
+    this.search.addEventListener('input', () => this.draw());
+    this.node.append(this.banner, this.caption, tools, this.canvas, this.details);
+    this.installPanZoom();
+  }
+
+  setNotebook(path: string): void {
+    if (path !== this.notebook) {
+      this.notebook = path;
+      this.selected = '';
+      this.signature = '';
+      clear(this.details);
+      void this.refresh(true);
+    }
+  }
+
+  get nodeCount(): number {
+    return this.data.nodes.length;
+  }
+
+  async refresh(force = false): Promise<void> {
+    if (!this.notebook) {
+      this.caption.textContent = 'Open a notebook to see its lineage';
+      this.data = { nodes: [], edges: [] };
+      this.draw();
+      return;
+    }
+    try {
+      const data = await requestAPI<LineageData>('lineage', {}, { notebook: this.notebook });
+      clear(this.banner);
+      const signature = graphSignature(data);
+      this.data = data;
+      this.caption.textContent =
+        `${this.notebook}: ${data.nodes.length} nodes` + (data.truncated ? ' (newest shown)' : '');
+      if (force || signature !== this.signature) {
+        this.signature = signature;
+        this.draw();
+        if (force) {
+          this.fit();
+        }
+      }
+    } catch (error) {
+      this.showError(error);
+    }
+  }
+
+  /** Used by the sidebar to show store errors here too. */
+  showError(error: unknown): void {
+    clear(this.banner);
+    const advice =
+      error instanceof ApiError ? error.advice : { message: String(error), fix: undefined };
+    this.banner.appendChild(errorBanner(advice.message, advice.fix));
+  }
+
+  private draw(): void {
+    clear(this.root);
+    const { nodes, edges } = this.data;
+    if (!nodes.length) {
+      this.canvas.classList.add('cmlops-empty');
+      return;
+    }
+    this.canvas.classList.remove('cmlops-empty');
+    const placed = layout(
+      nodes.map(n => n.id),
+      edges
+    );
+    const hits = matchNodes(this.data, this.search.value);
+    const edgeLayer = svg('g', { class: 'cmlops-edges' });
+    for (const edge of edges) {
+      const a = placed.nodes.get(edge.source);
+      const b = placed.nodes.get(edge.target);
+      if (!a || !b) {
+        continue;
+      }
+      const x1 = a.x + W;
+      const y1 = a.y + H / 2;
+      const x2 = b.x;
+      const y2 = b.y + H / 2;
+      const mid = (x1 + x2) / 2;
+      edgeLayer.appendChild(
+        svg('path', {
+          class: `cmlops-edge cmlops-edge-${edge.relation}`,
+          d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`
+        })
+      );
+    }
+    const nodeLayer = svg('g', { class: 'cmlops-nodes' });
+    for (const node of nodes) {
+      const p = placed.nodes.get(node.id)!;
+      const g = svg('g', {
+        class: `cmlops-node cmlops-node-${nodeClass(node)}`,
+        transform: `translate(${p.x},${p.y})`,
+        tabindex: 0,
+        role: 'button',
+        'data-id': node.id,
+        'data-kind': nodeClass(node)
+      });
+      if (node.id === this.selected) {
+        g.classList.add('cmlops-selected');
+      }
+      if (hits.has(node.id)) {
+        g.classList.add('cmlops-hit');
+      }
+      g.setAttribute('aria-label', `${nodeClass(node)} ${node.label}`);
+      const rx = node.type === 'activity' ? 3 : 12;
+      g.appendChild(svg('rect', { width: W, height: H, rx, ry: rx }));
+      const label = svg('text', { x: 8, y: 14, class: 'cmlops-node-label' });
+      label.textContent = truncate(node.label, 22);
+      const kind = svg('text', { x: 8, y: 27, class: 'cmlops-node-kind' });
+      kind.textContent = node.type === 'activity' ? node.status || node.kind : node.kind;
+      const tip = svg('title');
+      tip.textContent = node.label;
+      g.append(tip, label, kind);
+      g.addEventListener('click', () => this.select(node));
+      g.addEventListener('keydown', (event: KeyboardEvent) => {
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          this.select(node);
+        }
+      });
+      nodeLayer.appendChild(g);
+    }
+    this.root.append(edgeLayer, nodeLayer);
+    this.applyTransform();
+  }
+
+  private select(node: LineageNode): void {
+    this.selected = node.id;
+    for (const el of Array.from(this.root.querySelectorAll('.cmlops-selected'))) {
+      el.classList.remove('cmlops-selected');
+    }
+    this.root.querySelector(`[data-id="${CSS.escape(node.id)}"]`)?.classList.add('cmlops-selected');
+    clear(this.details);
+    this.details.appendChild(renderDetails(node));
+  }
+
+  private zoom(factor: number, cx?: number, cy?: number): void {
+    const rect = this.canvas.getBoundingClientRect();
+    const x = cx ?? rect.width / 2;
+    const y = cy ?? rect.height / 2;
+    const next = Math.min(4, Math.max(0.05, this.scale * factor));
+    this.tx = x - ((x - this.tx) * next) / this.scale;
+    this.ty = y - ((y - this.ty) * next) / this.scale;
+    this.scale = next;
+    this.applyTransform();
+  }
+
+  fit(): void {
+    const rect = this.canvas.getBoundingClientRect();
+    const box = safeBBox(this.root);
+    if (!box || !rect.width || !rect.height || !box.width) {
+      return;
+    }
+    this.scale = Math.min(1.5, Math.max(0.05, Math.min(
+      (rect.width - 24) / box.width,
+      (rect.height - 24) / box.height
+    )));
+    this.tx = 12 - box.x * this.scale;
+    this.ty = 12 - box.y * this.scale;
+    this.applyTransform();
+  }
+
+  private applyTransform(): void {
+    this.root.setAttribute('transform', `translate(${this.tx},${this.ty}) scale(${this.scale})`);
+  }
+
+  private installPanZoom(): void {
+    let dragging: { x: number; y: number; tx: number; ty: number } | null = null;
+    this.canvas.addEventListener(
+      'wheel',
+      (event: WheelEvent) => {
+        event.preventDefault();
+        const rect = this.canvas.getBoundingClientRect();
+        this.zoom(event.deltaY < 0 ? 1.1 : 0.9, event.clientX - rect.left, event.clientY - rect.top);
+      },
+      { passive: false }
+    );
+    this.canvas.addEventListener('pointerdown', (event: PointerEvent) => {
+      if ((event.target as Element).closest('.cmlops-node')) {
+        return;
+      }
+      dragging = { x: event.clientX, y: event.clientY, tx: this.tx, ty: this.ty };
+      this.canvas.setPointerCapture(event.pointerId);
+    });
+    this.canvas.addEventListener('pointermove', (event: PointerEvent) => {
+      if (dragging) {
+        this.tx = dragging.tx + event.clientX - dragging.x;
+        this.ty = dragging.ty + event.clientY - dragging.y;
+        this.applyTransform();
+      }
+    });
+    const stop = () => (dragging = null);
+    this.canvas.addEventListener('pointerup', stop);
+    this.canvas.addEventListener('pointercancel', stop);
+  }
+}
+
+function safeBBox(g: SVGGElement): DOMRect | null {
+  try {
+    return g.getBBox();
+  } catch {
+    return null;
+  }
+}
+
+function truncate(text: string, n: number): string {
+  return text.length > n ? text.slice(0, n - 1) + '…' : text;
+}
+
+function row(name: string, value: string | number | null | undefined): HTMLElement | null {
+  if (value === null || value === undefined || value === '') {
+    return null;
+  }
+  return h('tr', {}, h('th', { text: name }), h('td', { text: String(value) }));
+}
+
+/** The details of one node, all as text. */
+export function renderDetails(node: LineageNode): HTMLElement {
+  const table = h(
+    'table',
+    { class: 'cmlops-kv' },
+    row('Kind', node.kind),
+    row('Fingerprint', node.fingerprint),
+    row('Rows', node.rows ?? undefined),
+    row('Path', node.location),
+    row('Notebook', node.notebook),
+    row('Status', node.status),
+    row('Error', node.error),
+    row('Who', node.who),
+    row('When', node.when)
+  );
+  const box = h('div', { class: 'cmlops-node-details' }, h('h3', { text: node.label }), table);
+  if (node.columns && node.columns.length) {
+    const cols = h('table', { class: 'cmlops-columns' },
+      h('tr', {}, h('th', { text: 'Column' }), h('th', { text: 'dtype' })));
+    for (const c of node.columns) {
+      cols.appendChild(h('tr', {}, h('td', { text: c.name }), h('td', { text: c.dtype })));
+    }
+    box.append(h('h4', { text: `Columns (${node.columns.length})` }), cols);
+  }
+  if (node.code) {
+    box.append(h('h4', { text: 'Code' }), h('pre', { class: 'cmlops-code', text: node.code }));
+  }
+  return box;
+}

@@ -1,0 +1,137 @@
+/**
+ * The "Clinical MLOps" sidebar: Lineage, Audit trail and Reports tabs over the
+ * active notebook. It polls the chain head (cheap) while visible and refreshes
+ * the open tab when new records arrive, so a tracked cell shows up within
+ * about a second. Store errors appear as a banner with the fix; nothing here
+ * throws into JupyterLab.
+ */
+import { Panel, Widget } from '@lumino/widgets';
+import { ApiError, requestAPI } from './api';
+import { AuditPanel } from './audit-view';
+import { clear, errorBanner, h } from './dom';
+import { LineagePanel } from './lineage-view';
+import { Opener, ReportsPanel } from './reports-view';
+import { StatusInfo } from './types';
+
+type TabName = 'lineage' | 'audit' | 'reports';
+
+export class Sidebar extends Panel {
+  readonly lineage = new LineagePanel();
+  readonly audit = new AuditPanel();
+  readonly reports: ReportsPanel;
+  private tab: TabName = 'lineage';
+  private head = -1;
+  private timer = 0;
+  private pollMs = 1000;
+  private readonly tabs = h('div', { class: 'cmlops-tabs', attrs: { role: 'tablist' } });
+  private readonly banner = new Widget({ node: h('div', { class: 'cmlops-banner-slot' }) });
+
+  constructor(open: Opener) {
+    super();
+    this.id = 'cmlops-sidebar';
+    this.addClass('cmlops-sidebar');
+    this.reports = new ReportsPanel(open);
+    const header = new Widget({ node: h('div', { class: 'cmlops-header' },
+      h('h2', { text: 'Clinical MLOps' }), this.tabs) });
+    this.addWidget(header);
+    this.addWidget(this.banner);
+    for (const [name, label] of [['lineage', 'Lineage'], ['audit', 'Audit trail'], ['reports', 'Reports']] as [TabName, string][]) {
+      this.tabs.appendChild(h('button', {
+        class: 'cmlops-tab',
+        text: label,
+        attrs: { role: 'tab', type: 'button', 'data-tab': name },
+        on: { click: () => this.showTab(name) }
+      }));
+    }
+    for (const w of [this.lineage, this.audit, this.reports]) {
+      w.addClass('cmlops-pane');
+      this.addWidget(w);
+    }
+    this.showTab('lineage');
+  }
+
+  setNotebook(path: string): void {
+    this.lineage.setNotebook(path);
+  }
+
+  showTab(name: TabName): void {
+    this.tab = name;
+    for (const button of Array.from(this.tabs.children) as HTMLElement[]) {
+      const on = button.dataset.tab === name;
+      button.classList.toggle('cmlops-active', on);
+      button.setAttribute('aria-selected', on ? 'true' : 'false');
+    }
+    this.lineage.setHidden(name !== 'lineage');
+    this.audit.setHidden(name !== 'audit');
+    this.reports.setHidden(name !== 'reports');
+    void this.refreshTab();
+  }
+
+  private async refreshTab(): Promise<void> {
+    if (this.tab === 'lineage') {
+      await this.lineage.refresh();
+    } else if (this.tab === 'audit') {
+      await this.audit.refresh();
+    } else {
+      await this.reports.refresh();
+    }
+  }
+
+  protected onAfterShow(): void {
+    void this.start();
+  }
+
+  protected onAfterHide(): void {
+    window.clearTimeout(this.timer);
+  }
+
+  private async start(): Promise<void> {
+    try {
+      const status = await requestAPI<StatusInfo>('status');
+      this.pollMs = Math.max(250, (status.poll_seconds || 1) * 1000);
+      this.setError(status.error?.message ?? '', status.error?.fix);
+    } catch (error) {
+      this.setError(error instanceof ApiError ? error.advice.message : String(error),
+        error instanceof ApiError ? error.advice.fix : undefined);
+    }
+    await this.refreshTab();
+    this.poll();
+  }
+
+  private poll(): void {
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(async () => {
+      if (!this.isVisible) {
+        return;
+      }
+      try {
+        const head = await requestAPI<{ seq: number }>('head');
+        this.setError('');
+        if (head.seq !== this.head) {
+          this.head = head.seq;
+          this.node.dataset.headSeq = String(head.seq);
+          if (this.tab !== 'reports') {
+            await this.refreshTab();
+          }
+        }
+      } catch (error) {
+        this.head = -1;
+        this.setError(error instanceof ApiError ? error.advice.message : String(error),
+          error instanceof ApiError ? error.advice.fix : undefined);
+      }
+      this.poll();
+    }, this.pollMs);
+  }
+
+  private setError(message: string, fix?: string): void {
+    clear(this.banner.node);
+    if (message) {
+      this.banner.node.appendChild(errorBanner(message, fix));
+    }
+  }
+
+  dispose(): void {
+    window.clearTimeout(this.timer);
+    super.dispose();
+  }
+}

@@ -1,0 +1,120 @@
+/** Shapes of the JSON the cmlops server extension returns (see src/cmlops/server). */
+
+export interface Column {
+  name: string;
+  dtype: string;
+}
+
+export interface LineageNode {
+  id: string;
+  type: 'entity' | 'activity';
+  kind: string;
+  label: string;
+  fingerprint?: string;
+  location?: string;
+  rows?: number | null;
+  columns?: Column[];
+  code?: string;
+  notebook?: string;
+  started?: string;
+  ended?: string;
+  status?: string;
+  error?: string;
+  who: string;
+  when: string;
+}
+
+export interface LineageEdge {
+  source: string;
+  target: string;
+  relation: 'used' | 'generated' | 'derived' | string;
+  role?: string;
+}
+
+export interface LineageData {
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+  truncated?: boolean;
+  head_seq?: number;
+}
+
+export interface AuditRecord {
+  seq: number;
+  ts: string;
+  actor: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  payload: unknown;
+  reason: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditPage {
+  records: AuditRecord[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  records: number;
+  head: { seq: number; hash: string } | null;
+  broken: { seq: number; reason: string; record: AuditRecord | null } | null;
+  warnings: string[];
+  summary: string;
+}
+
+export interface ParamSpec {
+  name: string;
+  type: 'str' | 'int' | 'float' | 'bool' | 'path' | 'list' | string;
+  required: boolean;
+  default: unknown;
+  description: string;
+  choices?: unknown[];
+}
+
+export interface Template {
+  name: string;
+  title: string;
+  description: string;
+  sha256: string;
+  parameters: ParamSpec[];
+}
+
+export interface Run {
+  id: string;
+  template: string;
+  parameters: Record<string, unknown>;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | string;
+  progress: number;
+  message: string;
+  started: string;
+  ended: string;
+  package_id: string;
+  error: string;
+  verified: boolean | null;
+}
+
+export interface PackageInfo {
+  id: string;
+  modified: number;
+  files: number;
+  notebook: string;
+  html: string;
+}
+
+export interface StoreAdvice {
+  kind?: string;
+  message: string;
+  fix?: string;
+}
+
+export interface StatusInfo {
+  version: string;
+  poll_seconds: number;
+  store: { records: number; head: { seq: number; hash: string } | null } | null;
+  error: StoreAdvice | null;
+}
