@@ -8,8 +8,9 @@ with ``open``) are noted once, by the outermost hook.
 
 Input files are hashed when they are opened (the content the cell read);
 output files are hashed when the cell ends (the content it left behind).
-Files under the Python installation (``sys.prefix``) and pseudo file systems
-are ignored: they are libraries loading themselves, not data.
+Files under the Python installation (``sys.prefix``, site-packages) and the
+system folders (``/usr``, ``/etc``, pseudo file systems) are ignored: they are
+libraries loading themselves (time zones, certificates), not data.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ from cmlops.fingerprinting import fingerprint_file
 
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("cmlops_io_depth", default=0)
 _PREFIXES = {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-_IGNORED_ROOTS = (*sorted(_PREFIXES), "/proc", "/sys", "/dev")
+_SITE = {str(Path(p).resolve()) for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+#: system and library locations: files read there are software configuration, not data
+_IGNORED_ROOTS = tuple(
+    root.rstrip("/") + "/"
+    for root in (*sorted(_PREFIXES | _SITE), "/proc", "/sys", "/dev", "/etc", "/usr", "/lib")
+)
 
 
 @dataclass
@@ -81,7 +87,7 @@ def _path_of(target: Any) -> str | None:
     if not isinstance(text, str) or "://" in text:
         return None
     path = os.path.abspath(os.path.expanduser(text))
-    if path.startswith(_IGNORED_ROOTS) or not os.path.basename(path):
+    if path.startswith(_IGNORED_ROOTS) or not os.path.basename(path) or os.path.isdir(path):
         return None
     return path
 

@@ -24,6 +24,27 @@ from cmlops.capture.recorder import CaptureSession, CellRecorder, TrackingError
 _SESSION_ATTR = "_cmlops_capture_magics"
 
 
+def _parse(magic: Any, line: str) -> Any:
+    """Parse magic arguments; a mistake shows the usage line and records nothing."""
+    try:
+        args = parse_argstring(magic, line)
+    except UsageError as exc:
+        usage = " ".join(magic.parser.format_usage().replace("::", " ").split())
+        raise UsageError(f"{exc}\nusage: {usage}") from None
+    for key, value in vars(args).items():  # IPython keeps the quotes of quoted arguments
+        if isinstance(value, str):
+            setattr(args, key, _unquote(value))
+        elif isinstance(value, list):
+            setattr(args, key, [_unquote(v) if isinstance(v, str) else v for v in value])
+    return args
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text
+
+
 def _parse_tags(values: list[str] | None) -> dict[str, str]:
     tags: dict[str, str] = {}
     for item in values or []:
@@ -57,7 +78,7 @@ class CmlopsMagics(Magics):
     @cell_magic
     def cmlops_track(self, line: str, cell: str) -> None:
         """Run the cell and record its lineage: code, data used and produced, environment."""
-        args = parse_argstring(self.cmlops_track, line)
+        args = _parse(self.cmlops_track, line)
         tags = _parse_tags(args.tag)
         shell = self.shell
         recorder = self.session.recorder(
@@ -160,7 +181,7 @@ class CmlopsMagics(Magics):
     @line_magic
     def cmlops_lineage(self, line: str) -> Any:
         """Show lineage as a graph (HTML/SVG) with a text fallback."""
-        args = parse_argstring(self.cmlops_lineage, line)
+        args = _parse(self.cmlops_lineage, line)
         from cmlops.capture.api import lineage
         from cmlops.capture.render import LineageView
 
@@ -188,7 +209,7 @@ class CmlopsMagics(Magics):
     @line_magic
     def cmlops_log_dataset(self, line: str) -> str:
         """Record a variable as a dataset used (input) or produced (output)."""
-        args = parse_argstring(self.cmlops_log_dataset, line)
+        args = _parse(self.cmlops_log_dataset, line)
         if args.variable not in self.shell.user_ns:
             raise UsageError(f"no variable {args.variable!r} in the namespace")
         from cmlops.capture.api import log_dataset
