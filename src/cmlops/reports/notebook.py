@@ -46,6 +46,45 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+#: FDA credibility framework (2025 draft guidance): model risk from influence x consequence
+RISK_MATRIX = {
+    ("low", "low"): "low",
+    ("low", "medium"): "low",
+    ("low", "high"): "medium",
+    ("medium", "low"): "low",
+    ("medium", "medium"): "medium",
+    ("medium", "high"): "high",
+    ("high", "low"): "medium",
+    ("high", "medium"): "high",
+    ("high", "high"): "high",
+}
+
+
+def model_risk(influence: str, consequence: str) -> str:
+    """Model risk level from model influence and decision consequence (low/medium/high)."""
+    key = (influence.strip().lower(), consequence.strip().lower())
+    if key not in RISK_MATRIX:
+        raise ValueError("model influence and decision consequence are each low, medium or high")
+    return RISK_MATRIX[key]
+
+
+def read_frame(path: str | os.PathLike[str]) -> Any:
+    """Read a CSV, Parquet, Excel or JSON data file into a pandas DataFrame by its suffix."""
+    import pandas as pd
+
+    suffix = Path(path).suffix.lower()
+    readers = {
+        ".csv": pd.read_csv,
+        ".parquet": pd.read_parquet,
+        ".xlsx": pd.read_excel,
+        ".json": pd.read_json,
+        ".tsv": lambda p: pd.read_csv(p, sep="\t"),
+    }
+    if suffix not in readers:
+        raise ValueError(f"cannot read {suffix or 'extension-less'} files: use csv or parquet")
+    return readers[suffix](path)
+
+
 def _display_html(markup: str) -> None:
     from IPython.display import HTML, display
 
@@ -92,6 +131,45 @@ class ReportContext:
             _display_html(result.to_frame().to_html(escape=True))
             return
         _display_html(to_html(result))
+
+    def context(self, **items: str) -> None:
+        """Display the run's context (question, context of use, risk ...) as an escaped table."""
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k.replace('_', ' '))}</th>"
+            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in items.items()
+        )
+        self.details.setdefault("context", {}).update({k: str(v) for k, v in items.items()})
+        _display_html(f"<table class='cmlops-context'>{rows}</table>")
+
+    def add_evaluation(self, result: Any) -> None:
+        """Metrics of an EvaluationResult: ``metric`` overall, ``metric[subgroup]`` per group."""
+        for row in result.metrics:
+            key = row.metric if row.subgroup == "all" else f"{row.metric}[{row.subgroup}]"
+            if key in self.metrics:  # keep the first threshold's value
+                continue
+            self.metrics[key] = row.value
+            if row.ci_low is not None:
+                self.metrics[f"{key}_ci_low"] = row.ci_low
+                self.metrics[f"{key}_ci_high"] = row.ci_high
+
+    def add_drift(self, result: Any, prefix: str = "drift") -> None:
+        """Dataset-level drift metrics and one drifted flag (0/1) per column."""
+        self.metrics[f"{prefix}_share_drifted"] = result.share_drifted
+        self.metrics[f"{prefix}_n_drifted"] = result.n_drifted
+        self.metrics[f"{prefix}_n_tested"] = result.n_tested
+        for col in result.columns:
+            self.metrics[f"{prefix}_drifted[{col.column}]"] = int(bool(col.drifted))
+        self.details[f"{prefix}_drifted_columns"] = list(result.drifted_columns)
+
+    def add_validation(self, result: Any) -> None:
+        """Counts of failed checks by severity, and the rows validated."""
+        failures = result.failures()
+        self.metrics["failed_checks"] = sum(1 for c in failures if c.status == "fail")
+        self.metrics["warned_checks"] = sum(1 for c in failures if c.status == "warn")
+        self.metrics["checks"] = len(result.checks)
+        self.metrics["rows"] = result.n_rows
+        self.details["validation_verdict"] = result.verdict
 
     def criteria(self) -> list[dict[str, Any]]:
         """The plan's criteria judged against the metrics collected so far."""
