@@ -54,3 +54,56 @@ def evaluation_result():
         groups={"sex": groups},
         criteria={"auroc_ci_low": (">=", 0.95)},
     )
+
+
+@pytest.fixture(scope="session")
+def validation_result():
+    from cmlops.stats.validation import infer_schema, validate
+
+    rng = np.random.default_rng(5)
+    n = 300
+    good = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "age": rng.normal(50, 10, n).round(1),
+            "site": rng.choice(["A", "B"], n),
+        }
+    )
+    schema = infer_schema(good)
+    bad = good.copy()
+    bad.loc[3, "age"] = 500.0
+    bad.loc[4, "site"] = HOSTILE
+    return validate(bad, schema)
+
+
+@pytest.fixture(scope="session")
+def monitor_result():
+    from cmlops.stats.monitoring import Trigger, monitor
+
+    rng = np.random.default_rng(11)
+    n = 2400
+    x = rng.normal(size=n)
+    x[1600:] += 1.0
+    y = rng.integers(0, 2, n)
+    p = np.clip(0.3 * y + rng.uniform(0, 0.7, n), 0, 1)
+    p[1800:] = rng.uniform(0, 1, n - 1800)
+    frame = pd.DataFrame(
+        {
+            "t": pd.date_range("2024-01-01", periods=n, freq="h"),
+            "x": x,
+            "y": y,
+            "p": p,
+        }
+    )
+    return monitor(
+        frame,
+        time="t",
+        window="30D",
+        target="y",
+        prediction="p",
+        triggers=[
+            Trigger.auroc_below(0.7),
+            Trigger.calibration_slope_outside(0.8, 1.2),
+            Trigger.feature_drift(),
+        ],
+    )

@@ -162,18 +162,14 @@ class ResultView:
         parts.append("</div>")
         self.header = w.HTML("".join(parts))
         children: list[Any] = [self.header]
+        children.extend(_table_html_widget(t, x) for t, x in model.lead_tables)
         self.table: SortableTable | None = None
         if model.table.columns:
+            if model.table_title:
+                children.append(w.HTML(f"<b>{esc(model.table_title)}</b>"))
             self.table = SortableTable(model.table)
             children.append(self.table.widget)
-        for title, extra in model.extra_tables:
-            children.append(
-                w.HTML(
-                    f'<div class="cmlops-result" style="margin:0"><style>{theme.CSS}</style>'
-                    f'<h4>{esc(title)}</h4><div class="cm-table-wrap">{table_html(extra)}</div>'
-                    "</div>"
-                )
-            )
+        children.extend(_table_html_widget(t, x) for t, x in model.extra_tables)
         self.dropdown: Any = None
         self.figure: Any = None
         self.figure_box = w.VBox(layout=w.Layout(width="100%"))
@@ -222,6 +218,16 @@ class ResultView:
     @property
     def table_keys(self) -> list[Any]:
         return [] if self.table is None else [plain(k) for k in self.table.keys]
+
+
+def _table_html_widget(title: str, table: Table) -> Any:
+    """A static (escaped) table with its title, for the secondary tables of a view."""
+    import ipywidgets as w
+
+    return w.HTML(
+        f'<div class="cmlops-result" style="margin:0"><style>{theme.CSS}</style>'
+        f'<h4>{esc(title)}</h4><div class="cm-table-wrap">{table_html(table)}</div></div>'
+    )
 
 
 def _figure_widget(fig: Any) -> Any:

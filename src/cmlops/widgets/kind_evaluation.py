@@ -96,8 +96,7 @@ def refine(model: ViewModel) -> None:
             ]
             for m in failed
         ]
-        model.extra_tables.insert(
-            0,
+        model.lead_tables.append(
             (
                 "Failed acceptance criteria",
                 Table(

@@ -44,6 +44,10 @@ class ViewModel:
     table: Table = field(default_factory=lambda: Table(columns=[], rows=[]))
     table_title: str = ""
     extra_tables: list[tuple[str, Table]] = field(default_factory=list)
+    #: tables shown above the main table (failed criteria, failing checks, alerts)
+    lead_tables: list[tuple[str, Table]] = field(default_factory=list)
+    #: word of the verdict badge; default from ``status`` (ok / fail / warn)
+    badge: str = ""
     item_label: str = "Column"
     items: list[str] = field(default_factory=list)
     static_items: list[str] = field(default_factory=list)

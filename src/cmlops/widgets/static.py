@@ -157,7 +157,9 @@ def _header(model: ViewModel) -> str:
         f'<span class="cm-title">{esc(model.title)}</span>',
     ]
     if model.verdict:
-        badge_word = {"good": "ok", "bad": "fail", "warn": "warn"}.get(model.status, "")
+        badge_word = model.badge or {"good": "ok", "bad": "fail", "warn": "warn"}.get(
+            model.status, ""
+        )
         if badge_word:
             parts.append(status_badge(badge_word))
         parts.append(f'<span class="cm-verdict">{esc(model.verdict)}</span>')
@@ -185,6 +187,9 @@ def model_html(model: ViewModel, *, include_plotlyjs: bool | str = "auto") -> st
     table = model.table
     if model.default_sort and model.default_sort[0] in table.columns:
         table = table.sorted(*model.default_sort)
+    for title, lead in model.lead_tables:
+        parts.append(f"<h4>{esc(title)}</h4>")
+        parts.append(f'<div class="cm-table-wrap">{table_html(lead)}</div>')
     if table.columns:
         if model.table_title:
             parts.append(f"<h4>{esc(model.table_title)}</h4>")

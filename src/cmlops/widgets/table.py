@@ -155,7 +155,7 @@ def cell_html(value: Any, column: str) -> str:
     if isinstance(value, bool) and lowered in STATUS_COLUMNS:
         yes, no = STATUS_COLUMNS[lowered]
         return status_badge(yes if value else no)
-    if isinstance(value, str) and lowered in {"status", "verdict", "result", "severity"}:
+    if isinstance(value, str) and lowered in {"status", "verdict", "result"}:
         return status_badge(value)
     return esc(format_cell(value, column))
 
