@@ -22,7 +22,24 @@ log = logging.getLogger(__name__)
 
 WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 
-__all__ = ["WIDGET_MIMETYPE", "ipython_display", "mimebundle", "to_html"]
+__all__ = [
+    "RESULT_TYPES",
+    "WIDGET_MIMETYPE",
+    "ipython_display",
+    "mimebundle",
+    "register_formatters",
+    "to_html",
+    "unregister_formatters",
+]
+
+#: (module, class name) of every cmlops result, as ``type.__module__`` spells it — the
+#: key IPython's ``for_type_by_name`` matches, without importing the (heavy) modules.
+RESULT_TYPES: tuple[tuple[str, str], ...] = (
+    ("cmlops.stats._drift_result", "DriftResult"),
+    ("cmlops.stats.evaluation_result", "EvaluationResult"),
+    ("cmlops.stats.validation_result", "ValidationResult"),
+    ("cmlops.stats.monitoring", "MonitorResult"),
+)
 
 
 def _in_kernel() -> bool:
@@ -67,3 +84,28 @@ def ipython_display(result: Any) -> None:
     from IPython.display import display
 
     display(mimebundle(result), raw=True)
+
+
+def register_formatters(ipython: Any) -> None:
+    """Make every cmlops result display itself in ``ipython`` (by type name: no import cost).
+
+    Registers :func:`ipython_display` with the ``_ipython_display_`` formatter (the
+    live view plus fallback) and :func:`to_html` with the ``text/html`` formatter (for
+    callers that ask for HTML only).
+    """
+    formatters = ipython.display_formatter
+    html = formatters.formatters["text/html"]
+    for module, name in RESULT_TYPES:
+        formatters.ipython_display_formatter.for_type_by_name(module, name, ipython_display)
+        html.for_type_by_name(module, name, to_html)
+
+
+def unregister_formatters(ipython: Any) -> None:
+    """Undo :func:`register_formatters` (``%unload_ext cmlops``)."""
+    formatters = ipython.display_formatter
+    for formatter in (formatters.ipython_display_formatter, formatters.formatters["text/html"]):
+        for module, name in RESULT_TYPES:
+            formatter.deferred_printers.pop((module, name), None)
+            for cls in list(formatter.type_printers):
+                if (cls.__module__, cls.__name__) == (module, name):
+                    formatter.type_printers.pop(cls, None)
