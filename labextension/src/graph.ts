@@ -37,9 +37,9 @@ export interface LayoutOptions {
 }
 
 export const DEFAULT_OPTIONS: LayoutOptions = {
-  layerGap: 70,
-  rowGap: 16,
-  nodeWidth: 150,
+  layerGap: 40,
+  rowGap: 14,
+  nodeWidth: 128,
   nodeHeight: 34,
   sweeps: 4
 };

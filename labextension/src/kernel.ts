@@ -7,11 +7,12 @@ export interface KernelState {
 }
 
 /** Python expressions evaluated in the kernel without touching the user's history. */
+const SESSION =
+  "(lambda m: m.shell_session(get_ipython()) if m else None)" +
+  "(__import__('sys').modules.get('cmlops.capture.magics'))";
 const EXPRESSIONS = {
-  loaded: "'cmlops.capture.magics' in __import__('sys').modules",
-  autotrack:
-    "bool(getattr(__import__('sys').modules.get('cmlops.capture.magics'), " +
-    "'autotrack_enabled', lambda: False)())"
+  loaded: `${SESSION} is not None`,
+  autotrack: `bool(getattr(${SESSION}, 'autotrack', False))`
 };
 
 export async function kernelState(kernel: Kernel.IKernelConnection): Promise<KernelState> {

@@ -22,6 +22,8 @@ export class LineagePanel extends Widget {
   private tx = 12;
   private ty = 12;
   private selected = '';
+  /** Set once the user zooms or pans: from then on new data keeps their view. */
+  private userMoved = false;
   private readonly banner = h('div', { class: 'cmlops-banner-slot' });
   private readonly caption = h('div', { class: 'cmlops-caption', text: 'No notebook open' });
   private readonly search = h('input', {
@@ -49,9 +51,12 @@ export class LineagePanel extends Widget {
       'div',
       { class: 'cmlops-toolbar' },
       this.search,
-      button('+', 'Zoom in', () => this.zoom(1.25)),
-      button('−', 'Zoom out', () => this.zoom(0.8)),
-      button('Fit', 'Fit the graph to the panel', () => this.fit()),
+      button('+', 'Zoom in', () => this.zoom(1.25, true)),
+      button('−', 'Zoom out', () => this.zoom(0.8, true)),
+      button('Fit', 'Fit the graph to the panel', () => {
+        this.userMoved = false;
+        this.fit();
+      }),
       button('⟳', 'Reload lineage', () => void this.refresh(true))
     );
     this.search.addEventListener('input', () => this.draw());
@@ -64,8 +69,15 @@ export class LineagePanel extends Widget {
       this.notebook = path;
       this.selected = '';
       this.signature = '';
+      this.userMoved = false;
       clear(this.details);
       void this.refresh(true);
+    }
+  }
+
+  protected onAfterShow(): void {
+    if (!this.userMoved) {
+      this.fit();
     }
   }
 
@@ -90,7 +102,7 @@ export class LineagePanel extends Widget {
       if (force || signature !== this.signature) {
         this.signature = signature;
         this.draw();
-        if (force) {
+        if (force || !this.userMoved) {
           this.fit();
         }
       }
@@ -160,7 +172,7 @@ export class LineagePanel extends Widget {
       const rx = node.type === 'activity' ? 3 : 12;
       g.appendChild(svg('rect', { width: W, height: H, rx, ry: rx }));
       const label = svg('text', { x: 8, y: 14, class: 'cmlops-node-label' });
-      label.textContent = truncate(node.label, 22);
+      label.textContent = truncate(node.label, 18);
       const kind = svg('text', { x: 8, y: 27, class: 'cmlops-node-kind' });
       kind.textContent = node.type === 'activity' ? node.status || node.kind : node.kind;
       const tip = svg('title');
@@ -189,7 +201,8 @@ export class LineagePanel extends Widget {
     this.details.appendChild(renderDetails(node));
   }
 
-  private zoom(factor: number, cx?: number, cy?: number): void {
+  private zoom(factor: number, byUser: boolean, cx?: number, cy?: number): void {
+    this.userMoved = this.userMoved || byUser;
     const rect = this.canvas.getBoundingClientRect();
     const x = cx ?? rect.width / 2;
     const y = cy ?? rect.height / 2;
@@ -206,12 +219,12 @@ export class LineagePanel extends Widget {
     if (!box || !rect.width || !rect.height || !box.width) {
       return;
     }
-    this.scale = Math.min(1.5, Math.max(0.05, Math.min(
-      (rect.width - 24) / box.width,
-      (rect.height - 24) / box.height
-    )));
+    // Fit, but never so small that labels become unreadable: large graphs are panned.
+    const fitted = Math.min((rect.width - 24) / box.width, (rect.height - 24) / box.height);
+    this.scale = Math.min(1.2, Math.max(0.6, fitted));
     this.tx = 12 - box.x * this.scale;
-    this.ty = 12 - box.y * this.scale;
+    const spare = rect.height - box.height * this.scale;
+    this.ty = (spare > 24 ? spare / 2 : 12) - box.y * this.scale;
     this.applyTransform();
   }
 
@@ -226,7 +239,7 @@ export class LineagePanel extends Widget {
       (event: WheelEvent) => {
         event.preventDefault();
         const rect = this.canvas.getBoundingClientRect();
-        this.zoom(event.deltaY < 0 ? 1.1 : 0.9, event.clientX - rect.left, event.clientY - rect.top);
+        this.zoom(event.deltaY < 0 ? 1.1 : 0.9, true, event.clientX - rect.left, event.clientY - rect.top);
       },
       { passive: false }
     );
@@ -239,6 +252,7 @@ export class LineagePanel extends Widget {
     });
     this.canvas.addEventListener('pointermove', (event: PointerEvent) => {
       if (dragging) {
+        this.userMoved = true;
         this.tx = dragging.tx + event.clientX - dragging.x;
         this.ty = dragging.ty + event.clientY - dragging.y;
         this.applyTransform();

@@ -1,0 +1,96 @@
+"""End to end: a tracked cell that reads a CSV and fits a model shows up in the lineage panel."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from tests.browser.conftest import open_lab, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
+
+KERNEL_IDLE = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle' && !w.sessionContext.pendingInput;
+}"""
+
+
+def write_inputs(root, name: str) -> None:
+    rows = ["age,sex,y"] + [
+        f"{30 + i % 40},{'F' if i % 2 else 'M'},{i % 3 == 0:d}" for i in range(60)
+    ]
+    (root / "patients.csv").write_text("\n".join(rows) + "\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression"
+        ),
+        nbformat.v4.new_code_cell(
+            "df = pd.read_csv('patients.csv')\nclf = LogisticRegression().fit(df[['age']], df['y'])"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, root / name)
+
+
+def run(page, command: str, args: dict | None = None):
+    return page.evaluate(
+        f"window.jupyterapp.commands.execute({json.dumps(command)}, {json.dumps(args or {})})"
+    )
+
+
+def test_tracked_cell_appears_in_lineage(browser, lab):
+    write_inputs(lab.root, "e2e.ipynb")
+    page = open_lab(browser, lab, "e2e.ipynb")
+    try:
+        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+        # "Track this cell" on the second cell toggles the magic on and off.
+        run(page, "notebook:enter-command-mode")
+        run(page, "notebook:move-cursor-down")
+        run(page, "cmlops:track-cell")
+        source = page.evaluate(
+            "window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()"
+        )
+        assert source.startswith("%%cmlops_track\n")
+        # Load the extension through the command, then the status bar knows.
+        run(page, "cmlops:load-extension")
+        page.wait_for_function(
+            "document.querySelector('.cmlops-statusbar').dataset.loaded === 'true'",
+            timeout=30_000,
+        )
+        run(page, "cmlops:open-sidebar")
+        run(page, "notebook:run-all-cells")
+        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+        errors = page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        )
+        dataset = page.locator("#cmlops-sidebar .cmlops-node[data-kind='dataset']")
+        model = page.locator("#cmlops-sidebar .cmlops-node[data-kind='model']")
+        cell = page.locator("#cmlops-sidebar .cmlops-node[data-kind='cell']")
+        dataset.first.wait_for(timeout=15_000)
+        model.first.wait_for(timeout=15_000)
+        assert cell.count() >= 1, errors.all_inner_texts()
+        # Node details: fingerprint, columns and dtypes, who, as text.
+        dataset.first.click()
+        details = page.locator("#cmlops-sidebar .cmlops-node-details")
+        details.wait_for()
+        text = details.inner_text()
+        assert "age" in text and "int64" in text
+        assert "e2e-tester" in text
+        assert "Fingerprint" in text
+        cell.first.click()
+        assert "read_csv" in page.locator("#cmlops-sidebar .cmlops-code").inner_text()
+        screenshot(page, "lineage-light")
+        # Keyboard: a node can be focused and opened with Enter.
+        model.first.focus()
+        page.keyboard.press("Enter")
+        assert page.locator("#cmlops-sidebar .cmlops-selected[data-kind='model']").count() == 1
+    finally:
+        page.context.close()
