@@ -1,0 +1,68 @@
+"""The static report page in real headless Chromium: offline, every figure drawn, nothing runs.
+
+The page is opened from a file with every network request blocked and recorded; a
+hostile column name must not fire a dialog or an error.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cmlops.widgets import html_document
+
+CHROMIUM = os.environ.get("CMLOPS_CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.mark.browser
+def test_static_document_draws_offline_in_chromium(tmp_path, drift_result, evaluation_result):
+    from playwright.sync_api import sync_playwright
+
+    page_file = tmp_path / "report.html"
+    page_file.write_text(html_document([drift_result, evaluation_result]), encoding="utf-8")
+    network, errors, dialogs = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+
+            def route(r):
+                if r.request.url.startswith("file:"):
+                    r.continue_()
+                else:
+                    network.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(page_file.as_uri())
+            n_plots = page.locator(".cm-plot").count()
+            page.wait_for_function(
+                "n => document.querySelectorAll('.cm-plot[data-drawn]').length === n",
+                arg=n_plots,
+                timeout=30_000,
+            )
+            svgs = page.locator(".cm-plot svg.main-svg").count()
+            has_plotly = page.evaluate("typeof window.Plotly")
+            imgs = page.locator("img").count()
+        finally:
+            browser.close()
+    assert n_plots == len(drift_result.columns) + 4
+    assert svgs >= n_plots
+    assert has_plotly == "object"
+    assert imgs == 0
+    assert network == []
+    assert errors == []
+    assert dialogs == []
