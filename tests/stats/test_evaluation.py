@@ -295,3 +295,13 @@ def test_logit_scores_equal_probability_scores_and_raw_scores_skip_calibration()
     assert {m.metric for m in raw.metrics}.isdisjoint({"brier", "calibration_slope", "net_benefit"})
     assert any("scores='raw'" in w for w in raw.warnings)
     assert raw.calibration_curve == {}
+
+
+def test_lowess_subsample_above_max_points_is_deterministic_and_close():
+    y, p = _sim(6000, seed=18)
+    full = cal.lowess_curve(y, p, grid_size=11)
+    sub1 = cal.lowess_curve(y, p, grid_size=11, max_points=3000)
+    sub2 = cal.lowess_curve(y, p, grid_size=11, max_points=3000)
+    np.testing.assert_array_equal(sub1[1], sub2[1])
+    inner = slice(1, -1)  # the grid ends follow the sampled extremes
+    np.testing.assert_allclose(sub1[1][inner], np.interp(sub1[0], *full)[inner], atol=0.05)

@@ -62,7 +62,10 @@ METHODS = {
     "threshold metrics": "positive if score >= threshold; Wilson CIs; F1 without CI",
     "net_benefit": "Vickers & Elkin 2006: TP/n - FP/n * pt / (1 - pt)",
     "gaps": "max - min over subgroups; Newcombe (1998) hybrid score CI for that pair",
-    "calibration_curve": "lowess, tricube, local linear, span 2/3, no robustness iterations",
+    "calibration_curve": (
+        "lowess, tricube, local linear, span 2/3, no robustness iterations; "
+        "fitted on a fixed-seed subsample of 200,000 cases above that size"
+    ),
 }
 _OPS = {
     ">=": lambda v, b: v >= b,
@@ -174,6 +177,12 @@ def _block(
             y, prob, level=level
         )
         curves.setdefault("decision_curve", {})[label] = decision_curve(y, prob, dca_thresholds)
+    nb_at: dict[float, float] = {}
+    if prob is not None:
+        from cmlops.stats.decision_curve import net_benefit
+
+        inner = [t for t in thresholds if 0.0 < t < 1.0]
+        nb_at = dict(zip(inner, net_benefit(y, prob, np.asarray(inner)).tolist(), strict=True))
     for t in thresholds:
         tm = threshold_metrics(y, s if prob is None else prob, t, level)
         for name in ("sensitivity", "specificity", "ppv", "npv"):
@@ -182,11 +191,8 @@ def _block(
             add(name, p.value, p.ci_low, p.ci_high, threshold=t, note=note,
                 method=f"{p.numerator}/{p.denominator}; Wilson CI")  # fmt: skip
         add("f1", tm.f1, threshold=t, method=f"tp={tm.tp} fp={tm.fp} fn={tm.fn}; no CI")
-        if prob is not None and 0.0 < t < 1.0:
-            from cmlops.stats.decision_curve import net_benefit
-
-            nb = float(net_benefit(y, prob, np.array([t]))[0])
-            add("net_benefit", nb, threshold=t, method=METHODS["net_benefit"])
+        if t in nb_at:
+            add("net_benefit", nb_at[t], threshold=t, method=METHODS["net_benefit"])
     return rows
 
 
