@@ -305,3 +305,11 @@ def test_lowess_subsample_above_max_points_is_deterministic_and_close():
     np.testing.assert_array_equal(sub1[1], sub2[1])
     inner = slice(1, -1)  # the grid ends follow the sampled extremes
     np.testing.assert_allclose(sub1[1][inner], np.interp(sub1[0], *full)[inner], atol=0.05)
+
+
+def test_curves_false_keeps_metrics_and_drops_curves():
+    y, p = _sim(500, seed=19)
+    a = evaluate(y, p, threshold=0.3)
+    b = evaluate(y, p, threshold=0.3, curves=False)
+    assert b.roc == {} and b.calibration_curve == {} and b.decision_curve == {}
+    assert [(m.metric, m.value) for m in a.metrics] == [(m.metric, m.value) for m in b.metrics]

@@ -98,7 +98,7 @@ def _block(
     level: float,
     z: float,
     warnings: list[str],
-    curves: dict[str, dict[str, Any]],
+    curves: dict[str, dict[str, Any]] | None,
     dca_thresholds: np.ndarray | None,
 ) -> list[MetricRow]:
     """Every metric for one sample (the whole set or one subgroup)."""
@@ -132,13 +132,14 @@ def _block(
         d = auroc_delong(y, s, level)
         add("auroc", d.auc, d.ci_low, d.ci_high, method=METHODS["auroc"], note=f"se={d.se:.6g}")
         add("auprc", float(average_precision_score(y, s)), method=METHODS["auprc"])
-        fpr, tpr, thr = roc_curve(y, s)
-        keep = _thin(fpr, ROC_MAX_POINTS)
-        curves.setdefault("roc", {})[label] = {
-            "fpr": fpr[keep].tolist(),
-            "tpr": tpr[keep].tolist(),
-            "thresholds": [float(t) if np.isfinite(t) else None for t in thr[keep]],
-        }
+        if curves is not None:
+            fpr, tpr, thr = roc_curve(y, s)
+            keep = _thin(fpr, ROC_MAX_POINTS)
+            curves.setdefault("roc", {})[label] = {
+                "fpr": fpr[keep].tolist(),
+                "tpr": tpr[keep].tolist(),
+                "thresholds": [float(t) if np.isfinite(t) else None for t in thr[keep]],
+            }
     else:
         add("auroc", None, note=one_class)
         add("auprc", None, note=one_class)
@@ -168,15 +169,17 @@ def _block(
             add(name, f.estimate, f.ci_low, f.ci_high, method=METHODS[name], note=note)
         oe, olo, ohi = cal.observed_expected(y, prob, level)
         add("oe_ratio", oe, olo, ohi, method=METHODS["oe_ratio"])
-        grid, smooth = cal.lowess_curve(y, prob)
-        curves.setdefault("calibration_curve", {})[label] = {
-            "predicted": grid.tolist(),
-            "observed": smooth.tolist(),
-        }
-        curves.setdefault("calibration_bins", {})[label] = cal.binned_calibration(
-            y, prob, level=level
-        )
-        curves.setdefault("decision_curve", {})[label] = decision_curve(y, prob, dca_thresholds)
+        if curves is not None:
+            grid, smooth = cal.lowess_curve(y, prob)
+            curves.setdefault("calibration_curve", {})[label] = {
+                "predicted": grid.tolist(),
+                "observed": smooth.tolist(),
+            }
+            curves.setdefault("calibration_bins", {})[label] = cal.binned_calibration(
+                y, prob, level=level
+            )
+            dc = decision_curve(y, prob, dca_thresholds)
+            curves.setdefault("decision_curve", {})[label] = dc
     nb_at: dict[float, float] = {}
     if prob is not None:
         from cmlops.stats.decision_curve import net_benefit
@@ -312,6 +315,7 @@ def evaluate(
     criteria_scope: str = "overall",
     level: float = 0.95,
     dca_thresholds: Sequence[float] | None = None,
+    curves: bool = True,
 ) -> EvaluationResult:
     """Evaluate a binary risk model: discrimination, calibration, thresholds, subgroups.
 
@@ -332,6 +336,8 @@ def evaluate(
             or to every subgroup too with ``criteria_scope="subgroups"``.
         level: confidence level of every interval.
         dca_thresholds: threshold probabilities of the decision curve (0.01..0.99).
+        curves: False skips the ROC, calibration and decision curves (the metrics are
+            unchanged): for monitoring, which evaluates many windows and plots none.
 
     Raises:
         EvaluationInputError: (an ``InvalidInputError``) with a one-line reason.
@@ -365,15 +371,15 @@ def evaluate(
         raise EvaluationInputError("dca_thresholds must lie strictly between 0 and 1")
     z = float(norm.ppf(0.5 + level / 2.0))
     warnings = clean.warnings
-    curves: dict[str, dict[str, Any]] = {}
-    rows = _block(y, s, prob, OVERALL, ts, level, z, warnings, curves, dca)
+    curves_out: dict[str, dict[str, Any]] | None = {} if curves else None
+    rows = _block(y, s, prob, OVERALL, ts, level, z, warnings, curves_out, dca)
     subgroups: list[str] = []
     for var, labels in clean.groups.items():
         for level_label in clean.group_levels[var]:
             m = labels == level_label
             subgroups.append(level_label)
             rows += _block(y[m], s[m], None if prob is None else prob[m], level_label, ts,
-                           level, z, warnings, curves, dca)  # fmt: skip
+                           level, z, warnings, curves_out, dca)  # fmt: skip
         rows += _gaps(rows, var, clean.group_levels[var], ts)
     verdict = _apply_criteria(rows, parsed, criteria_scope)
     n, ev = int(y.size), int(y.sum())
@@ -387,10 +393,10 @@ def evaluate(
         level=level,
         group_variables=list(clean.groups),
         subgroups=subgroups,
-        roc=curves.get("roc", {}),
-        calibration_curve=curves.get("calibration_curve", {}),
-        calibration_bins=curves.get("calibration_bins", {}),
-        decision_curve=curves.get("decision_curve", {}),
+        roc=(curves_out or {}).get("roc", {}),
+        calibration_curve=(curves_out or {}).get("calibration_curve", {}),
+        calibration_bins=(curves_out or {}).get("calibration_bins", {}),
+        decision_curve=(curves_out or {}).get("decision_curve", {}),
         criteria={k: list(v[2]) for k, v in parsed.items()},
         passed=verdict,
         warnings=warnings,
