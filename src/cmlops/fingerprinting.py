@@ -31,7 +31,32 @@ from typing import Any
 import blake3
 import numpy as np
 
+from cmlops._fingerprint_support import (
+    _is_arrow_string,
+    _label,
+    _missing_kind,
+    _pickled_state,
+    fitted_state,
+    is_estimator,
+    is_fitted,
+    json_clean,
+)
 from cmlops.errors import InvalidInputError
+
+__all__ = [
+    "ALGORITHM",
+    "FingerprintOptions",
+    "FingerprintTooLargeError",
+    "UnfingerprintableError",
+    "estimate_nbytes",
+    "fingerprint",
+    "fingerprint_file",
+    "fitted_state",
+    "is_estimator",
+    "is_fitted",
+    "json_clean",
+    "schema_summary",
+]
 
 ALGORITHM = "blake3"
 #: Default size limit: objects larger than this (shallow memory size) are skipped.
@@ -164,52 +189,6 @@ def schema_summary(obj: Any) -> dict[str, Any]:
     return {"kind": type(obj).__name__}
 
 
-def is_estimator(obj: Any) -> bool:
-    """True for objects with the scikit-learn estimator API (get_params, fit)."""
-    return (
-        not isinstance(obj, type)
-        and callable(getattr(obj, "get_params", None))
-        and callable(getattr(obj, "fit", None))
-    )
-
-
-def fitted_state(obj: Any) -> dict[str, Any]:
-    """The fitted attributes of an estimator (public names ending in ``_``)."""
-    state: dict[str, Any] = {}
-    for name in sorted(vars(obj)):
-        if name.endswith("_") and not name.startswith("_") and not name.endswith("__"):
-            state[name] = vars(obj)[name]
-    return state
-
-
-def is_fitted(obj: Any) -> bool:
-    return is_estimator(obj) and bool(fitted_state(obj))
-
-
-def json_clean(value: Any) -> Any:
-    """Turn a value into plain JSON (no NaN/inf, no numpy scalars, str keys)."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
-        return [json_clean(v) for v in items]
-    if isinstance(value, np.ndarray) and value.size <= 100:
-        return json_clean(value.tolist())
-    if is_estimator(value):
-        return f"{type(value).__module__}.{type(value).__qualname__}"
-    if callable(value):
-        return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', '?')}"
-    return repr(value)
-
-
 # --------------------------------------------------------------------------- internals
 
 
@@ -232,6 +211,7 @@ class _Feeder:
 
     def __init__(self, hasher: Any) -> None:
         self.h = hasher
+        self.in_model = 0  # > 0 while hashing an estimator's fitted state
 
     def tag(self, name: str, payload: bytes = b"") -> None:
         head = name.encode()
@@ -275,9 +255,13 @@ class _Feeder:
     def estimator(self, est: Any) -> None:
         cls = f"{type(est).__module__}.{type(est).__qualname__}"
         self.meta("estimator", {"class": cls, "params": json_clean(est.get_params(deep=False))})
-        for name, value in fitted_state(est).items():
-            self.tag("attr", name.encode())
-            self.obj(value)
+        self.in_model += 1
+        try:
+            for name, value in fitted_state(est).items():
+                self.tag("attr", name.encode())
+                self.obj(value)
+        finally:
+            self.in_model -= 1
 
     # -- column values (ExtensionArray or numpy)
     def values(self, arr: Any) -> None:
@@ -464,42 +448,12 @@ class _Feeder:
             for item in sorted(value, key=repr):
                 self.scalar_or_container(item)
             return None
+        state = _pickled_state(value) if self.in_model else None
+        if state is not None:
+            # compiled parts of fitted models (a tree's node table): their pickled state
+            self.tag("state", f"{type(value).__module__}.{type(value).__qualname__}".encode())
+            return self.scalar_or_container(state)
         raise UnfingerprintableError(
             f"cannot fingerprint a {type(value).__module__}.{type(value).__qualname__}: "
             "it has no stable content (convert it to a DataFrame, array or plain values)"
         )
-
-
-def _label(value: Any) -> Any:
-    """A column or index label as JSON, keeping its type (1 and '1' differ)."""
-    if isinstance(value, tuple):
-        return ["tuple", *[_label(v) for v in value]]
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, int | np.integer):
-        return ["int", int(value)]
-    if isinstance(value, float | np.floating):
-        return ["float", repr(float(value))]
-    return [type(value).__name__, str(value)]
-
-
-def _missing_kind(value: Any) -> int:
-    if value is None:
-        return 1
-    pd = _pandas()
-    if pd is not None and value is pd.NA:
-        return 3
-    if pd is not None and value is pd.NaT:
-        return 4
-    if isinstance(value, float | np.floating):
-        return 2
-    return 5
-
-
-def _is_arrow_string(dtype: Any) -> bool:
-    pyarrow_dtype = getattr(dtype, "pyarrow_dtype", None)
-    if pyarrow_dtype is None:
-        return False
-    import pyarrow as pa
-
-    return pa.types.is_string(pyarrow_dtype) or pa.types.is_large_string(pyarrow_dtype)

@@ -115,21 +115,22 @@ class Hooks:
 
         @functools.wraps(original)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = _depth.set(_depth.get() + 1)
+            outermost = _depth.get() == 0
+            token = _depth.set(_depth.get() + 1)  # stays raised while noting (hashing opens)
             try:
                 result = original(*args, **kwargs)
+                if outermost:
+                    try:
+                        target, actual_role = (
+                            role(args, kwargs) if callable(role) else (_first(args, kwargs), role)
+                        )
+                        if actual_role:
+                            log.note(target, actual_role, via)
+                    except Exception as exc:  # noqa: BLE001 - a hook must never break the call
+                        log.notes.append(f"{via}: not recorded ({type(exc).__name__}: {exc})")
+                return result
             finally:
                 _depth.reset(token)
-            if _depth.get() == 0:
-                try:
-                    target, actual_role = (
-                        role(args, kwargs) if callable(role) else (_first(args, kwargs), role)
-                    )
-                    if actual_role:
-                        log.note(target, actual_role, via)
-                except Exception as exc:  # noqa: BLE001 - a hook must never break the call
-                    log.notes.append(f"{via}: not recorded ({type(exc).__name__}: {exc})")
-            return result
 
         wrapper.__cmlops_hook__ = True  # type: ignore[attr-defined]
         own = (isinstance(owner, type) and name in vars(owner)) or not isinstance(owner, type)
