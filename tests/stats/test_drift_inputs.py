@@ -184,3 +184,16 @@ def test_bad_settings_are_one_line_errors():
     ]:
         with pytest.raises(InvalidInputError, match=msg):
             drift(df, df, **kw)
+
+
+def test_summaries_are_exact_for_large_offsets():
+    rng = np.random.default_rng(9)
+    a = 1.7e9 + rng.normal(0, 3.0, 5000)  # epoch-like values: naive sum of squares fails
+    b = rng.normal(0, 1.0, 4000)
+    ref = pd.DataFrame({"x": a[:4000], "y": b})
+    res = drift(ref, pd.DataFrame({"x": a[1000:], "y": b}))
+    assert res["x"].reference["std"] == pytest.approx(np.std(a[:4000], ddof=1), rel=1e-9)
+    assert res["x"].reference["mean"] == pytest.approx(np.mean(a[:4000]), rel=1e-12)
+    assert res["y"].current["std"] == pytest.approx(np.std(b, ddof=1), rel=1e-9)
+    assert res["y"].current["median"] == pytest.approx(np.median(b), rel=1e-12)
+    assert res["y"].current["q25"] == pytest.approx(np.quantile(b, 0.25), rel=1e-12)

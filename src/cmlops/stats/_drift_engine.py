@@ -88,13 +88,17 @@ def skipped(column: str, kind: str, reason: str, ref: dict | None = None, cur=No
 
 
 def _split_finite(x: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """Sorted finite values, count of NaN (missing), count of +-inf (excluded, warned)."""
-    finite = np.isfinite(x)
-    if finite.all():
-        return np.sort(x), 0, 0
-    n_nan = int(np.isnan(x).sum())
-    n_inf = int(x.size - finite.sum()) - n_nan
-    return np.sort(x[finite]), n_nan, n_inf
+    """Sorted finite values (a view), count of NaN (missing), count of +-inf (excluded).
+
+    ``np.sort`` puts -inf first and NaN last, so after one sort the finite block
+    is found by three binary searches instead of extra passes over the data.
+    """
+    s = np.sort(x)
+    n = s.size
+    first_nan = int(np.searchsorted(s, np.nan, side="left")) if n and np.isnan(s[-1]) else n
+    lo = int(np.searchsorted(s[:first_nan], -np.inf, side="right"))
+    hi = int(np.searchsorted(s[:first_nan], np.inf, side="left"))
+    return s[lo:hi], n - first_nan, lo + (first_nan - hi)
 
 
 def _binary_values(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
@@ -104,7 +108,10 @@ def _binary_values(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
     if lo == hi:
         return None
     for s in (a, b):
-        if np.count_nonzero((s != lo) & (s != hi)):
+        k = int(np.searchsorted(s, s[0], side="right"))  # end of the first run
+        if k < s.size and s[k] != s[-1]:
+            return None  # at least three distinct values in this sample
+        if s[0] not in (lo, hi) or s[-1] not in (lo, hi):
             return None
     return float(lo), float(hi)
 

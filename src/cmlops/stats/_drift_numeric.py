@@ -184,6 +184,23 @@ def anderson(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, list[str]]
     return float(res.statistic), float(res.pvalue), notes
 
 
+def _mean_std(x: np.ndarray) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (ddof=1) in two reads of ``x``, no temporary.
+
+    Uses sum and sum of squares; when the mean is large against the spread, where
+    that formula loses precision, it falls back to the two-pass formula.
+    """
+    n = x.size
+    mean = float(x.sum() / n)
+    if n < 2:
+        return mean, None
+    var = (float(np.dot(x, x)) - n * mean * mean) / (n - 1)
+    if var <= 0 or mean * mean > 1e6 * var:
+        dev = x - mean
+        var = float(np.dot(dev, dev)) / (n - 1)
+    return mean, float(np.sqrt(max(var, 0.0)))
+
+
 def summary(sorted_values: np.ndarray, n_total: int, n_missing: int, n_inf: int) -> dict:
     """n, missing share, mean, std and quartiles of a sorted finite sample."""
     out: dict = {
@@ -194,9 +211,10 @@ def summary(sorted_values: np.ndarray, n_total: int, n_missing: int, n_inf: int)
     }
     if sorted_values.size:
         q = sorted_quantiles(sorted_values, [0.0, 0.25, 0.5, 0.75, 1.0])
+        mean, std = _mean_std(sorted_values)
         out.update(
-            mean=float(sorted_values.mean()),
-            std=float(sorted_values.std(ddof=1)) if sorted_values.size > 1 else None,
+            mean=mean,
+            std=std,
             min=float(q[0]),
             q25=float(q[1]),
             median=float(q[2]),

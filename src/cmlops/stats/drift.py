@@ -290,40 +290,45 @@ def _kind(s, force_cat: bool) -> str:
 
 
 def _floats(s) -> np.ndarray:
+    if s.dtype == np.float64:
+        return s.to_numpy(copy=False)  # NaN already marks missing; no copy
     return s.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _codes(r, c) -> cat.Counts:
-    """Integer codes against the union of categories (NaN/None -> missing)."""
+    """Counts per category of both samples, aligned on the union of their categories.
+
+    Only counts are needed, never per-row codes: ``value_counts`` (hash or
+    category-code based) for typed columns, ``factorize`` + ``bincount`` for
+    object columns, where it is the faster of the two.
+    """
     import pandas as pd
 
-    if (
-        isinstance(r.dtype, pd.CategoricalDtype)
-        and isinstance(c.dtype, pd.CategoricalDtype)
-        and r.dtype.categories.equals(c.dtype.categories)
-    ):
-        labels = list(r.dtype.categories)
-        return cat.count_codes(
-            r.cat.codes.to_numpy(np.int64), c.cat.codes.to_numpy(np.int64), labels
-        )
-    r_codes, r_uni = _factorize(r)
-    c_codes, c_uni = _factorize(c)
-    # map current categories onto the reference's, appending the unseen ones
-    pos = pd.Index(r_uni).get_indexer(c_uni)
+    r_lab, r_cnt, r_na = _label_counts(r)
+    c_lab, c_cnt, c_na = _label_counts(c)
+    pos = pd.Index(r_lab).get_indexer(pd.Index(c_lab)) if len(c_lab) else np.array([], int)
     new = pos < 0
-    pos[new] = len(r_uni) + np.arange(int(new.sum()))
-    labels = list(r_uni) + list(c_uni[new])
-    c_codes = np.where(c_codes >= 0, pos[c_codes] if len(pos) else c_codes, -1)
-    return cat.count_codes(r_codes, c_codes, labels)
+    k = len(r_lab)
+    pos[new] = k + np.arange(int(new.sum()))
+    labels = [*list(r_lab), *list(np.asarray(c_lab, dtype=object)[new])]
+    ref_counts = np.zeros(len(labels), dtype=np.int64)
+    ref_counts[:k] = r_cnt
+    cur_counts = np.zeros(len(labels), dtype=np.int64)
+    cur_counts[pos] = c_cnt
+    return cat.Counts(labels, ref_counts, cur_counts, r_na, c_na)
 
 
-def _factorize(s) -> tuple[np.ndarray, Any]:
+def _label_counts(s) -> tuple[Any, np.ndarray, int]:
+    """(labels, counts, number missing) of one column."""
     import pandas as pd
 
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+    if s.dtype is np.dtype(object):
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        counts = np.bincount(codes + 1, minlength=len(uniques) + 1)
+        return list(uniques), counts[1:], int(counts[0])
+    vc = s.value_counts(dropna=True, sort=False)
+    counts = vc.to_numpy(dtype=np.int64)
+    return list(vc.index), counts, int(len(s) - counts.sum())
 
 
 def _datetime_column(label, r, c, kind_r, kind_c, opts) -> ColumnDrift:

@@ -1,0 +1,243 @@
+"""Drift speed: cmlops.drift vs a per-column SciPy loop, the single-pass limit and Evidently.
+
+Same synthetic data for every method (fixed seed): reference and current of N
+rows x 25 columns (20 numeric float64, 5 categorical string columns with 10
+levels), drift injected in 6 columns (x0-x3 shifted by 0.5 SD, c0-c1 with one
+level's share raised from 10 % to 35 %). For each N it prints wall times
+(median of ``--repeat`` runs), ratios and which columns each method flagged.
+
+Evidently 0.7.23 needs pandas < 3, so it runs in its own virtualenv
+(``benchmarks/.work/evidently-venv``, created on first use with
+``pip install "evidently==0.7.23" "pandas<3"``) as a subprocess reading the
+same arrays from an ``.npz`` file; a run longer than ``--evidently-timeout``
+seconds is stopped and reported as skipped.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_drift.py                 # N = 10k, 100k, 1M
+    .venv/bin/python benchmarks/bench_drift.py --sizes 10000 --no-evidently
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work"
+ROOT = HERE.parent
+VENV = WORK / "evidently-venv"
+N_NUM, N_CAT, LEVELS = 20, 5, 10
+DRIFTED = {"x0", "x1", "x2", "x3", "c0", "c1"}
+
+EVIDENTLY_SCRIPT = r"""
+import json, sys, time
+import numpy as np, pandas as pd
+from evidently import Report
+from evidently.presets import DataDriftPreset
+z = np.load(sys.argv[1], allow_pickle=False)
+levels = np.array([f"level_{i}" for i in range(int(z["levels"]))], dtype=object)
+def frame(side):
+    d = {f"x{i}": z[f"{side}_x"][:, i] for i in range(z[f"{side}_x"].shape[1])}
+    d.update({f"c{j}": levels[z[f"{side}_c"][:, j]] for j in range(z[f"{side}_c"].shape[1])})
+    return pd.DataFrame(d)
+ref, cur = frame("ref"), frame("cur")
+t0 = time.perf_counter()
+snap = Report([DataDriftPreset()]).run(current_data=cur, reference_data=ref)
+elapsed = time.perf_counter() - t0
+flagged = []
+for m in snap.dict()["metrics"]:
+    cfg = m.get("config", {})
+    if cfg.get("type", "").endswith("ValueDrift"):
+        method, thr, v = cfg.get("method", ""), cfg.get("threshold"), m["value"]
+        drifted = v < thr if "p_value" in method else v >= thr
+        if drifted:
+            flagged.append(cfg["column"])
+print(json.dumps({"seconds": elapsed, "flagged": sorted(flagged)}))
+"""
+
+
+def make_data(n: int, seed: int = 20261122):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for side in ("ref", "cur"):
+        x = rng.normal(size=(n, N_NUM))
+        c = rng.integers(0, LEVELS, size=(n, N_CAT))
+        if side == "cur":
+            x[:, :4] += 0.5
+            for j in (0, 1):  # raise level 0 from 10 % to 35 % of the column
+                move = rng.random(n) < (0.35 - 0.10) / 0.90
+                c[move & (c[:, j] != 0), j] = 0
+        out[f"{side}_x"], out[f"{side}_c"] = x, c
+    return out
+
+
+def frames(data):
+    import numpy as np
+    import pandas as pd
+
+    levels = np.array([f"level_{i}" for i in range(LEVELS)], dtype=object)
+
+    def one(side):
+        x, c = data[f"{side}_x"], data[f"{side}_c"]
+        d = {f"x{i}": x[:, i] for i in range(N_NUM)}
+        d.update({f"c{j}": pd.Series(levels[c[:, j]], dtype="str") for j in range(N_CAT)})
+        return pd.DataFrame(d)
+
+    return one("ref"), one("cur")
+
+
+def timed(fn, repeat: int):
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def scipy_loop(ref, cur):
+    """The plain approach: ks_2samp per numeric column, chi2_contingency per categorical."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    pvals = {}
+    for col in ref.columns:
+        if col.startswith("x"):
+            pvals[col] = stats.ks_2samp(ref[col].to_numpy(), cur[col].to_numpy()).pvalue
+        else:
+            table = pd.concat([ref[col].value_counts(), cur[col].value_counts()], axis=1).fillna(0)
+            pvals[col] = stats.chi2_contingency(np.asarray(table).T).pvalue
+    return pvals
+
+
+def single_pass_limit(data):
+    """One np.histogram per numeric column and one np.bincount per category-code column."""
+    import numpy as np
+
+    for side in ("ref", "cur"):
+        x, c = data[f"{side}_x"], data[f"{side}_c"]
+        for i in range(N_NUM):
+            np.histogram(x[:, i], bins=10)
+        for j in range(N_CAT):
+            np.bincount(c[:, j], minlength=LEVELS)
+
+
+def fresh_seconds(code: str, repeat: int = 5) -> float:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        runs.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(runs)
+
+
+def ensure_evidently() -> Path | None:
+    py = VENV / "bin" / "python"
+    if py.exists():
+        return py
+    WORK.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", "evidently==0.7.23", "pandas<3"], check=True
+        )
+    except (subprocess.CalledProcessError, OSError) as exc:
+        print(f"  Evidently venv could not be created: {exc}")
+        return None
+    return py
+
+
+def run_evidently(py: Path, data, n: int, timeout: float):
+    import numpy as np
+
+    path = WORK / f"drift_{n}.npz"
+    np.savez(path, levels=LEVELS, **data)
+    try:
+        out = subprocess.run(
+            [str(py), "-c", EVIDENTLY_SCRIPT, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"skipped: still running after {timeout:.0f} s"
+    except subprocess.CalledProcessError as exc:
+        return None, f"failed: {exc.stderr.strip().splitlines()[-1:]}"
+    finally:
+        path.unlink(missing_ok=True)
+    return json.loads(out.stdout.strip().splitlines()[-1]), ""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-evidently", action="store_true")
+    ap.add_argument("--evidently-timeout", type=float, default=180.0)
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+
+    print(f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}")
+    imp = fresh_seconds(
+        "import time; t=time.perf_counter(); import cmlops; print(time.perf_counter()-t)"
+    )
+    imp_drift = fresh_seconds(
+        "import time; t=time.perf_counter(); import cmlops; cmlops.drift; "
+        "print(time.perf_counter()-t)"
+    )
+    first_call = fresh_seconds(
+        "import time; t=time.perf_counter(); import cmlops, pandas as pd; "
+        "cmlops.drift(pd.DataFrame({'a':[1.0,2,3]}), pd.DataFrame({'a':[1.0,2,4]})); "
+        "print(time.perf_counter()-t)"
+    )
+    print(f"import cmlops (fresh process, median of 5): {imp:.3f} s")
+    print(f"import cmlops; cmlops.drift: {imp_drift:.3f} s")
+    print(f"import cmlops + first drift() call on a tiny frame: {first_call:.3f} s")
+
+    from cmlops.stats.drift import drift
+
+    py = None if args.no_evidently else ensure_evidently()
+    for n in args.sizes:
+        data = make_data(n)
+        ref, cur = frames(data)
+        drift(ref.head(100), cur.head(100))  # warm imports outside the timing
+        t_cm, res = timed(lambda r=ref, c=cur: drift(r, c), args.repeat)
+        t_sp, pv = timed(lambda r=ref, c=cur: scipy_loop(r, c), args.repeat)
+        t_lim, _ = timed(lambda d=data: single_pass_limit(d), args.repeat)
+        raw = {c for c, p in pv.items() if p < 0.05}
+        bonf = {c for c, p in pv.items() if p < 0.05 / len(pv)}
+        found = set(res.drifted_columns)
+        print(f"\nN = {n:,} rows per frame (reference and current), 25 columns")
+        print(f"  cmlops.drift (holm)     {t_cm:8.3f} s   flagged {sorted(found)}")
+        tests = sorted({c.test for c in res.columns})
+        print(f"    tests used: {tests}; all injected found and no other: {found == DRIFTED}")
+        print(f"  SciPy loop              {t_sp:8.3f} s   ratio {t_sp / t_cm:6.1f}x")
+        print(f"    flagged raw p<0.05: {len(raw)} ({len(raw - DRIFTED)} false), "
+              f"Bonferroni: {len(bonf)} ({len(bonf - DRIFTED)} false)")  # fmt: skip
+        print(f"  single-pass limit       {t_lim:8.3f} s   (cmlops / limit {t_cm / t_lim:.1f}x)")
+        if py is not None:
+            ev, why = run_evidently(py, data, n, args.evidently_timeout)
+            if ev is None:
+                print(f"  Evidently 0.7.23        {why}")
+            else:
+                t_ev = ev["seconds"]
+                ok = set(ev["flagged"]) == DRIFTED
+                print(f"  Evidently 0.7.23        {t_ev:8.3f} s   ratio {t_ev / t_cm:6.1f}x   "
+                      f"flagged {ev['flagged']} (exact: {ok})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
