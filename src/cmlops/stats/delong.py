@@ -11,7 +11,7 @@ cases, ``R_x`` among positives only and ``R_y`` among negatives only,
 
     V10_i = (R_i - R_x_i) / n_neg        V01_j = 1 - (R_j - R_y_j) / n_pos
 
-so three sorts give the AUC and its variance exactly (not approximately).
+so one sort gives the AUC and its variance exactly (not approximately).
 
 The confidence interval is the normal (Wald) interval on the AUC scale,
 ``auc +/- z * se`` clipped to [0, 1]: the interval R pROC's ``ci.auc(...,
@@ -40,44 +40,46 @@ class DelongAUC:
     level: float
 
 
+def _midrank_sorted(xs: np.ndarray) -> np.ndarray:
+    """Midranks of an already sorted array: tied values share the mean of their ranks."""
+    n = xs.size
+    if n == 0:
+        return np.empty(0, dtype=float)
+    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])  # first index of each tie block
+    ends = np.r_[starts[1:], n]  # exclusive
+    return np.repeat((starts + ends + 1) / 2.0, ends - starts)  # mean of ranks starts+1..ends
+
+
 def midrank(x: np.ndarray) -> np.ndarray:
     """Ranks 1..n of ``x`` where tied values share the mean of their ranks.
 
-    One stable sort plus a pass over tie blocks: O(n log n). Equal to
+    One sort plus a pass over tie blocks: O(n log n). Equal to
     ``scipy.stats.rankdata(x, method="average")``.
     """
     x = np.asarray(x, dtype=float)
-    n = x.size
-    if n == 0:
-        return np.empty(0, dtype=float)
-    order = np.argsort(x, kind="mergesort")
-    xs = x[order]
-    # start index of every block of equal values
-    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
-    ends = np.r_[starts[1:], n]  # exclusive
-    block_rank = (starts + ends + 1) / 2.0  # mean of ranks starts+1 .. ends
-    ranks_sorted = np.repeat(block_rank, ends - starts)
-    out = np.empty(n, dtype=float)
-    out[order] = ranks_sorted
+    order = np.argsort(x)
+    out = np.empty(x.size, dtype=float)
+    out[order] = _midrank_sorted(x[order])
     return out
 
 
 def delong_components(y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Structural components (V10 for positives, V01 for negatives) by midranks.
 
-    ``y_true`` must be 0/1 with both classes present. The mean of either array
-    is the AUC.
+    ``y_true`` must be 0/1. Both arrays come in ascending score order (the mean of
+    either is the AUC; their variances give the DeLong variance). One sort serves all
+    three midrank vectors: the positives (negatives) taken in the order of the sorted
+    whole are themselves sorted, so their own midranks need no second sort.
     """
     y = np.asarray(y_true).astype(bool)
     s = np.asarray(y_score, dtype=float)
-    pos = s[y]
-    neg = s[~y]
-    m, n = pos.size, neg.size
-    r_all = midrank(np.concatenate([pos, neg]))
-    r_pos = midrank(pos)
-    r_neg = midrank(neg)
-    v10 = (r_all[:m] - r_pos) / n
-    v01 = 1.0 - (r_all[m:] - r_neg) / m
+    order = np.argsort(s)
+    ss, ys = s[order], y[order]
+    r_all = _midrank_sorted(ss)
+    m = int(ys.sum())
+    n = ys.size - m
+    v10 = (r_all[ys] - _midrank_sorted(ss[ys])) / n if n else np.full(m, np.nan)
+    v01 = 1.0 - (r_all[~ys] - _midrank_sorted(ss[~ys])) / m if m else np.full(n, np.nan)
     return v10, v01
 
 
