@@ -390,8 +390,9 @@ class _Feeder:
         block = np.ascontiguousarray(arr, dtype=dtype)
         if block.dtype.kind in "fc":
             # one canonical NaN: the same missing value must not hash differently
-            nan = np.isnan(block)
-            if nan.any():
+            # a float sum is finite unless there is a NaN or an infinity: a cheap first test
+            nan = None if np.isfinite(block.sum()) else np.isnan(block)
+            if nan is not None and nan.any():
                 block = block.copy()
                 block[nan] = np.nan
             # -0.0 and 0.0 are different content (sign survives arithmetic); kept.
