@@ -72,35 +72,61 @@ def _check_text(name: str, value: Any) -> str:
     return value
 
 
-def _reject_non_finite(value: Any, path: str = "payload") -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InvalidRecordError(f"{path} holds {value!r}: JSON has no NaN/inf, store None")
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _is_simple(value: Any, path: str = "payload") -> bool:
+    """Check a payload; True when ``json.dumps`` already gives its RFC 8785 form.
+
+    That holds for text, bools, None and integers within IEEE-754's exact range,
+    in objects whose keys are ASCII (so code-point order equals JCS's UTF-16
+    order). Floats need ECMAScript number formatting, which ``rfc8785`` does.
+    Raises for what JSON cannot hold at all.
+    """
+    if isinstance(value, str):
+        if not value.isascii():
+            _check_text(path, value)
+        return True
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidRecordError(f"{path} holds {value!r}: JSON has no NaN/inf, store None")
+        return False
     if isinstance(value, dict):
+        simple = True
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidRecordError(f"{path} has a non-text key {key!r}: keys must be text")
-            _reject_non_finite(item, f"{path}.{key}")
-    elif isinstance(value, (list, tuple)):
+            simple = _is_simple(item, f"{path}.{key}") and key.isascii() and simple
+        return simple
+    if isinstance(value, (list, tuple)):
+        simple = True
         for index, item in enumerate(value):
-            _reject_non_finite(item, f"{path}[{index}]")
+            simple = _is_simple(item, f"{path}[{index}]") and simple
+        return simple
+    raise InvalidRecordError(
+        f"{path} is a {type(value).__name__}: use only dict, list, str, int, float, bool and "
+        "None (convert NumPy and pandas values first)"
+    )
 
 
 def canonical_payload(payload: dict[str, Any]) -> str:
     """RFC 8785 canonical JSON text of a payload object."""
-    import rfc8785
-
     if not isinstance(payload, dict):
         raise InvalidRecordError(
             f"audit payload must be a JSON object (dict), got {type(payload).__name__}"
         )
-    _reject_non_finite(payload)
+    if _is_simple(payload):
+        return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    import rfc8785
+
     try:
         return rfc8785.dumps(payload).decode("utf-8")
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as error:
-        raise InvalidRecordError(
-            f"audit payload is not canonical JSON ({error}): use only dict, list, str, int, "
-            "float, bool and None"
-        ) from None
+        raise InvalidRecordError(f"audit payload is not canonical JSON ({error})") from None
 
 
 def canonical_record(

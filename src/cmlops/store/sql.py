@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -181,7 +180,7 @@ class Store(LineageQueries):
             records.append(record)
             prev_hash = record.hash
         if records:
-            connection.execute(insert(schema.audit_log), [asdict(r) for r in records])
+            connection.execute(insert(schema.audit_log), [vars(r) for r in records])
         return records
 
     def append(
