@@ -186,3 +186,38 @@ def test_unsafe_zip_is_refused_and_nothing_extracted(
         verify_package(archive)
     assert not (tmp_path.parent / "evil.txt").exists()
     assert not Path("/abs/evil.txt").exists()
+
+
+def test_watchdog_stops_a_run_over_its_time_limit(tmp_path: Path, store) -> None:
+    template = make_template(tmp_path / "w.ipynb", ["import time\ntime.sleep(120)"])
+    run = run_report(
+        template,
+        {},
+        out=tmp_path / "pkg",
+        store=store,
+        progress=False,
+        cell_timeout=None,
+        run_timeout=3,
+    )
+    assert run.status == "FAILED"
+    assert "time limit of 3 s" in run.error
+    assert verify_package(run.package).ok
+
+
+def test_disk_full_mid_write_leaves_no_package(
+    tmp_path: Path, echo_template: Path, store, monkeypatch
+) -> None:
+    import errno
+
+    from cmlops.reports import runner
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runner, "notebook_to_html", full)
+    with pytest.raises(OSError, match="No space left"):
+        run_report(echo_template, {}, out=tmp_path / "pkg", store=store, progress=False)
+    assert not (tmp_path / "pkg").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pkg")]
+    aborted = store.records(action="report.aborted")
+    assert len(aborted) == 1 and "No space left" in aborted[0].payload_dict()["error"]

@@ -111,6 +111,7 @@ def execute_notebook(
         now = time.monotonic()
         if run_timeout is not None and now - started > run_timeout:
             _stop(holder)
+            worker.join(5.0)  # let papermill notice the killed kernel and save what ran
             return ExecutionOutcome(
                 ok=False,
                 error_type="RunTimeout",

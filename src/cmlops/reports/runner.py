@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from cmlops._version import __version__
+from cmlops.errors import CmlopsError
 from cmlops.reports import lineage as run_lineage
 from cmlops.reports.audit_extract import write_audit_extract
 from cmlops.reports.catalogue import Template, describe_template
+from cmlops.reports.errors import PackageExistsError
 from cmlops.reports.execute import ExecutionOutcome, execute_notebook
 from cmlops.reports.injection import injected_source
 from cmlops.reports.manifest import (
@@ -114,6 +118,9 @@ def prepare_run(
     recorded = prepare_plan(plan, tpl.default_plan)
     target = Path(out).expanduser().resolve() if out else _default_out(tpl, run_id)
     check_destination(target, force=force)
+    parent = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
+    if parent is None or not os.access(parent, os.W_OK | os.X_OK):
+        raise PackageExistsError(f"cannot write the package: {parent} is not writable")
     return tpl, values, recorded, target, run_id
 
 
@@ -163,37 +170,51 @@ def run_report(
             "package": str(target),
         },
     )
-    with staging(target) as tmp:
-        shutil.copyfile(tpl.path, tmp / TEMPLATE_COPY)
-        (tmp / PLAN_FILE).write_bytes(canonical(recorded.plan))
-        outcome = execute_notebook(
-            tmp / TEMPLATE_COPY,
-            tmp / NOTEBOOK,
-            {**values, "cmlops_output_dir": ".", "cmlops_run_id": run_id},
-            cwd=tmp,
-            kernel_name=kernel_name,
-            cell_timeout=cell_timeout,
-            run_timeout=run_timeout,
-            progress=progress,
+    try:
+        with staging(target) as tmp, tempfile.TemporaryDirectory(prefix="cmlops-run-") as work:
+            shutil.copyfile(tpl.path, tmp / TEMPLATE_COPY)
+            (tmp / PLAN_FILE).write_bytes(canonical(recorded.plan))
+            # papermill writes its notebook outside the package: a run abandoned by the
+            # watchdog may still write there, but never into the package being hashed
+            executed = Path(work) / NOTEBOOK
+            outcome = execute_notebook(
+                tmp / TEMPLATE_COPY,
+                executed,
+                {**values, "cmlops_output_dir": ".", "cmlops_run_id": run_id},
+                cwd=tmp,
+                kernel_name=kernel_name,
+                cell_timeout=cell_timeout,
+                run_timeout=run_timeout,
+                progress=progress,
+            )
+            ended = _now()
+            shutil.copyfile(executed if executed.is_file() else tmp / TEMPLATE_COPY, tmp / NOTEBOOK)
+            manifest = _assemble(
+                store,
+                tmp,
+                tpl,
+                values,
+                recorded,
+                inputs,
+                outcome,
+                run_id=run_id,
+                user=user,
+                started=started,
+                ended=ended,
+                head_before=head_before,
+                target=target,
+            )
+            (tmp / MANIFEST).write_bytes(dumps(manifest))
+            publish(tmp, target, force=force)
+    except (OSError, CmlopsError) as exc:
+        # disk full, permission denied, ...: no package was published; say so in the trail
+        store.append(
+            "report.aborted",
+            "report",
+            run_id,
+            {"error": f"{type(exc).__name__}: {exc}", "package": str(target)},
         )
-        ended = _now()
-        manifest = _assemble(
-            store,
-            tmp,
-            tpl,
-            values,
-            recorded,
-            inputs,
-            outcome,
-            run_id=run_id,
-            user=user,
-            started=started,
-            ended=ended,
-            head_before=head_before,
-            target=target,
-        )
-        (tmp / MANIFEST).write_bytes(dumps(manifest))
-        publish(tmp, target, force=force)
+        raise
     zipped = zip_package(target)
     store.append(
         "package.created",
@@ -247,8 +268,6 @@ def _assemble(
     target: Path,
 ) -> dict[str, Any]:
     """Render, record lineage and audit, and return the manifest of the staged package."""
-    if not (tmp / NOTEBOOK).is_file():  # the kernel never started: keep the template
-        shutil.copyfile(tmp / TEMPLATE_COPY, tmp / NOTEBOOK)
     notebook_to_html(tmp / NOTEBOOK, tmp / HTML, title=f"{tpl.title} — {run_id}")
     results = _results(tmp, outcome)
     status = "EXECUTED" if outcome.ok else "FAILED"
