@@ -88,6 +88,45 @@ def unload_ipython_extension(ipython: Any) -> None:
     _unload(ipython)
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """JupyterLab's discovery hook for the prebuilt frontend (see :mod:`cmlops.server`)."""
+    from cmlops.server import _jupyter_labextension_paths as paths
+
+    return paths()
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """Jupyter server's discovery hook for the REST API (see :mod:`cmlops.server`)."""
+    from cmlops.server import _jupyter_server_extension_points as points
+
+    return points()
+
+
+def _register_display() -> None:
+    """In a running IPython, let cmlops results display themselves (by type name, lazily).
+
+    Registration by type *name* keeps :mod:`cmlops.stats` free of display code
+    and costs nothing until a result is shown. A failure here must never break
+    ``import cmlops`` in a scientist's notebook: it becomes one warning.
+    """
+    import sys
+
+    ipython_module = sys.modules.get("IPython")
+    shell = ipython_module.get_ipython() if ipython_module is not None else None
+    if shell is None:
+        return
+    try:
+        from cmlops.widgets.display import register_formatters
+
+        register_formatters(shell)
+    except Exception as error:  # noqa: BLE001 - never break the user's import
+        import warnings
+
+        warnings.warn(f"cmlops: results will display as text ({error})", stacklevel=2)
+
+
+_register_display()
+
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cmlops.errors import CmlopsError, InvalidInputError, StoreError  # noqa: F401
     from cmlops.store import (  # noqa: F401

@@ -12,6 +12,11 @@ from cmlops.cli._common import ErrorHandlingGroup, lazy
 #: command name -> "module:click object"; the one list of top-level commands
 COMMANDS: dict[str, str] = {
     "audit": "cmlops.cli.audit:audit",
+    "demo": "cmlops.cli.demo:demo",
+    "keys": "cmlops.cli.keys:keys",
+    "lineage": "cmlops.cli.lineage:lineage",
+    "package": "cmlops.cli.package:package",
+    "report": "cmlops.cli.report:report",
     "store": "cmlops.cli.store:store",
 }
 
