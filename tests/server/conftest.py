@@ -72,8 +72,8 @@ def store_home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def packages_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "packages"
+def packages_dir(jp_root_dir: Path) -> Path:
+    folder = Path(jp_root_dir) / "cmlops-packages"
     folder.mkdir()
     return folder
 

@@ -21,6 +21,18 @@ class UnsafeNameError(InvalidInputError):
     """A template name or package id that is not a plain name."""
 
 
+_TEMPLATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+
+
+def check_template_name(value: str) -> str:
+    """A catalogue name only: no dots, so never ``x.ipynb`` (the catalogue reads that as a path)."""
+    if not _TEMPLATE.fullmatch(value or ""):
+        raise UnsafeNameError(
+            f"template name {value!r} is not a catalogue name: use letters, digits, '_', '-'"
+        )
+    return value
+
+
 def check_plain_name(value: str, what: str) -> str:
     """Return ``value`` if it is a plain name (letters, digits, ``_ . -``; no ``..``)."""
     if not _NAME.fullmatch(value or "") or ".." in value:

@@ -13,7 +13,7 @@ from typing import Any
 import tornado.web
 
 from cmlops.server.handlers import BaseHandler, NotFound
-from cmlops.server.paths import check_plain_name, package_folder
+from cmlops.server.paths import check_template_name, package_folder
 from cmlops.server.runs import result_to_dict
 
 
@@ -42,7 +42,7 @@ class TemplateHandler(BaseHandler):
         from cmlops.reports.errors import TemplateError
 
         async def body() -> None:
-            check_plain_name(name, "template name")
+            check_template_name(name)
             try:
                 template = await self.services.call(describe_template, name)
             except TemplateError as error:
@@ -63,7 +63,7 @@ class RunsHandler(BaseHandler):
     async def post(self) -> None:
         async def body() -> None:
             data = self.body_json()
-            template = check_plain_name(str(data.get("template", "")), "template name")
+            template = check_template_name(str(data.get("template", "")))
             parameters = data.get("parameters") or {}
             if not isinstance(parameters, dict):
                 from cmlops.errors import InvalidInputError

@@ -9,9 +9,10 @@ status, progress, the package id, the error.
 
 from __future__ import annotations
 
-import inspect
 import itertools
+import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cmlops.errors import CmlopsError
-from cmlops.server.paths import inside_root
+from cmlops.server.paths import check_template_name, inside_root
 
 
 def _now() -> str:
@@ -74,13 +75,19 @@ class RunManager:
         from cmlops.reports.catalogue import describe_template
         from cmlops.reports.parameters import validate_parameters
 
+        check_template_name(template)
         described = describe_template(template)
         for spec in described.parameters:
             if spec.type == "path" and parameters.get(spec.name) not in (None, ""):
                 inside_root(self.root_dir, str(parameters[spec.name]), spec.name)
-        parameters = validate_parameters(
-            described.parameters, parameters, template=template, base=self.root_dir
-        )
+        # Checked now so the form shows the error; the runner validates again itself.
+        validate_parameters(described.parameters, parameters, template=template, base=self.root_dir)
+        parameters = {
+            k: str(inside_root(self.root_dir, str(v), k))
+            if any(s.name == k and s.type == "path" for s in described.parameters) and v
+            else v
+            for k, v in parameters.items()
+        }
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         run = Run(id=f"{stamp}-{next(self._ids)}", template=template, parameters=parameters)
         with self._lock:
@@ -96,48 +103,30 @@ class RunManager:
         with self._lock:
             return sorted(self._runs.values(), key=lambda r: r.started, reverse=True)
 
-    def _progress(self, run: Run) -> Any:
-        def update(*args: Any, **kwargs: Any) -> None:
-            done = kwargs.get("done", args[0] if args else None)
-            total = kwargs.get("total", args[1] if len(args) > 1 else None)
-            message = kwargs.get("message", args[2] if len(args) > 2 else "")
-            if isinstance(done, (int, float)) and isinstance(total, (int, float)) and total:
-                run.progress = max(0.0, min(1.0, float(done) / float(total)))
-            if message:
-                run.message = str(message)
-
-        return update
-
     def _execute(self, run: Run) -> None:
         from cmlops.reports.runner import run_report
         from cmlops.reports.verify import verify_package
 
         run.status = "running"
         run.message = "starting the kernel"
+        target = self.packages_dir / f"{run.template}-{run.id}"
+        watcher = threading.Thread(
+            target=_watch_progress, args=(run, target), name="cmlops-progress", daemon=True
+        )
         try:
             self.packages_dir.mkdir(parents=True, exist_ok=True)
-            kwargs = _accepted(
-                run_report,
-                {
-                    "out_dir": self.packages_dir,
-                    "output_dir": self.packages_dir,
-                    "packages_dir": self.packages_dir,
-                    "progress": self._progress(run),
-                    "store": self.store_access.get(),
-                },
+            store = self.store_access.get()
+            watcher.start()
+            result = run_report(
+                run.template, run.parameters, out=target, store=store, progress=False
             )
-            result = run_report(run.template, run.parameters, **kwargs)
-            package = _package_path(result)
-            run.package_id = package.name if package else ""
+            run.package_id = Path(result.package).name
             run.progress = 1.0
-            outcome = str(getattr(result, "status", "") or "").lower()
-            failed = outcome in {"failed", "error"} or getattr(result, "ok", True) is False
-            if package is not None:
-                verdict = result_to_dict(verify_package(package))
-                run.verified = bool(verdict.get("ok", verdict.get("valid", False)))
-            run.status = "failed" if failed else "succeeded"
-            run.error = str(getattr(result, "error", "") or "") if failed else ""
-            run.message = "report failed" if failed else "done"
+            run.message = "verifying the package"
+            run.verified = bool(verify_package(result.package).ok)
+            run.status = "succeeded" if result.ok else "failed"
+            run.error = "" if result.ok else (result.error or result.status)
+            run.message = "done" if result.ok else "report failed (package kept)"
         except (CmlopsError, OSError, RuntimeError, ValueError) as error:
             run.status = "failed"
             run.error = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -149,15 +138,27 @@ class RunManager:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _accepted(function: Any, offered: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments of ``offered`` that ``function`` declares."""
-    names = inspect.signature(function).parameters
-    return {k: v for k, v in offered.items() if k in names}
+def notebook_progress(notebook: Path) -> float | None:
+    """Share of code cells Papermill marked completed in a partly executed notebook."""
+    try:
+        cells = json.loads(notebook.read_text("utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return None
+    code = [c for c in cells if c.get("cell_type") == "code"]
+    if not code:
+        return None
+    done = sum(
+        1 for c in code if c.get("metadata", {}).get("papermill", {}).get("status") == "completed"
+    )
+    return done / len(code)
 
 
-def _package_path(result: Any) -> Path | None:
-    for name in ("package", "package_dir", "path", "out_dir"):
-        value = getattr(result, name, None)
-        if isinstance(value, (str, Path)) and str(value):
-            return Path(value)
-    return None
+def _watch_progress(run: Run, target: Path) -> None:
+    """Follow the staged notebook the runner saves after each cell, until the run ends."""
+    while not run.ended:
+        for staged in target.parent.glob(f".{target.name}.partial-*/notebook.ipynb"):
+            share = notebook_progress(staged)
+            if share is not None:
+                run.progress = max(run.progress, min(share, 0.95))
+                run.message = f"executing cells ({round(share * 100)}%)"
+        time.sleep(0.3)
