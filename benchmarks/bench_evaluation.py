@@ -160,8 +160,8 @@ def bench_validation(n: int) -> None:
     print(f"infer_schema: {infer:.3f} s")
     print(f"{'frame':>10} {'cmlops validate s':>18} {'plain pandera s':>16} {'ratio':>6}")
     for label, frame in (("clean", df), ("0.1% bad", bad)):
-        ours = best_of(lambda f=frame: validate(f, schema), repeat=2)
-        base = best_of(lambda f=frame: run_plain(f), repeat=2)
+        ours = best_of(lambda f=frame: validate(f, schema), repeat=3)
+        base = best_of(lambda f=frame: run_plain(f), repeat=3)
         print(f"{label:>10} {ours:>18.3f} {base:>16.3f} {ours / base:>6.2f}")
     r = validate(bad, schema)
     print(f"verdict on the corrupted copy: {r.verdict}; failing rows per failed check: "
