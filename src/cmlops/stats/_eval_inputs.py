@@ -26,7 +26,11 @@ class EvaluationInputError(InvalidInputError):
 
 @dataclass
 class CleanInputs:
-    """Validated arrays: y as 0/1 floats, scores as floats, groups as label arrays."""
+    """Validated arrays: y as 0/1 floats, scores as floats, groups as integer codes.
+
+    ``groups[var][i]`` is the index into ``group_levels[var]`` (labels "var=value")
+    of case i.
+    """
 
     y: np.ndarray
     score: np.ndarray
@@ -95,6 +99,11 @@ def _coerce_groups(groups: Any, n: int) -> tuple[dict[str, np.ndarray], dict[str
     out: dict[str, np.ndarray] = {}
     levels: dict[str, list[str]] = {}
     for var, values in items:
+        if var == "all":
+            raise EvaluationInputError(
+                "a grouping variable cannot be named 'all' (the label of the whole sample); "
+                "rename it"
+            )
         declared: list[Any] | None = None
         if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
             declared = list(values.cat.categories)
@@ -104,15 +113,22 @@ def _coerce_groups(groups: Any, n: int) -> tuple[dict[str, np.ndarray], dict[str
                 f"groups[{var!r}] has {arr.shape[0]} values but y_true has {n}; "
                 "pass one group label per case"
             )
-        miss = _is_missing(arr)
-        labels = np.array([f"{var}={v}" for v in arr], dtype=object)
-        labels[miss] = f"{var}={MISSING_LABEL}"
-        out[var] = labels
-        seen = sorted(set(labels.tolist()))
         if declared is not None:
-            decl = [f"{var}={v}" for v in declared]
-            seen = decl + [s for s in seen if s not in decl]
-        levels[var] = seen
+            codes = values.cat.codes.to_numpy().astype(np.int64)
+            uniques: list[Any] = declared
+        else:
+            try:
+                codes, found = pd.factorize(arr, sort=True)
+            except TypeError:  # values of mixed types cannot be sorted
+                codes, found = pd.factorize(arr, sort=False)
+            uniques = list(found)
+        labels = [f"{var}={v}" for v in uniques]
+        codes = np.asarray(codes, dtype=np.int64)
+        if (codes < 0).any():  # missing group values form their own subgroup
+            codes = np.where(codes < 0, len(labels), codes)
+            labels.append(f"{var}={MISSING_LABEL}")
+        out[var] = codes
+        levels[var] = labels
     return out, levels
 
 

@@ -374,9 +374,9 @@ def evaluate(
     curves_out: dict[str, dict[str, Any]] | None = {} if curves else None
     rows = _block(y, s, prob, OVERALL, ts, level, z, warnings, curves_out, dca)
     subgroups: list[str] = []
-    for var, labels in clean.groups.items():
-        for level_label in clean.group_levels[var]:
-            m = labels == level_label
+    for var, codes in clean.groups.items():
+        for code, level_label in enumerate(clean.group_levels[var]):
+            m = codes == code
             subgroups.append(level_label)
             rows += _block(y[m], s[m], None if prob is None else prob[m], level_label, ts,
                            level, z, warnings, curves_out, dca)  # fmt: skip
