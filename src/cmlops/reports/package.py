@@ -29,6 +29,9 @@ from cmlops.reports.errors import PackageError, PackageExistsError
 from cmlops.reports.manifest import SIGNATURES
 
 MAX_ZIP_ENTRIES = 100_000
+#: files above this size are stored, not deflated: large outputs are mostly
+#: binary (parquet, models) and deflating them costs far more than it saves
+STORE_ABOVE = 64 * 1024 * 1024
 
 
 def is_signed(folder: Path) -> bool:
@@ -88,7 +91,8 @@ def zip_package(folder: Path, target: Path | None = None) -> Path:
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and not path.is_symlink():
                     arc = f"{folder.name}/{path.relative_to(folder).as_posix()}"
-                    zf.write(path, arc)
+                    big = path.stat().st_size > STORE_ABOVE
+                    zf.write(path, arc, compress_type=zipfile.ZIP_STORED if big else None)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
