@@ -181,7 +181,10 @@ def anderson(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, list[str]]
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = stats.anderson_ksamp([ref, cur], variant="midrank")
+        try:
+            res = stats.anderson_ksamp([ref, cur], variant="midrank")
+        except TypeError:  # SciPy < 1.17: no ``variant``; midrank is the default there
+            res = stats.anderson_ksamp([ref, cur])
     notes = [f"anderson_ksamp: {w.message}" for w in caught]
     return float(res.statistic), float(res.pvalue), notes
 
@@ -192,8 +195,7 @@ def _mean_std(x: np.ndarray) -> tuple[float, float | None]:
     Plain NumPy reductions on purpose: ``np.dot`` would be one pass fewer but goes
     through multi-threaded BLAS, which on a busy machine is slower by 100x.
     """
-    mean = x.mean()
-    return float(mean), (float(x.std(ddof=1, mean=mean)) if x.size > 1 else None)
+    return float(x.mean()), (float(x.std(ddof=1)) if x.size > 1 else None)
 
 
 def summary(sorted_values: np.ndarray, n_total: int, n_missing: int, n_inf: int) -> dict:
