@@ -128,14 +128,11 @@ class SortableTable:
             total_rows=0,
             hidden=self.table.hidden,
         )
+        body = table_html(page_table, selected=self.selected, widths=self.widths, header=False)
+        fixed = f'table class="cm-table" style="width:{sum(self.widths)}px;table-layout:fixed"'
         self.body.value = (
-            f'<div class="cmlops-result" style="margin:0"><style>{theme.CSS}</style>'
-            + table_html(
-                page_table, selected=self.selected, widths=self.widths, header=False
-            ).replace(
-                'table class="cm-table"',
-                'table class="cm-table" style="width:auto;table-layout:fixed"',
-            )
+            f'<div class="cmlops-result" style="margin:0;max-width:none"><style>{theme.CSS}</style>'
+            + body.replace('table class="cm-table"', fixed, 1)
             + "</div>"
         )
         n = len(self.table.rows)
