@@ -96,12 +96,18 @@ def frames(data):
 
 
 def timed(fn, repeat: int):
-    times, result = [], None
+    """Median wall time, median CPU time (all threads of this process) and the result."""
+    times, cpu, result = [], [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    TIMES_CPU.append(statistics.median(cpu))
     return statistics.median(times), result
+
+
+TIMES_CPU: list[float] = []
 
 
 def scipy_loop(ref, cur):
@@ -190,7 +196,10 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
 
-    print(f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}")
+    load = os.getloadavg()[0]
+    print(
+        f"machine: {os.cpu_count()} CPUs; load average {load:.1f}; python {sys.version.split()[0]}"
+    )
     imp = fresh_seconds(
         "import time; t=time.perf_counter(); import cmlops; print(time.perf_counter()-t)"
     )
@@ -217,17 +226,24 @@ def main() -> None:
         t_cm, res = timed(lambda r=ref, c=cur: drift(r, c), args.repeat)
         t_sp, pv = timed(lambda r=ref, c=cur: scipy_loop(r, c), args.repeat)
         t_lim, _ = timed(lambda d=data: single_pass_limit(d), args.repeat)
+        c_cm, c_sp, c_lim = TIMES_CPU[-3:]
         raw = {c for c, p in pv.items() if p < 0.05}
         bonf = {c for c, p in pv.items() if p < 0.05 / len(pv)}
         found = set(res.drifted_columns)
-        print(f"\nN = {n:,} rows per frame (reference and current), 25 columns")
-        print(f"  cmlops.drift (holm)     {t_cm:8.3f} s   flagged {sorted(found)}")
+        print(f"\nN = {n:,} rows per frame (reference and current), 25 columns; "
+              f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        print(
+            f"  cmlops.drift (holm)     {t_cm:8.3f} s   (CPU {c_cm:.3f} s)   "
+            f"flagged {sorted(found)}"
+        )
         tests = sorted({c.test for c in res.columns})
         print(f"    tests used: {tests}; all injected found and no other: {found == DRIFTED}")
-        print(f"  SciPy loop              {t_sp:8.3f} s   ratio {t_sp / t_cm:6.1f}x")
+        print(f"  SciPy loop              {t_sp:8.3f} s   (CPU {c_sp:.3f} s)   "
+              f"ratio {t_sp / t_cm:.1f}x wall, {c_sp / c_cm:.1f}x CPU")  # fmt: skip
         print(f"    flagged raw p<0.05: {len(raw)} ({len(raw - DRIFTED)} false), "
               f"Bonferroni: {len(bonf)} ({len(bonf - DRIFTED)} false)")  # fmt: skip
-        print(f"  single-pass limit       {t_lim:8.3f} s   (cmlops / limit {t_cm / t_lim:.1f}x)")
+        print(f"  single-pass limit       {t_lim:8.3f} s   (CPU {c_lim:.3f} s)   "
+              f"cmlops / limit {t_cm / t_lim:.1f}x")  # fmt: skip
         if py is not None:
             ev, why = run_evidently(py, data, n, args.evidently_timeout)
             if ev is None:
