@@ -123,6 +123,7 @@ def test_hooks_return_the_very_same_object_and_are_restored(tmp_path, monkeypatc
     assert pd.read_csv is fake_reader
     assert (builtins.open, np.load, np.save, pickle.load, pickle.dump, joblib.load) == originals
     assert "to_csv" not in vars(pd.DataFrame)  # the inherited method is not shadowed after
+    log.finish()
     assert log.notes == [f"input {tmp_path / 'nothing.csv'} not hashed: No such file or directory"]
 
 

@@ -153,7 +153,9 @@ def lineage(entity: Any = None, *, notebook: str | None = None, store: Any = Non
     agents and the PROV relations between them).
     """
     if store is None:
-        store = _session_for(None).store
+        session = _session_for(None)
+        session.flush()
+        store = session.store
     if notebook is not None:
         return store.notebook_lineage(notebook)
     if entity is None:

@@ -28,9 +28,11 @@ def _graph_of(source: Any, notebook: str | None) -> LineageGraph:
         return source
     store = source
     if store is None:
-        from cmlops.store import open_store
+        from cmlops.capture.api import _session_for
 
-        store = open_store()
+        session = _session_for(None)  # the kernel's session: wait for queued recordings
+        session.flush()
+        store = session.store
     return store.notebook_lineage(notebook) if notebook else store.lineage_graph()
 
 

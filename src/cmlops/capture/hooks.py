@@ -45,6 +45,7 @@ class FileEvent:
     role: str  # "input" or "output"
     via: str
     digest: str = ""
+    pending: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -53,27 +54,45 @@ class IOLog:
 
     events: list[FileEvent] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _pool: Any = field(default=None, repr=False)
 
-    def note(self, target: Any, role: str, via: str) -> None:
+    def prepare(self, target: Any, role: str, via: str) -> FileEvent | None:
+        """Start hashing an input *before* the call reads it, on a helper thread.
+
+        The hash (hashlib and BLAKE3 release the GIL) then runs beside the
+        parser on a second core instead of after it: reading a large CSV costs
+        little more than the read itself.
+        """
         path = _path_of(target)
         if path is None:
-            return
+            return None
         event = FileEvent(path, role, via)
         if role == "input":
-            try:
-                event.digest = fingerprint_file(path)
-            except OSError as exc:
-                self.notes.append(f"input {path} not hashed: {exc.strerror or exc}")
-        self.events.append(event)
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-hash")
+            event.pending = self._pool.submit(fingerprint_file, path)
+        return event
+
+    def note(self, target: Any, role: str, via: str) -> None:
+        event = self.prepare(target, role, via)
+        if event is not None:
+            self.events.append(event)
 
     def finish(self) -> None:
-        """Hash output files now that the cell has finished writing them."""
+        """Collect input hashes; hash outputs now that the cell has finished writing them."""
         for event in self.events:
-            if event.role == "output" and not event.digest:
-                try:
+            try:
+                if event.pending is not None:
+                    event.digest, event.pending = event.pending.result(), None
+                elif event.role == "output" and not event.digest:
                     event.digest = fingerprint_file(event.path)
-                except OSError as exc:
-                    self.notes.append(f"output {event.path} not hashed: {exc.strerror or exc}")
+            except OSError as exc:
+                self.notes.append(f"{event.role} {event.path} not hashed: {exc.strerror or exc}")
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 def _path_of(target: Any) -> str | None:
@@ -116,18 +135,21 @@ class Hooks:
         @functools.wraps(original)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             outermost = _depth.get() == 0
-            token = _depth.set(_depth.get() + 1)  # stays raised while noting (hashing opens)
+            token = _depth.set(_depth.get() + 1)  # nested hooked calls are not noted again
             try:
-                result = original(*args, **kwargs)
+                event = None
                 if outermost:
                     try:
                         target, actual_role = (
                             role(args, kwargs) if callable(role) else (_first(args, kwargs), role)
                         )
                         if actual_role:
-                            log.note(target, actual_role, via)
+                            event = log.prepare(target, actual_role, via)
                     except Exception as exc:  # noqa: BLE001 - a hook must never break the call
                         log.notes.append(f"{via}: not recorded ({type(exc).__name__}: {exc})")
+                result = original(*args, **kwargs)
+                if event is not None:  # only calls that succeeded touched the file
+                    log.events.append(event)
                 return result
             finally:
                 _depth.reset(token)

@@ -61,7 +61,7 @@ class CmlopsMagics(Magics):
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
-        self.session = CaptureSession(shell=shell)
+        self.session = CaptureSession(shell=shell, background=True)
         self._auto: CellRecorder | None = None
         self._in_tracked_cell = False
 
@@ -155,6 +155,7 @@ class CmlopsMagics(Magics):
     def cmlops_status(self, line: str) -> dict[str, Any]:
         """Show where lineage goes and what this session recorded."""
         session = self.session
+        session.flush()
         info: dict[str, Any] = {
             "autotrack": session.autotrack,
             "activities_recorded": session.activities,
@@ -182,6 +183,7 @@ class CmlopsMagics(Magics):
     def cmlops_lineage(self, line: str) -> Any:
         """Show lineage as a graph (HTML/SVG) with a text fallback."""
         args = _parse(self.cmlops_lineage, line)
+        self.session.flush()
         from cmlops.capture.api import lineage
         from cmlops.capture.render import LineageView
 
@@ -239,6 +241,7 @@ def unload_ipython_extension(ip: Any) -> None:
         return
     if magics.session.autotrack:
         magics._unregister()
+    magics.session.flush()
     setattr(ip, _SESSION_ATTR, None)
 
 

@@ -12,9 +12,12 @@ per session, unless the execution is strict, where the store is checked
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import queue
 import sys
+import threading
 import uuid
 import warnings
 from collections.abc import Callable
@@ -54,6 +57,43 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class BackgroundWriter:
+    """Writes finished batches on one daemon thread, in order.
+
+    Why: the store's commit (an fsync'd SQLite or a PostgreSQL round trip)
+    costs milliseconds, and a scientist should not wait for it after every
+    cell. Everything that depends on the namespace (fingerprints) is computed
+    *before* the batch is queued; only the write is deferred. ``flush`` waits
+    for the queue (status, lineage queries, export and interpreter exit call it).
+    """
+
+    def __init__(self, on_error: Callable[[str], None]) -> None:
+        self._queue: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._on_error = on_error
+
+    def submit(self, job: Callable[[], None]) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="cmlops-writer", daemon=True)
+            self._thread.start()
+            atexit.register(self.flush)
+        self._queue.put(job)
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                job()
+            except Exception as exc:  # noqa: BLE001 - reported once, never raised into a cell
+                self._on_error(f"could not record a cell ({type(exc).__name__}: {exc})")
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        if self._thread is not None:
+            self._queue.join()
+
+
 @dataclass
 class CaptureSession:
     """Per-kernel capture state: store, variable memory, warn-once flag, clock."""
@@ -63,6 +103,7 @@ class CaptureSession:
     clock: Callable[[], datetime] = utc_now
     options: FingerprintOptions = field(default_factory=FingerprintOptions.from_env)
     autotrack: bool = False
+    background: bool = False  # magics write after the cell returns; the API writes at once
     warned: bool = False
     last_activity: str = ""
     activities: int = 0
@@ -71,6 +112,11 @@ class CaptureSession:
 
     def __post_init__(self) -> None:
         self.tracker = NamespaceTracker(self.options)
+        self.writer = BackgroundWriter(self.warn_once)
+
+    def flush(self) -> None:
+        """Wait until every queued recording is in the store."""
+        self.writer.flush()
 
     @property
     def store(self) -> Any:
@@ -177,17 +223,23 @@ class CellRecorder:
         try:
             batch, alerts = self._build(error)
             store = self.session.store
-            records = list(store.record_lineage(batch))
-            for entity_id, alert in alerts:
-                records.append(
-                    store.append("monitor.alert", "entity", entity_id, alert, reason=self.reason)
-                )
             self.session.last_activity = self.activity_id
             self.session.activities += 1
-            return records
+            if self.session.background and not self.strict:
+                self.session.writer.submit(lambda: self._write(store, batch, alerts))
+                return []
+            return self._write(store, batch, alerts)
         except Exception as exc:  # noqa: BLE001 - turned into a warning or TrackingError
             self._fail(exc, before=False)
             return []
+
+    def _write(self, store: Any, batch: LineageBatch, alerts: list[tuple[str, dict]]) -> list:
+        records = list(store.record_lineage(batch))
+        for entity_id, alert in alerts:
+            records.append(
+                store.append("monitor.alert", "entity", entity_id, alert, reason=self.reason)
+            )
+        return records
 
     def _fail(self, exc: Exception, before: bool) -> None:
         message = f"could not record the {self.kind} ({type(exc).__name__}: {exc})"
