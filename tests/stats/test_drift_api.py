@@ -158,3 +158,25 @@ def test_stratified_drift_equals_drift_per_stratum_and_reports_small_strata():
     json.dumps(res.to_dict(), allow_nan=False)
     with pytest.raises(InvalidInputError, match="grouping column 'sex'"):
         drift(ref, cur, by="sex")
+
+
+def test_display_counts_match_numpy_histogram_and_category_counts():
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=500), rng.normal(1, 2, size=400)
+    cats_r = pd.Series(rng.choice(list("abcd"), 300))
+    cats_c = pd.Series(rng.choice(list("abce"), 200))
+    res = drift(
+        pd.DataFrame({"x": a[:300], "c": cats_r}), pd.DataFrame({"x": b[:200], "c": cats_c})
+    )
+    hist = res["x"].details["histogram"]
+    edges = np.array(hist["edges"])
+    assert hist["reference"] == np.histogram(a[:300], bins=edges)[0].tolist()
+    assert hist["current"] == np.histogram(b[:200], bins=edges)[0].tolist()
+    shown = res["c"].details["categories"]
+    ref_counts = cats_r.value_counts()
+    for label, n_ref, n_cur in zip(
+        shown["labels"], shown["reference"], shown["current"], strict=True
+    ):
+        assert n_ref == ref_counts.get(label, 0)
+        assert n_cur == (cats_c == label).sum()
+    assert sorted(shown["labels"]) == list("abcde") and not shown["truncated"]

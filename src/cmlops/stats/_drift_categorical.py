@@ -21,6 +21,8 @@ from cmlops.stats._drift_numeric import jensen_shannon, psi
 FISHER_MIN_EXPECTED = 5.0
 #: number of most frequent categories kept in a summary.
 TOP_K = 10
+#: number of categories whose counts are kept for display.
+DISPLAY_MAX = 50
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,19 @@ def summary(counts: np.ndarray, labels: list, n_missing: int) -> dict:
         "missing_share": (n_missing / n_total) if n_total else None,
         "n_categories": int(np.count_nonzero(counts)),
         "top": top,
+    }
+
+
+def display_counts(counts: Counts, limit: int = DISPLAY_MAX) -> dict:
+    """Counts of the most frequent categories (both samples pooled), for display."""
+    total = counts.ref + counts.cur
+    order = np.argsort(-total, kind="stable")[:limit]
+    order = order[total[order] > 0]
+    return {
+        "labels": [_plain(counts.labels[i]) for i in order],
+        "reference": counts.ref[order].tolist(),
+        "current": counts.cur[order].tolist(),
+        "truncated": bool(np.count_nonzero(total) > limit),
     }
 
 

@@ -155,7 +155,11 @@ def numeric_column(column: str, ref: np.ndarray, cur: np.ndarray, opts: Options)
     n_r = sr.size
     std = r_sum["std"] * float(np.sqrt((n_r - 1) / n_r)) if n_r > 1 else 0.0
     w_norm = w_raw / std if std > 0 else None
-    details: dict = {"wasserstein_raw": w_raw, "reference_std_ddof0": std}
+    details: dict = {
+        "wasserstein_raw": w_raw,
+        "reference_std_ddof0": std,
+        "histogram": num.shared_histogram(sr, sc),
+    }
     p = None
     if method == "ks":
         stat, p, ks_method, ks_notes = num.ks_test(sr, sc)
@@ -263,7 +267,7 @@ def categorical_counts(
             f"use one of {', '.join(sorted(CATEGORICAL_METHODS))}"
         )
     p_ref, p_cur = cat.shares(counts.ref), cat.shares(counts.cur)
-    details: dict = {}
+    details: dict = {"categories": cat.display_counts(counts)}
     p = None
     test = method
     if method == "proportions":

@@ -22,6 +22,8 @@ import numpy as np
 KS_EXACT_MAX_N = 10_000
 #: number of reference-quantile bins used by PSI and Jensen–Shannon on numeric columns.
 N_BINS = 10
+#: equal-width bins of the display histogram kept in each numeric column's details.
+HIST_BINS = 30
 #: proportion put in empty bins before taking logarithms in PSI (as in Evidently).
 PSI_EPSILON = 1e-4
 
@@ -187,6 +189,24 @@ def anderson(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, list[str]]
             res = stats.anderson_ksamp([ref, cur])
     notes = [f"anderson_ksamp: {w.message}" for w in caught]
     return float(res.statistic), float(res.pvalue), notes
+
+
+def shared_histogram(ref: np.ndarray, cur: np.ndarray, bins: int = HIST_BINS) -> dict:
+    """Counts of both sorted samples in equal-width bins over their joint range.
+
+    For display only (the widgets draw overlaid histograms from it); computed by
+    binary search on the sorted samples, so it costs O(bins log n).
+    """
+    lo, hi = float(min(ref[0], cur[0])), float(max(ref[-1], cur[-1]))
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+
+    def counts(s: np.ndarray) -> list[int]:
+        cuts = np.searchsorted(s, edges[:-1], side="left")
+        return np.diff(np.append(cuts, s.size)).tolist()  # last bin closed, as np.histogram
+
+    return {"edges": edges.tolist(), "reference": counts(ref), "current": counts(cur)}
 
 
 def _mean_std(x: np.ndarray) -> tuple[float, float | None]:
