@@ -180,3 +180,21 @@ def test_severity_overrides_and_dtype_families():
     assert dtype_family(pd.DatetimeTZDtype(tz="UTC")) == "datetime[UTC]"
     # int32 data against an int64 schema is the same family: no false alarm
     assert validate(df.astype("int32"), infer_schema(df)).verdict == "pass"
+
+
+def test_public_names_and_lazy_pandera_import():
+    import subprocess
+    import sys
+
+    import cmlops
+    from cmlops.stats import validation
+
+    assert cmlops.infer_schema is validation.infer_schema
+    assert cmlops.validate is validation.validate
+    assert cmlops.ValidationResult is ValidationResult
+    code = (
+        "import sys, cmlops.stats.validation, cmlops.stats.evaluation; "
+        "print(sorted(m for m in ('pandera', 'scipy', 'sklearn') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
