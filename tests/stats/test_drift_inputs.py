@@ -111,6 +111,9 @@ def test_no_common_columns_is_a_one_line_error():
     assert "no column in common" in str(info.value) and "\n" not in str(info.value)
     with pytest.raises(InvalidInputError, match="not in both frames: z"):
         drift(pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [1]}), columns=["z"])
+    dup = pd.DataFrame([[1.0, 2.0]], columns=["a", "a"])
+    with pytest.raises(InvalidInputError, match="duplicated column names"):
+        drift(dup, pd.DataFrame({"a": [1.0]}))
     with pytest.raises(InvalidInputError, match="must be a pandas DataFrame"):
         drift(42, pd.DataFrame({"a": [1]}))
 

@@ -163,6 +163,12 @@ def _as_frame(obj: Any, label: str) -> pd.DataFrame:
 
 
 def _select_columns(ref, cur, columns, by) -> list[str]:
+    for label, frame in (("reference", ref), ("current", cur)):
+        dup = frame.columns[frame.columns.duplicated()]
+        if len(dup):
+            raise InvalidInputError(
+                f"{label} has duplicated column names {sorted(map(str, set(dup)))}; rename them"
+            )
     if by is not None:
         for label, frame in (("reference", ref), ("current", cur)):
             if by not in frame.columns:
