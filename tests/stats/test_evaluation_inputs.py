@@ -136,5 +136,8 @@ def test_subgroups_follow_value_order_and_all_is_reserved():
     assert r.subgroups[:3] == ["site=1", "site=2", "site=3"] and r.subgroups[-1] == "site=11"
     mixed = pd.Series([1 if i % 2 else "a" for i in range(300)], dtype=object, name="m")
     assert set(evaluate(y, p, groups=mixed).subgroups) == {"m=1", "m=a"}
+    with pytest.raises(EvaluationInputError, match="has 300 subgroups, more than max_subgroups"):
+        evaluate(y, p, groups=pd.Series(np.arange(300), name="subject"))
+    assert len(evaluate(y, p, groups={"s": np.arange(300)}, max_subgroups=300).subgroups) == 300
     with pytest.raises(EvaluationInputError, match="cannot be named 'all'"):
         evaluate(y, p, groups={"all": np.zeros(300)})

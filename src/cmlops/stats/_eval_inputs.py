@@ -84,7 +84,9 @@ def _coerce_y(raw: np.ndarray, pos_label: Any) -> np.ndarray:
     return y
 
 
-def _coerce_groups(groups: Any, n: int) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+def _coerce_groups(
+    groups: Any, n: int, max_subgroups: int
+) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
     if groups is None:
         return {}, {}
     import pandas as pd
@@ -127,13 +129,25 @@ def _coerce_groups(groups: Any, n: int) -> tuple[dict[str, np.ndarray], dict[str
         if (codes < 0).any():  # missing group values form their own subgroup
             codes = np.where(codes < 0, len(labels), codes)
             labels.append(f"{var}={MISSING_LABEL}")
+        if len(labels) > max_subgroups:
+            raise EvaluationInputError(
+                f"groups[{var!r}] has {len(labels)} subgroups, more than max_subgroups="
+                f"{max_subgroups}; group coarser (e.g. age bands) or raise max_subgroups"
+            )
         out[var] = codes
         levels[var] = labels
     return out, levels
 
 
 def clean_inputs(
-    y_true: Any, y_score: Any, groups: Any, *, scores: str, missing: str, pos_label: Any
+    y_true: Any,
+    y_score: Any,
+    groups: Any,
+    *,
+    scores: str,
+    missing: str,
+    pos_label: Any,
+    max_subgroups: int = 100,
 ) -> CleanInputs:
     """Check shapes, values and options; drop or reject missing rows per ``missing``."""
     if scores not in SCALES:
@@ -159,7 +173,7 @@ def clean_inputs(
         raise EvaluationInputError(
             f"y_score has {int(np.isinf(s).sum())} infinite values; replace or remove them"
         )
-    grp, levels = _coerce_groups(groups, y.shape[0])
+    grp, levels = _coerce_groups(groups, y.shape[0], max_subgroups)
     warnings: list[str] = []
     bad = np.isnan(y) | np.isnan(s)
     n_bad = int(bad.sum())

@@ -316,6 +316,7 @@ def evaluate(
     level: float = 0.95,
     dca_thresholds: Sequence[float] | None = None,
     curves: bool = True,
+    max_subgroups: int = 100,
 ) -> EvaluationResult:
     """Evaluate a binary risk model: discrimination, calibration, thresholds, subgroups.
 
@@ -338,6 +339,8 @@ def evaluate(
         dca_thresholds: threshold probabilities of the decision curve (0.01..0.99).
         curves: False skips the ROC, calibration and decision curves (the metrics are
             unchanged): for monitoring, which evaluates many windows and plots none.
+        max_subgroups: more subgroups than this in one grouping variable is an error
+            (a per-patient or free-text column passed by mistake).
 
     Raises:
         EvaluationInputError: (an ``InvalidInputError``) with a one-line reason.
@@ -358,7 +361,7 @@ def evaluate(
             "to threshold an uncalibrated score"
         )
     clean = clean_inputs(y_true, y_score, groups, scores=scores, missing=missing,
-                         pos_label=pos_label)  # fmt: skip
+                         pos_label=pos_label, max_subgroups=max_subgroups)  # fmt: skip
     y, s = clean.y, clean.score
     prob = None if scores == "raw" else (expit(s) if scores == "logit" else s)
     if scores == "raw":
