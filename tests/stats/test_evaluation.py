@@ -197,7 +197,14 @@ def test_evaluate_overall_metrics_match_references():
     assert isinstance(r, EvaluationResult) and r._cmlops_result_kind == "evaluation"
     assert abs(r.value("auroc") - roc_auc_score(y, p)) < 1e-12
     assert abs(r.value("auprc") - average_precision_score(y, p)) < 1e-12
+    ap, ev = r.metric("auprc"), int(y.sum())
+    half = 1.959963984540054 / np.sqrt(ev * ap.value * (1 - ap.value))
+    assert ap.ci_low == pytest.approx(expit(np.log(ap.value / (1 - ap.value)) - half))
+    assert ap.ci_high == pytest.approx(expit(np.log(ap.value / (1 - ap.value)) + half))
     assert abs(r.value("brier") - brier_score_loss(y, p)) < 1e-12
+    brier = r.metric("brier")
+    se = np.std((p - y) ** 2, ddof=1) / np.sqrt(y.size)
+    assert brier.ci_high - brier.value == pytest.approx(1.959963984540054 * se)
     assert abs(r.value("log_loss") - log_loss(y, p)) < 1e-12
     assert r.value("sensitivity", threshold=0.4) == pytest.approx(
         np.sum((p >= 0.4) & (y == 1)) / y.sum()

@@ -51,7 +51,10 @@ SAMPLE_METRICS = (
 )
 METHODS = {
     "auroc": "Mann-Whitney AUC; DeLong (1988) variance by midranks (Sun & Xu 2014); Wald CI",
-    "auprc": "average precision (sklearn.metrics.average_precision_score); no CI",
+    "auprc": (
+        "average precision (sklearn.metrics.average_precision_score); "
+        "logit interval with n = events (Boyd, Eng & Page 2013)"
+    ),
     "brier": "mean squared error of the probability; normal CI of the mean",
     "scaled_brier": "1 - Brier / (prevalence * (1 - prevalence)); no CI",
     "log_loss": "sklearn.metrics.log_loss; normal CI of the mean per-case loss",
@@ -79,6 +82,18 @@ def _thin(x: np.ndarray, max_points: int) -> np.ndarray:
     if x.size <= max_points:
         return np.arange(x.size)
     return np.unique(np.linspace(0, x.size - 1, max_points).round().astype(int))
+
+
+def _logit_interval(value: float, n: int, z: float) -> tuple[float | None, float | None]:
+    """expit(logit(v) +- z / sqrt(n v (1 - v))): the AUPRC interval of Boyd et al. 2013
+    (ECML PKDD, "Area under the precision-recall curve: point estimates and confidence
+    intervals"), which kept near-nominal coverage where the bootstrap did not."""
+    if not 0.0 < value < 1.0 or n == 0:
+        return None, None
+    from scipy.special import expit, logit
+
+    half = z / np.sqrt(n * value * (1.0 - value))
+    return float(expit(logit(value) - half)), float(expit(logit(value) + half))
 
 
 def _mean_ci(values: np.ndarray, z: float) -> tuple[float, float | None, float | None]:
@@ -131,7 +146,9 @@ def _block(
     if both:
         d = auroc_delong(y, s, level)
         add("auroc", d.auc, d.ci_low, d.ci_high, method=METHODS["auroc"], note=f"se={d.se:.6g}")
-        add("auprc", float(average_precision_score(y, s)), method=METHODS["auprc"])
+        ap = float(average_precision_score(y, s))
+        alo, ahi = _logit_interval(ap, ev, z)
+        add("auprc", ap, alo, ahi, method=METHODS["auprc"])
         if curves is not None:
             fpr, tpr, thr = roc_curve(y, s)
             keep = _thin(fpr, ROC_MAX_POINTS)
