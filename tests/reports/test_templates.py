@@ -142,3 +142,52 @@ def test_plan_change_is_a_recorded_deviation(tmp_path: Path, store) -> None:
     assert len(deviations) == 1
     assert deviations[0].reason == "threshold lowered after review"
     assert second.manifest["plan"]["deviations"][0]["audit_seq"] == deviations[0].seq
+
+
+@pytest.mark.browser
+def test_report_html_renders_offline_in_chromium(tmp_path: Path, store) -> None:
+    """The package HTML draws its plotly figures with every network request refused."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    ref, cur = _frames()
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    run = run_report(
+        "drift_report",
+        {
+            "reference": str(tmp_path / "ref.csv"),
+            "current": str(tmp_path / "cur.csv"),
+            "columns": "age,sex",
+        },
+        out=tmp_path / "pkg",
+        store=store,
+        progress=False,
+    )
+    requested: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=os.environ.get("CMLOPS_CHROMIUM", "/usr/bin/chromium"),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu"],
+        )
+        page = browser.new_page()
+
+        def route(request_route) -> None:
+            url = request_route.request.url
+            if url.startswith("file:"):
+                request_route.continue_()
+            else:
+                requested.append(url)
+                request_route.abort()
+
+        page.route("**/*", route)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto((run.package / "report.html").as_uri())
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=20_000)
+        plots = page.locator(".js-plotly-plot").count()
+        browser.close()
+    assert requested == [] and errors == []
+    assert plots >= 1
