@@ -48,9 +48,26 @@ def test_drift_view_sort_by_p_value_and_select_column(drift_result):
     assert "&lt;img src=x onerror=alert(1)&gt;" in view.figure.data[0].x
     assert 'class="cm-selected"' in view.table.body.value
 
-    # a numeric column: quartile boxes and quantile ECDF for both samples
+    # a numeric column: overlaid density histograms and ECDFs of both samples
     view.select(SCRIPT_BREAK)
     assert view.dropdown.value == SCRIPT_BREAK
+    traces = view.figure.data
+    assert [t.type for t in traces] == ["bar", "scatter", "bar", "scatter"]
+    assert [t.name for t in traces] == ["reference", "reference", "current", "current"]
+    for bars, ecdf in ((traces[0], traces[1]), (traces[2], traces[3])):
+        area = sum(h * w for h, w in zip(bars.y, bars.width, strict=True))
+        assert abs(area - 1.0) < 1e-9
+        assert abs(ecdf.y[-1] - 1.0) < 1e-12
+        assert list(ecdf.y) == sorted(ecdf.y)
+
+
+def test_numeric_column_without_histogram_falls_back_to_quartiles(drift_result):
+    import copy
+
+    result = copy.deepcopy(drift_result)
+    result["age"].details.pop("histogram")
+    view = build_view(result)
+    view.select("age")
     assert sorted(t.type for t in view.figure.data) == ["box", "box", "scatter", "scatter"]
 
 

@@ -1,10 +1,11 @@
 """Drift view: verdict over columns, the per-column table, and per-column distribution plots.
 
-Numeric columns: overlaid reference/current histograms and ECDFs when the result
-carries shared-edge bin counts (``details["histogram"] = {"edges", "reference",
-"current"}``); otherwise box plots drawn from the quartiles the result keeps, with a
-five-point quantile ECDF. Categorical columns: side-by-side bars of category shares
-(largest first, capped, the rest folded into one bar and said so).
+Numeric columns: overlaid reference/current density histograms and binned ECDFs from
+the shared-edge bin counts the result keeps (``details["histogram"] = {"edges",
+"reference", "current"}``); a result without them (an older stored dict) gets box
+plots from its quartiles and a five-point quantile ECDF. Categorical columns:
+side-by-side bars of category shares from ``details["categories"]`` (the most
+frequent categories; capped, the rest folded into one bar, and said so).
 """
 
 from __future__ import annotations
@@ -195,7 +196,9 @@ def _numeric_figure(col: dict[str, Any], title: str) -> Any:
     details = col.get("details") or {}
     hist = details.get("histogram")
     if isinstance(hist, dict) and hist.get("edges"):
-        return _histogram_figure(hist, title)
+        return _histogram_figure(
+            hist, f"{title} · effect size {format_cell(col.get('effect_size'))}"
+        )
     return _quantile_figure(col, title)
 
 
@@ -203,7 +206,7 @@ def _histogram_figure(hist: dict[str, Any], title: str) -> Any:
     from plotly.subplots import make_subplots
 
     edges = [num(e) for e in hist["edges"]]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("density", "ECDF"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("histogram (density)", "binned ECDF"))
     for side, color in (("reference", theme.REFERENCE), ("current", theme.CURRENT)):
         counts = [num(c) or 0.0 for c in hist.get(side) or []]
         total = sum(counts) or 1.0
@@ -231,24 +234,27 @@ def _histogram_figure(hist: dict[str, Any], title: str) -> Any:
             row=1,
             col=1,
         )
-        cum, acc = [], 0.0
+        # binned ECDF: 0 at the first edge, then the cumulative share at each right edge,
+        # joined linearly (values inside a bin are not known)
+        cum, acc = [0.0], 0.0
         for c in counts:
             acc += c
             cum.append(acc / total)
         fig.add_trace(
             go().Scatter(
                 name=side,
-                x=edges[1 : len(cum) + 1],
+                x=edges[: len(cum)],
                 y=cum,
                 mode="lines",
-                line={"color": color, "shape": "hv"},
+                line={"color": color},
                 legendgroup=side,
                 showlegend=False,
             ),
             row=1,
             col=2,
         )
-    style(fig, title, barmode="overlay")
+    style(fig, title, barmode="overlay", yaxis={"title": {"text": "density"}})
+    fig.update_annotations(font_size=11)
     return fig
 
 
