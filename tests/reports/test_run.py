@@ -44,6 +44,8 @@ def test_package_is_complete_and_verifies(echo_run, store) -> None:
     assert manifest["audit"]["head_after"]["seq"] > manifest["audit"]["head_before"]["seq"]
     assert {f["path"] for f in manifest["files"]} == names - {"manifest.json"}
     html = (pkg / "report.html").read_text()
+    assert "Audit package" in html and manifest["package_id"] in html
+    assert manifest["plan"]["sha256"] in html and manifest["template"]["sha256"] in html
     assert "<script src=" not in html and "cdn" not in html.lower().split("<body")[0]
     result = verify_package(pkg)
     assert result.ok, result.lines()
@@ -221,3 +223,13 @@ def test_disk_full_mid_write_leaves_no_package(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pkg")]
     aborted = store.records(action="report.aborted")
     assert len(aborted) == 1 and "No space left" in aborted[0].payload_dict()["error"]
+
+
+def test_cover_escapes_hostile_values() -> None:
+    import mistune
+
+    from cmlops.reports.render import cover_markdown
+
+    hostile = "<img src=x onerror=alert(1)> *b* `c` | [l](javascript:x)\nnext"
+    rendered = mistune.html(cover_markdown([("plan", hostile)]))
+    assert "<img" not in rendered and "javascript:x)" in rendered and "<a " not in rendered

@@ -33,8 +33,33 @@ def remote_references(text: str) -> list[str]:
     return [m.group(0)[:120] for m in _REMOTE.finditer(text)]
 
 
-def notebook_to_html(notebook: Path, target: Path, *, title: str) -> None:
-    """Write a self-contained HTML rendering of ``notebook`` to ``target``."""
+_MD_ESCAPES = {ord(c): f"&#{ord(c)};" for c in "&<>\"'\\`*_[]{}#|!~"}
+
+
+def _md_text(value: object) -> str:
+    """A value safe inside markdown: HTML and markdown specials as character references."""
+    return str(value).replace("\n", " ").translate(_MD_ESCAPES)
+
+
+def cover_markdown(facts: list[tuple[str, object]]) -> str:
+    """The package cover shown at the top of the HTML (every value escaped)."""
+    rows = "\n".join(f"| {_md_text(k)} | {_md_text(v)} |" for k, v in facts)
+    return (
+        "## Audit package\n\n| | |\n|---|---|\n" + rows + "\n\n"
+        "Electronic signatures, when present, are listed in `signatures.html` beside this file. "
+        "Check every file, the audit trail and the signatures offline with "
+        "`cmlops package verify` on this folder or its zip."
+    )
+
+
+def notebook_to_html(
+    notebook: Path, target: Path, *, title: str, cover: list[tuple[str, object]] | None = None
+) -> None:
+    """Write a self-contained HTML rendering of ``notebook`` to ``target``.
+
+    ``cover`` facts (package id, status, hashes ...) are shown in a first
+    markdown cell of the HTML only; the executed notebook itself is unchanged.
+    """
     import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
@@ -47,6 +72,8 @@ def notebook_to_html(notebook: Path, target: Path, *, title: str) -> None:
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata["title"] = title
     nb.metadata.pop("widgets", None)
+    if cover:
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(cover_markdown(cover)))
     body, _resources = exporter.from_notebook_node(nb)
     remote = remote_references(body)
     if remote:

@@ -268,9 +268,24 @@ def _assemble(
     target: Path,
 ) -> dict[str, Any]:
     """Render, record lineage and audit, and return the manifest of the staged package."""
-    notebook_to_html(tmp / NOTEBOOK, tmp / HTML, title=f"{tpl.title} — {run_id}")
     results = _results(tmp, outcome)
     status = "EXECUTED" if outcome.ok else "FAILED"
+    cover = [
+        ("package id", run_id),
+        ("status", status + ("" if outcome.ok else f": {outcome.error}")),
+        ("acceptance verdict", results.get("verdict")),
+        ("template", f"{tpl.name} (SHA-256 {tpl.sha256})"),
+        (
+            "plan",
+            f"{recorded.plan.get('plan_id', '')} (SHA-256 {recorded.sha256}, "
+            f"recorded {recorded.recorded_at}, audit seq {recorded.audit_seq})",
+        ),
+        ("plan deviations", len(recorded.deviations)),
+        ("run by", user),
+        ("started / ended (UTC)", f"{started} / {ended}"),
+        ("cmlops", __version__),
+    ]
+    notebook_to_html(tmp / NOTEBOOK, tmp / HTML, title=f"{tpl.title} — {run_id}", cover=cover)
     error = (
         None
         if outcome.ok
