@@ -154,6 +154,12 @@ def test_autotrack_and_clinical_dataset(run_notebook) -> None:
             "%cmlops_autotrack off",
             "untracked = Xn * 2",
             "st = %cmlops_status\nst['autotrack'], st['activities_recorded']",
+            "%cmlops_log_dataset Xn --name whas-features --role output",
+            "view = %cmlops_lineage Xn\nprint(type(view).__name__, len(view.graph.activities))\n"
+            "print('<svg' in view._repr_html_())",
+            "%cmlops_lineage --notebook --text",
+            "print(get_ipython().find_cell_magic('cmlops_track').__doc__)",
+            "#raises\n%cmlops_log_dataset nothing_here",
         ]
     )
     assert "(False, 2)" in outputs_text(nb.cells[5])
@@ -161,9 +167,18 @@ def test_autotrack_and_clinical_dataset(run_notebook) -> None:
 
     x, y = load_whas500()
     xn = x[["age", "bmi", "hr", "sysbp"]].astype(float)
+    assert outputs_text(nb.cells[6]).strip().strip("'") == fingerprint(xn)
+    assert "LineageView 3" in outputs_text(nb.cells[7]) and "True" in outputs_text(nb.cells[7])
+    text = outputs_text(nb.cells[8])
+    assert text.startswith("lineage: 3 activities") and "generated cox [model" in text
+    assert "%cmlops_track [--reason REASON] [--tag KEY=VALUE] [--strict]" in outputs_text(
+        nb.cells[9]
+    )
+    assert "UsageError: no variable 'nothing_here'" in outputs_text(nb.cells[10])
     graph = open_store(create=False).lineage_graph()
-    assert len(graph.activities) == 2
-    first, second = sorted(graph.activities.values(), key=lambda a: a.started)
+    assert sorted(a.kind for a in graph.activities.values()) == ["cell", "cell", "log_dataset"]
+    cells = [a for a in graph.activities.values() if a.kind == "cell"]
+    first, second = sorted(cells, key=lambda a: a.started)
     gen1 = {e.entity_id for e in graph.generated if e.activity_id == first.id}
     assert gen1 == {fingerprint(x), fingerprint(y), fingerprint(xn)}
     used2 = {e.entity_id for e in graph.used if e.activity_id == second.id}
