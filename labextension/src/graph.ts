@@ -37,9 +37,9 @@ export interface LayoutOptions {
 }
 
 export const DEFAULT_OPTIONS: LayoutOptions = {
-  layerGap: 40,
+  layerGap: 30,
   rowGap: 14,
-  nodeWidth: 128,
+  nodeWidth: 112,
   nodeHeight: 34,
   sweeps: 4
 };

@@ -167,6 +167,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
     soon();
+    // Fallback for kernels that started before this page or changed state unseen.
+    window.setInterval(() => {
+      if (!document.hidden) {
+        void refreshStatus();
+      }
+    }, 10000);
   }
 };
 

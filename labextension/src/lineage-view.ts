@@ -172,7 +172,7 @@ export class LineagePanel extends Widget {
       const rx = node.type === 'activity' ? 3 : 12;
       g.appendChild(svg('rect', { width: W, height: H, rx, ry: rx }));
       const label = svg('text', { x: 8, y: 14, class: 'cmlops-node-label' });
-      label.textContent = truncate(node.label, 18);
+      label.textContent = truncate(node.label, 16);
       const kind = svg('text', { x: 8, y: 27, class: 'cmlops-node-kind' });
       kind.textContent = node.type === 'activity' ? node.status || node.kind : node.kind;
       const tip = svg('title');
@@ -221,7 +221,7 @@ export class LineagePanel extends Widget {
     }
     // Fit, but never so small that labels become unreadable: large graphs are panned.
     const fitted = Math.min((rect.width - 24) / box.width, (rect.height - 24) / box.height);
-    this.scale = Math.min(1.2, Math.max(0.6, fitted));
+    this.scale = Math.min(1.2, Math.max(0.45, fitted));
     this.tx = 12 - box.x * this.scale;
     const spare = rect.height - box.height * this.scale;
     this.ty = (spare > 24 ? spare / 2 : 12) - box.y * this.scale;

@@ -92,5 +92,8 @@ def test_tracked_cell_appears_in_lineage(browser, lab):
         model.first.focus()
         page.keyboard.press("Enter")
         assert page.locator("#cmlops-sidebar .cmlops-selected[data-kind='model']").count() == 1
+    except Exception:
+        screenshot(page, "lineage-failure")
+        raise
     finally:
         page.context.close()

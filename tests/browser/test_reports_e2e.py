@@ -1,0 +1,93 @@
+"""End to end: run a report from the sidebar form, see it complete verified, open its outputs;
+then the dark theme (screenshot artifact)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.kernel, pytest.mark.slow]
+
+
+def test_report_from_form_completes_verified(page, lab):
+    rows = ["id,age,arm"] + [f"{i},{40 + i % 30},{'AB'[i % 2]}" for i in range(50)]
+    (lab.root / "trial.csv").write_text("\n".join(rows) + "\n")
+    page.evaluate("window.jupyterapp.commands.execute('cmlops:open-sidebar')")
+    sidebar = page.locator("#cmlops-sidebar")
+    sidebar.locator(".cmlops-tab[data-tab='reports']").click()
+    picker = sidebar.locator(".cmlops-reports select[aria-label='Report template']")
+    picker.wait_for()
+    picker.select_option("data_validation")
+    form = sidebar.locator(".cmlops-form")
+    # Validation in the form: an absolute path is refused before anything is sent.
+    form.locator("input[name='data']").fill("/etc/passwd")
+    form.locator(".cmlops-run").click()
+    error = form.locator(".cmlops-field[data-param='data'] .cmlops-field-error")
+    assert "relative" in error.inner_text()
+    assert lab.api("cmlops/api/runs")["runs"] == []
+    form.locator("input[name='data']").fill("trial.csv")
+    form.locator("input[name='reference']").fill("trial.csv")
+    form.locator(".cmlops-run").click()
+    item = sidebar.locator(".cmlops-run-item").first
+    item.wait_for()
+    badge = item.locator(".cmlops-badge")
+    badge.wait_for(timeout=240_000)
+    assert badge.inner_text() == "verified"
+    assert "succeeded" in item.locator(".cmlops-status").inner_text()
+    screenshot(page, "report-verified-light")
+    # The links open the executed notebook and the HTML report inside JupyterLab.
+    item.locator("button", has_text="HTML").click()
+    page.wait_for_function(
+        "window.jupyterapp.shell.currentWidget?.title.label.endsWith('.html')", timeout=30_000
+    )
+    item.locator("button", has_text="Notebook").click()
+    page.wait_for_function(
+        "window.jupyterapp.shell.currentWidget?.title.label === 'notebook.ipynb'", timeout=30_000
+    )
+
+
+def test_dark_theme_is_readable(page, lab):
+    page.evaluate(
+        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
+    page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+    page.evaluate("window.jupyterapp.commands.execute('cmlops:open-sidebar')")
+    sidebar = page.locator("#cmlops-sidebar")
+    sidebar.locator(".cmlops-tab[data-tab='audit']").click()
+    sidebar.locator(".cmlops-record").first.wait_for()
+    sidebar.locator(".cmlops-verify").click()
+    sidebar.locator(".cmlops-verdict.cmlops-ok").wait_for()
+    colours = page.evaluate(
+        """() => {
+        const el = document.querySelector('#cmlops-sidebar .cmlops-action');
+        const bg = getComputedStyle(document.querySelector('#cmlops-sidebar')).backgroundColor;
+        return [getComputedStyle(el).color, bg];
+    }"""
+    )
+    fg, bg = (_rgb(c) for c in colours)
+    assert _contrast(fg, bg) >= 4.5, colours
+    screenshot(page, "audit-dark")
+    sidebar.locator(".cmlops-tab[data-tab='lineage']").click()
+    screenshot(page, "lineage-dark")
+    page.evaluate(
+        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
+    )
+
+
+def _rgb(text: str) -> tuple[float, float, float]:
+    parts = text[text.index("(") + 1 : text.index(")")].split(",")
+    return tuple(float(p) for p in parts[:3])
+
+
+def _contrast(a, b) -> float:
+    def luminance(rgb):
+        def channel(c):
+            c /= 255
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, bl = (channel(c) for c in rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * bl
+
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
