@@ -76,8 +76,12 @@ def test_ten_thousand_categories_are_capped_and_said():
     soup, view = _render(result)
     bars = view.figure.data[0]
     assert len(bars.x) <= MAX_CATEGORIES + 1
+    assert bars.x[-1].startswith("other (")
+    # the "other" bar holds everything not drawn: each sample's shares sum to 1
+    for trace in view.figure.data:
+        assert abs(sum(trace.y) - 1.0) < 1e-9
     note = " ".join(a.text for a in view.figure.layout.annotations)
-    assert "categories shown" in note
+    assert f"{MAX_CATEGORIES} most frequent of" in note
     assert "probably an identifier" in soup.select_one(".cm-warnings").get_text()
 
 

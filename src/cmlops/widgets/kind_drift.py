@@ -164,7 +164,21 @@ def _categorical_figure(col: dict[str, Any], title: str) -> Any:
         return message_figure("No category counts in this result.", title)
     n_ref = max(1.0, (num(ref.get("n")) or 0) - (num(ref.get("n_missing")) or 0))
     n_cur = max(1.0, (num(cur.get("n")) or 0) - (num(cur.get("n_missing")) or 0))
+    total = max(int(num(ref.get("n_categories")) or 0), int(num(cur.get("n_categories")) or 0))
+    truncated = bool(isinstance(hist, dict) and hist.get("truncated")) or total > len(labels)
     shown, (rs, cs), folded = cap_categories(labels, rc, cc)
+    if folded or truncated:
+        # the last bar is everything not drawn, from the sample sizes, not only the
+        # categories whose counts the result kept
+        kept = len(shown) - 1 if folded else len(shown)
+        rest_r = max(0.0, n_ref - sum(rs[:kept]))
+        rest_c = max(0.0, n_cur - sum(cs[:kept]))
+        others = f"{total - kept:,}" if total > kept else "remaining"
+        shown, rs, cs = shown[:kept], rs[:kept], cs[:kept]
+        if rest_r > 0 or rest_c > 0:
+            shown.append(f"other ({others} categories)")
+            rs.append(rest_r)
+            cs.append(rest_c)
     shown = [ptext(label) for label in shown]
     rs = [v / n_ref for v in rs]
     cs = [v / n_cur for v in cs]
@@ -176,11 +190,10 @@ def _categorical_figure(col: dict[str, Any], title: str) -> Any:
         ]
     )
     notes = []
-    total = max(int(num(ref.get("n_categories")) or 0), int(num(cur.get("n_categories")) or 0))
-    if folded:
-        notes.append(f"{len(shown) - 1} largest categories shown")
-    elif total > len(labels):
-        notes.append(f"{len(labels)} most frequent of {total:,} categories shown")
+    if folded or truncated:
+        drawn = len(shown) - (1 if shown and shown[-1].startswith("other (") else 0)
+        of = f" of {total:,}" if total else ""
+        notes.append(f"{drawn} most frequent{of} categories shown; the rest summed as other")
     style(
         fig,
         title,
