@@ -233,3 +233,24 @@ def test_cover_escapes_hostile_values() -> None:
     hostile = "<img src=x onerror=alert(1)> *b* `c` | [l](javascript:x)\nnext"
     rendered = mistune.html(cover_markdown([("plan", hostile)]))
     assert "<img" not in rendered and "javascript:x)" in rendered and "<a " not in rendered
+
+
+def test_verify_checks_plan_and_results_against_manifest(echo_run) -> None:
+    """Even with file hashes rewritten, the manifest's plan hash and results must match."""
+    from cmlops.reports.manifest import dumps, sha256_file
+
+    pkg = echo_run.package
+    (pkg / "plan.json").write_text('{"plan_id":"other","criteria":[]}')
+    results = json.loads((pkg / "results.json").read_text())
+    results["verdict"] = "FAIL"
+    (pkg / "results.json").write_text(json.dumps(results))
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        if entry["path"] in ("plan.json", "results.json"):
+            entry["sha256"] = sha256_file(pkg / entry["path"])
+            entry["size"] = (pkg / entry["path"]).stat().st_size
+    (pkg / "manifest.json").write_bytes(dumps(manifest))
+    result = verify_package(pkg)
+    assert "manifest does not match plan" in result.problems
+    assert "manifest does not match results" in result.problems
+    assert not result.modified

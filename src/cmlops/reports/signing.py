@@ -42,6 +42,7 @@ SIGNED_FIELDS = (
     "meaning",
     "signed_at",
     "key_id",
+    "key_expires",
 )
 
 
@@ -95,6 +96,10 @@ def _valid(entry: dict[str, Any]) -> str:
         raw = base64.b64decode(entry["public_key"], validate=True)
         if key_id_of(raw) != entry["key_id"]:
             return "key id does not match its public key"
+        if datetime.fromisoformat(entry["signed_at"]) >= datetime.fromisoformat(
+            entry["key_expires"]
+        ):
+            return "signed after its key expired"
         Ed25519PublicKey.from_public_bytes(raw).verify(
             base64.b64decode(entry["signature"], validate=True), signed_bytes(entry)
         )
@@ -220,6 +225,7 @@ def sign_package(
         "meaning": meaning,
         "signed_at": moment.isoformat(),
         "key_id": info.key_id,
+        "key_expires": info.expires,
         "public_key": info.public_key,
         "algorithm": "Ed25519",
     }

@@ -108,6 +108,34 @@ def _check_audit(root: Path, manifest: dict[str, Any], out: PackageVerification)
         out.problems.append("audit extract has no report.started record for this package")
 
 
+def _check_consistency(root: Path, manifest: dict[str, Any], out: PackageVerification) -> None:
+    """The manifest's claims about the template, plan and results match the files."""
+    from cmlops.reports.plan import canonical
+
+    checks = []
+    template = root / manifest["template"].get("file", "template.ipynb")
+    if template.is_file():
+        checks.append(("template", sha256_file(template) == manifest["template"]["sha256"]))
+    plan = root / manifest["plan"].get("file", "plan.json")
+    if plan.is_file():
+        try:
+            digest = hashlib.sha256(canonical(json.loads(plan.read_bytes()))).hexdigest()
+        except ValueError:
+            digest = ""
+        checks.append(("plan", digest == manifest["plan"]["sha256"]))
+    results = root / "results.json"
+    if results.is_file():
+        try:
+            recorded = json.loads(results.read_text("utf-8"))
+            same = all(
+                recorded.get(k) == manifest["results"].get(k) for k in ("verdict", "criteria")
+            )
+        except ValueError:
+            same = False
+        checks.append(("results", same))
+    out.problems.extend(f"manifest does not match {name}" for name, ok in checks if not ok)
+
+
 def verify_folder(root: Path, *, label: str | None = None) -> PackageVerification:
     """Verify an unpacked package folder."""
     from cmlops.reports.signing import check_signatures
@@ -122,6 +150,7 @@ def verify_folder(root: Path, *, label: str | None = None) -> PackageVerificatio
         out.problems.extend(f"manifest: {err}" for err in schema_errors[:10])
         return out
     _check_files(root, manifest, out)
+    _check_consistency(root, manifest, out)
     _check_audit(root, manifest, out)
     if (root / SIGNATURES).is_file() or (root / SIGNATURES_HTML).is_file():
         out.signatures, problems = check_signatures(root, out.package_id, out.manifest_sha256)
