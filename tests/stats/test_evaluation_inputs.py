@@ -88,11 +88,20 @@ def test_other_bad_arguments_give_one_line_errors():
         (lambda: evaluate(y, p, groups=np.arange(10)), "has 10 values"),
         (lambda: evaluate(y, np.array(["a"] * 400)), "numeric"),
         (lambda: evaluate(y, p, level=95), "level"),
+        (lambda: evaluate(y, p, thresholds=[np.nan]), "finite"),
+        (lambda: evaluate(y, p, thresholds=["high"]), "must be numbers"),
     ]
     for call, pattern in cases:
         with pytest.raises(EvaluationInputError, match=pattern) as info:
             call()
         assert "\n" not in str(info.value)
+
+
+def test_thresholds_accept_arrays_and_scalars():
+    y, p = _data()
+    a = evaluate(y, p, thresholds=np.array([0.3, 0.1]))
+    assert a.thresholds == [0.1, 0.3]
+    assert evaluate(y, p, thresholds=0.3, threshold=0.3).thresholds == [0.3]
 
 
 def test_empty_subgroup_and_one_class_subgroup_are_reported():

@@ -167,6 +167,8 @@ def test_schema_editing_errors_are_one_line(visits):
         schema.add_regex("subject", "(")
     with pytest.raises(SchemaError, match="severity must be"):
         schema.set_severity("age", "min", "error")
+    with pytest.raises(SchemaError, match="max_examples must be"):
+        validate(visits, schema, max_examples=-1)
     with pytest.raises(SchemaError, match="unknown check kind"):
         infer_schema(visits, severity={"range": "fail"})
     assert issubclass(SchemaError, InvalidInputError)

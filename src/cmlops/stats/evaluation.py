@@ -370,8 +370,15 @@ def evaluate(
     if not 0.0 < level < 1.0:
         raise EvaluationInputError(f"level must lie in (0, 1), got {level!r}")
     parsed = _parse_criteria(criteria)
-    ts = [*([] if threshold is None else [threshold]), *(thresholds or [])]
-    ts = sorted({float(t) for t in ts})
+    try:
+        extra = [] if thresholds is None else np.atleast_1d(np.asarray(thresholds, dtype=float))
+        ts = sorted({float(t) for t in [*([] if threshold is None else [threshold]), *extra]})
+    except (TypeError, ValueError):
+        raise EvaluationInputError(
+            f"threshold(s) must be numbers, got {threshold!r} / {thresholds!r}"
+        ) from None
+    if any(not np.isfinite(t) for t in ts):
+        raise EvaluationInputError(f"thresholds must be finite numbers, got {ts}")
     if scores != "raw" and any(not 0.0 <= t <= 1.0 for t in ts):
         raise EvaluationInputError(
             f"thresholds {ts} must lie in [0, 1] for probability scores; use scores='raw' "

@@ -164,6 +164,8 @@ def validate(df: Any, schema: Any, *, max_examples: int = 5) -> ValidationResult
     import pandera.pandas as pa
 
     check_frame(df)
+    if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 0:
+        raise SchemaError(f"max_examples must be a non-negative integer, got {max_examples!r}")
     sch = _coerce_schema(schema)
     n = len(df)
     by_col: dict[str, list[CheckResult]] = {c.name: [] for c in sch.columns}
