@@ -27,6 +27,7 @@ import os
 from typing import Any
 
 from cmlops.stats.schema import (
+    SCHEMA_VERSION,
     CheckSpec,
     ColumnSchema,
     DatasetCheck,
@@ -246,7 +247,7 @@ def validate(df: Any, schema: Any, *, max_examples: int = 5) -> ValidationResult
         n_rows=n,
         n_columns=df.shape[1],
         schema_name=sch.name,
-        schema_version=1,
+        schema_version=SCHEMA_VERSION,
         schema=sch.to_dict(),
         engine=f"pandera {pandera.__version__}",
         warnings=warnings,
