@@ -123,5 +123,8 @@ def test_widget_bundle_carries_static_fallback(drift_result):
     assert set(bundle) == {WIDGET_MIMETYPE, "text/html", "text/plain"}
     assert bundle[WIDGET_MIMETYPE]["model_id"]
     assert "cmlops-result" in bundle["text/html"]
+    assert 'class="cm-plot"' not in bundle["text/html"]  # plots live in the widget
+    assert "Figures are drawn in the live view" in bundle["text/html"]
     static = mimebundle(drift_result, mode="static")
     assert set(static) == {"text/html", "text/plain"}
+    assert 'class="cm-plot"' in static["text/html"]

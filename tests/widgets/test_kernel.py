@@ -70,21 +70,27 @@ def test_real_kernel_widget_and_static_outputs(tmp_path):
     fallback = BeautifulSoup(data["text/html"], "html.parser")
     assert fallback.select_one(".cm-header") is not None
     assert fallback.find("img") is None
-    # first display of the session carries plotly.js; later ones rely on it
-    assert len(fallback.find_all("script", attrs={BUNDLE_MARKER: True})) == 1
+    # the fallback is light: verdict and tables, no plots and no plotly.js bundle
+    assert fallback.select("table.cm-table")
+    assert BUNDLE_MARKER not in data["text/html"]
+    assert not fallback.select("div.cm-plot")
     # the widget models really reached the client: nbclient stored their state
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     assert data[WIDGET_MIMETYPE]["model_id"] in state
     assert any(m["model_name"] == "DropdownModel" for m in state.values())
 
+    bundles = []
     for cell in nb.cells[2:]:
         html_outputs = _outputs_with(cell, "text/html")
         assert len(html_outputs) == 1
         assert WIDGET_MIMETYPE not in html_outputs[0]["data"]
         html_text = html_outputs[0]["data"]["text/html"]
-        assert "cmlops-result" in html_text
-        assert BUNDLE_MARKER not in html_text
-        assert "<img src=x" not in html_text
+        soup = BeautifulSoup(html_text, "html.parser")
+        assert soup.select("div.cm-plot")  # static outputs carry their figures
+        assert soup.find("img") is None
+        bundles.append(len(soup.find_all("script", attrs={BUNDLE_MARKER: True})))
+    # plotly.js goes into the first static output of the session only
+    assert bundles == [1, 0]
 
 
 def test_registered_type_names_match_the_real_classes():

@@ -4,10 +4,11 @@
 (``application/vnd.jupyter.widget-view+json``) *and* a ``text/html`` static
 fallback and a ``text/plain`` line: JupyterLab with the widget manager shows the
 live view, GitHub / nbviewer / a reloaded notebook without widget state show the
-static block. In static mode (papermill, nbconvert; see :mod:`cmlops.widgets.mode`)
-only ``text/html`` and ``text/plain`` are published, so the saved notebook holds no
-dead widget. Any failure while building the widget falls back to the static form,
-and a failure of that to a plain-text line: displaying must never raise.
+static block (header and tables; plots live in the widget). In static mode
+(papermill, nbconvert; see :mod:`cmlops.widgets.mode`) only ``text/html`` (with
+figures) and ``text/plain`` are published, so the saved notebook holds no dead
+widget. Any failure while building the widget falls back to the static form, and a
+failure of that to a plain-text line: displaying must never raise.
 """
 
 from __future__ import annotations
@@ -58,24 +59,29 @@ def _plain(result: Any) -> str:
 
 
 def mimebundle(result: Any, *, mode: str | None = None) -> dict[str, Any]:
-    """The output bundle :func:`ipython_display` publishes, for the given or current mode."""
+    """The output bundle :func:`ipython_display` publishes, for the given or current mode.
+
+    With the widget, the ``text/html`` fallback holds the header and tables but no
+    plots: the live page shows the widget, never the fallback, so a plotly.js bundle
+    there would neither load nor be needed, and would add megabytes to every saved
+    notebook. In static mode the block carries its figures (and plotly.js per the
+    ``"auto"`` rule of :mod:`cmlops.widgets.static`).
+    """
     mode = mode or get_display_mode()
-    bundle: dict[str, Any] = {"text/plain": _plain(result)}
-    try:
-        bundle["text/html"] = to_html(result)
-    except Exception as exc:  # noqa: BLE001 - fall back to text rather than raise
-        log.warning("cmlops: static HTML of %s failed: %s", type(result).__name__, exc)
-    widget = mode == "widget" or (mode == "auto" and _in_kernel())
-    if widget:
+    bundle: dict[str, Any] = {}
+    if mode == "widget" or (mode == "auto" and _in_kernel()):
         try:
             from cmlops.widgets.interactive import build_view
 
-            view = build_view(result)
-            bundle.update(view.widget._repr_mimebundle_())
-            bundle.pop("text/plain", None)
-            bundle["text/plain"] = _plain(result)
-        except Exception as exc:  # noqa: BLE001 - the static fallback is already in the bundle
+            bundle.update(build_view(result).widget._repr_mimebundle_())
+        except Exception as exc:  # noqa: BLE001 - the static form below is shown instead
             log.warning("cmlops: widget view of %s failed: %s", type(result).__name__, exc)
+            bundle = {}
+    try:
+        bundle["text/html"] = to_html(result, figures=WIDGET_MIMETYPE not in bundle)
+    except Exception as exc:  # noqa: BLE001 - fall back to text rather than raise
+        log.warning("cmlops: static HTML of %s failed: %s", type(result).__name__, exc)
+    bundle["text/plain"] = _plain(result)
     return bundle
 
 

@@ -179,9 +179,10 @@ def _header(model: ViewModel) -> str:
     return "".join(parts)
 
 
-def model_html(model: ViewModel, *, include_plotlyjs: bool | str = "auto") -> str:
-    """The static block of an already built :class:`ViewModel`."""
-    embed = _embed_bundle(include_plotlyjs)
+def model_html(
+    model: ViewModel, *, include_plotlyjs: bool | str = "auto", figures: bool = True
+) -> str:
+    """The static block of an already built :class:`ViewModel` (``figures=False``: no plots)."""
     parts = [f'<div class="cmlops-result cm-kind-{esc(model.kind)}"><style>{theme.CSS}</style>']
     parts.append(_header(model))
     table = model.table
@@ -197,15 +198,15 @@ def model_html(model: ViewModel, *, include_plotlyjs: bool | str = "auto") -> st
     for title, extra in model.extra_tables:
         parts.append(f"<h4>{esc(title)}</h4>")
         parts.append(f'<div class="cm-table-wrap">{table_html(extra)}</div>')
-    figures: list[str] = []
+    blocks: list[str] = []
     ids: list[str] = []
-    items = model.static_items[:MAX_STATIC_FIGURES]
+    items = model.static_items[:MAX_STATIC_FIGURES] if figures else []
     for item in items:
         block, fid = figure_block(model.figure(item))
-        figures.append(block)
+        blocks.append(block)
         ids.append(fid)
-    if figures:
-        parts.append(f'<div class="cm-figures">{"".join(figures)}</div>')
+    if blocks:
+        parts.append(f'<div class="cm-figures">{"".join(blocks)}</div>')
         left = len(model.static_items) - len(items)
         if left > 0:
             parts.append(
@@ -213,9 +214,14 @@ def model_html(model: ViewModel, *, include_plotlyjs: bool | str = "auto") -> st
                 f"{len(model.static_items)} {esc(model.item_label.lower())}s "
                 "(flagged first); the table lists all.</p>"
             )
-        if embed:
+        if _embed_bundle(include_plotlyjs):
             parts.append(plotlyjs_script())
         parts.append(_DRAW % script_safe_json(_json_list(ids)))
+    elif not figures and model.static_items:
+        parts.append(
+            '<p class="cm-note">Figures are drawn in the live view. For a static copy with '
+            "figures, use <code>cmlops.widgets.to_html(result)</code>.</p>"
+        )
     parts.append("</div>")
     return "".join(parts)
 
@@ -226,9 +232,12 @@ def _json_list(ids: list[str]) -> str:
     return json.dumps(ids)
 
 
-def to_html(result: Any, *, include_plotlyjs: bool | str = "auto") -> str:
-    """Self-contained, offline static HTML of a cmlops result (escaped, no CDN)."""
-    return model_html(build_model(result), include_plotlyjs=include_plotlyjs)
+def to_html(result: Any, *, include_plotlyjs: bool | str = "auto", figures: bool = True) -> str:
+    """Self-contained, offline static HTML of a cmlops result (escaped, no CDN).
+
+    ``figures=False`` leaves the plots out (the widget's lightweight fallback).
+    """
+    return model_html(build_model(result), include_plotlyjs=include_plotlyjs, figures=figures)
 
 
 def html_document(blocks: Iterable[Any], *, title: str = "cmlops results") -> str:
