@@ -180,3 +180,12 @@ def test_display_counts_match_numpy_histogram_and_category_counts():
         assert n_ref == ref_counts.get(label, 0)
         assert n_cur == (cats_c == label).sum()
     assert sorted(shown["labels"]) == list("abcde") and not shown["truncated"]
+
+
+def test_thread_pool_gives_the_same_result_as_one_thread():
+    ref = _frames(100_000, seed=6)
+    cur = _frames(100_000, shift=0.05, seed=7)
+    one = drift(ref, cur, n_jobs=1, methods={"age": "ks"}).to_dict()
+    two = drift(ref, cur, n_jobs=2, methods={"age": "ks"}).to_dict()
+    assert one == two
+    assert one["columns"][0]["details"]["ks_method"] == "asymp"
