@@ -254,3 +254,18 @@ def test_verify_checks_plan_and_results_against_manifest(echo_run) -> None:
     assert "manifest does not match plan" in result.problems
     assert "manifest does not match results" in result.problems
     assert not result.modified
+
+
+def test_abandoned_run_is_packaged_from_a_snapshot(tmp_path: Path) -> None:
+    """A run the watchdog gave up on is assembled from a copy its thread cannot reach."""
+    from cmlops.reports.runner import _snapshot
+
+    work = tmp_path / ".pkg.partial-abc"
+    (work / "audit").mkdir(parents=True)
+    (work / "notebook.ipynb").write_text("{}")
+    (work / "audit" / "x.txt").write_text("x")
+    fresh = _snapshot(work, tmp_path / "pkg")
+    assert not work.exists()
+    assert fresh.parent == tmp_path and fresh.name.startswith(".pkg.partial-")
+    assert (fresh / "notebook.ipynb").read_text() == "{}"
+    assert (fresh / "audit" / "x.txt").read_text() == "x"

@@ -28,6 +28,9 @@ class ExecutionOutcome:
     error: str = ""
     cell_index: int | None = None
     duration_s: float = 0.0
+    #: the Papermill thread was still running when the watchdog gave up: it may
+    #: still write into the working folder, which must then not become the package
+    abandoned: bool = False
 
 
 def _watched_manager_class(holder: list[Any]) -> type:
@@ -117,6 +120,7 @@ def execute_notebook(
                 error_type="RunTimeout",
                 error=f"the run exceeded its time limit of {run_timeout:g} s",
                 duration_s=now - started,
+                abandoned=worker.is_alive(),
             )
         if worker.is_alive() and _kernel_dead(holder):
             dead_since = dead_since or now
@@ -126,6 +130,7 @@ def execute_notebook(
                     error_type="DeadKernelError",
                     error="the kernel died and did not report back: the run was stopped",
                     duration_s=now - started,
+                    abandoned=True,
                 )
     duration = time.monotonic() - started
     if "error" in box:

@@ -53,14 +53,20 @@ def check_destination(out: Path, *, force: bool) -> None:
             raise PackageExistsError(f"{out} exists and is not a folder: remove it first")
 
 
-@contextmanager
-def staging(out: Path) -> Iterator[Path]:
-    """A temporary folder next to ``out``, removed again if the block fails."""
+def staging_dir(out: Path) -> Path:
+    """A new hidden ``.NAME.partial-*`` folder beside ``out`` with ordinary permissions."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes 0700; a package is an ordinary folder
+    return tmp
+
+
+@contextmanager
+def staging(out: Path) -> Iterator[Path]:
+    """A temporary folder next to ``out``, removed again if the block fails."""
+    tmp = staging_dir(out)
     try:
         yield tmp
     except BaseException:

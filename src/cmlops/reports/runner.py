@@ -19,7 +19,6 @@ import getpass
 import json
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,7 +43,13 @@ from cmlops.reports.manifest import (
     sha256_file,
 )
 from cmlops.reports.notebook import PLAN_FILE, RESULTS_FILE
-from cmlops.reports.package import check_destination, publish, staging, zip_package
+from cmlops.reports.package import (
+    check_destination,
+    publish,
+    staging,
+    staging_dir,
+    zip_package,
+)
 from cmlops.reports.parameters import validate_parameters
 from cmlops.reports.plan import RecordedPlan, canonical, prepare_plan, record_plan
 from cmlops.reports.render import notebook_to_html
@@ -170,16 +175,15 @@ def run_report(
             "package": str(target),
         },
     )
+    staged: Path | None = None
     try:
-        with staging(target) as tmp, tempfile.TemporaryDirectory(prefix="cmlops-run-") as work:
+        with staging(target) as tmp:
+            staged = tmp
             shutil.copyfile(tpl.path, tmp / TEMPLATE_COPY)
             (tmp / PLAN_FILE).write_bytes(canonical(recorded.plan))
-            # papermill writes its notebook outside the package: a run abandoned by the
-            # watchdog may still write there, but never into the package being hashed
-            executed = Path(work) / NOTEBOOK
             outcome = execute_notebook(
                 tmp / TEMPLATE_COPY,
-                executed,
+                tmp / NOTEBOOK,
                 {**values, "cmlops_output_dir": ".", "cmlops_run_id": run_id},
                 cwd=tmp,
                 kernel_name=kernel_name,
@@ -187,8 +191,11 @@ def run_report(
                 run_timeout=run_timeout,
                 progress=progress,
             )
+            if outcome.abandoned:
+                tmp = staged = _snapshot(tmp, target)
             ended = _now()
-            shutil.copyfile(executed if executed.is_file() else tmp / TEMPLATE_COPY, tmp / NOTEBOOK)
+            if not (tmp / NOTEBOOK).is_file():  # the kernel never started
+                shutil.copyfile(tmp / TEMPLATE_COPY, tmp / NOTEBOOK)
             manifest = _assemble(
                 store,
                 tmp,
@@ -208,6 +215,8 @@ def run_report(
             publish(tmp, target, force=force)
     except (OSError, CmlopsError) as exc:
         # disk full, permission denied, ...: no package was published; say so in the trail
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
         store.append(
             "report.aborted",
             "report",
@@ -234,6 +243,18 @@ def run_report(
         manifest=manifest,
         error=outcome.error,
     )
+
+
+def _snapshot(work: Path, target: Path) -> Path:
+    """Copy an abandoned run's folder to a fresh staging folder and drop the old one.
+
+    The Papermill thread the watchdog gave up on may still write into ``work``;
+    the package is assembled from a copy it cannot reach.
+    """
+    fresh = staging_dir(target)
+    shutil.copytree(work, fresh, dirs_exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    return fresh
 
 
 def _results(tmp: Path, outcome: ExecutionOutcome) -> dict[str, Any]:
