@@ -43,6 +43,7 @@ _PUBLIC: dict[str, str] = {
     "Trigger": "cmlops.stats.monitoring:Trigger",
     "MonitorResult": "cmlops.stats.monitoring:MonitorResult",
     "infer_schema": "cmlops.stats.validation:infer_schema",
+    "Schema": "cmlops.stats.schema:Schema",
     "validate": "cmlops.stats.validation:validate",
     "ValidationResult": "cmlops.stats.validation:ValidationResult",
     "evaluate": "cmlops.stats.evaluation:evaluate",

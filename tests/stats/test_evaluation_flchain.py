@@ -12,13 +12,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import sksurv.datasets as sksurv_datasets  # the test extra installs scikit-survival
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from cmlops.stats.delong import auroc_delong
 from cmlops.stats.evaluation import evaluate
-
-sksurv_datasets = pytest.importorskip("sksurv.datasets")
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sksurv.datasets as sksurv_datasets  # the test extra installs scikit-survival
 
 from cmlops.stats.schema import Schema
 from cmlops.stats.validation import infer_schema, validate
-
-sksurv_datasets = pytest.importorskip("sksurv.datasets")
 
 
 @pytest.fixture(scope="module")
