@@ -25,6 +25,10 @@ FLAGS = [
 ]
 
 
+SORTED_COLUMNS = """(table, cols) => Array.from(table.tBodies[0].rows).map(
+    r => cols.map(i => r.cells[i].getAttribute("data-sort") || r.cells[i].textContent))"""
+
+
 @pytest.mark.browser
 def test_static_document_draws_offline_in_chromium(tmp_path, drift_result, evaluation_result):
     from playwright.sync_api import sync_playwright
@@ -55,10 +59,25 @@ def test_static_document_draws_offline_in_chromium(tmp_path, drift_result, evalu
                 timeout=30_000,
             )
             svgs = page.locator(".cm-plot svg.main-svg").count()
+            # the static table sorts on a header click: by p-value, then reversed
+            drift_block = page.locator(".cmlops-result").first
+            table = drift_block.locator("table.cm-table").first
+            headers = table.locator("thead th").all_inner_texts()
+            p_col = headers.index("p_value")
+            table.locator("thead th").nth(p_col).click()
+            ascending = table.evaluate(SORTED_COLUMNS, [0, p_col])
+            table.locator("thead th").nth(p_col).click()
+            descending = table.evaluate(SORTED_COLUMNS, [0, p_col])
             has_plotly = page.evaluate("typeof window.Plotly")
             imgs = page.locator("img").count()
         finally:
             browser.close()
+    p = {c.column: c.p_value for c in drift_result.columns}
+    names = [row[0] for row in ascending]
+    assert [p[n] for n in names] == sorted(p[n] for n in names)
+    assert [float(row[1]) for row in descending] == sorted(
+        (float(row[1]) for row in ascending), reverse=True
+    )
     assert n_plots == len(drift_result.columns) + 4
     assert svgs >= n_plots
     assert has_plotly == "object"

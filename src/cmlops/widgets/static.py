@@ -150,6 +150,49 @@ _DRAW = """<script type="text/javascript">(function () {
 })();</script>"""
 
 
+# click a header of a static table to sort it (numbers by data-sort, text otherwise;
+# missing values last both ways; a second click reverses). No user data inside.
+_SORT = """<script type="text/javascript">(function () {
+  var root = document.getElementById(%s[0]);
+  if (!root) { return; }
+  Array.prototype.forEach.call(root.querySelectorAll("table.cm-sortable"), function (table) {
+    if (!table.tHead || !table.tBodies.length) { return; }
+    var ths = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(ths, function (th, i) {
+      th.title = "click to sort";
+      th.addEventListener("click", function () {
+        var asc = !th.classList.contains("cm-asc");
+        Array.prototype.forEach.call(ths, function (h) {
+          h.classList.remove("cm-asc", "cm-desc");
+        });
+        th.classList.add(asc ? "cm-asc" : "cm-desc");
+        var body = table.tBodies[0];
+        var key = function (row) {
+          var cell = row.cells[i];
+          if (!cell) { return null; }
+          var d = cell.getAttribute("data-sort");
+          if (d !== null) { return parseFloat(d); }
+          var t = cell.textContent.trim();
+          return (t === "" || t === "\u2014") ? null : t.toLowerCase();
+        };
+        Array.prototype.map.call(body.rows, function (r, k) { return [key(r), k, r]; })
+          .sort(function (a, b) {
+            if (a[0] === null || b[0] === null) {
+              return (a[0] === null) - (b[0] === null) || a[1] - b[1];
+            }
+            var na = typeof a[0] === "number", nb = typeof b[0] === "number", c;
+            if (na && nb) { c = a[0] - b[0]; }
+            else if (na !== nb) { c = na ? -1 : 1; }
+            else { c = a[0] < b[0] ? -1 : (a[0] > b[0] ? 1 : 0); }
+            return (asc ? c : -c) || a[1] - b[1];
+          })
+          .forEach(function (x) { body.appendChild(x[2]); });
+      });
+    });
+  });
+})();</script>"""
+
+
 def _header(model: ViewModel) -> str:
     parts = [
         '<div class="cm-header">',
@@ -183,21 +226,25 @@ def model_html(
     model: ViewModel, *, include_plotlyjs: bool | str = "auto", figures: bool = True
 ) -> str:
     """The static block of an already built :class:`ViewModel` (``figures=False``: no plots)."""
-    parts = [f'<div class="cmlops-result cm-kind-{esc(model.kind)}"><style>{theme.CSS}</style>']
+    block_id = _new_id()
+    parts = [
+        f'<div class="cmlops-result cm-kind-{esc(model.kind)}" id="{block_id}">'
+        f"<style>{theme.CSS}</style>"
+    ]
     parts.append(_header(model))
     table = model.table
     if model.default_sort and model.default_sort[0] in table.columns:
         table = table.sorted(*model.default_sort)
     for title, lead in model.lead_tables:
         parts.append(f"<h4>{esc(title)}</h4>")
-        parts.append(f'<div class="cm-table-wrap">{table_html(lead)}</div>')
+        parts.append(f'<div class="cm-table-wrap">{table_html(lead, sortable=True)}</div>')
     if table.columns:
         if model.table_title:
             parts.append(f"<h4>{esc(model.table_title)}</h4>")
-        parts.append(f'<div class="cm-table-wrap">{table_html(table)}</div>')
+        parts.append(f'<div class="cm-table-wrap">{table_html(table, sortable=True)}</div>')
     for title, extra in model.extra_tables:
         parts.append(f"<h4>{esc(title)}</h4>")
-        parts.append(f'<div class="cm-table-wrap">{table_html(extra)}</div>')
+        parts.append(f'<div class="cm-table-wrap">{table_html(extra, sortable=True)}</div>')
     blocks: list[str] = []
     ids: list[str] = []
     items = model.static_items[:MAX_STATIC_FIGURES] if figures else []
@@ -222,6 +269,7 @@ def model_html(
             '<p class="cm-note">Figures are drawn in the live view. For a static copy with '
             "figures, use <code>cmlops.widgets.to_html(result)</code>.</p>"
         )
+    parts.append(_SORT % script_safe_json(_json_list([block_id])))
     parts.append("</div>")
     return "".join(parts)
 

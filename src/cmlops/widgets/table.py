@@ -204,7 +204,13 @@ def table_html(
             raw = plain(row[i])
             sort_attr = ""
             if sortable and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                sort_attr = f' data-sort="{raw!r}"'
+                number = float(raw)
+                text = (
+                    repr(number)
+                    if math.isfinite(number)
+                    else ("Infinity" if number > 0 else "-Infinity")
+                )
+                sort_attr = f' data-sort="{text}"'
             parts.append(f"<td{cls}{sort_attr}>{cell_html(row[i], c)}</td>")
         parts.append("</tr>")
     parts.append("</tbody></table>")

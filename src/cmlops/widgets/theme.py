@@ -56,6 +56,8 @@ CSS = f"""
 .cmlops-result .cm-table tr.cm-selected {{ background: #bbdefb !important; }}
 .cmlops-result .cm-table .cm-num {{ text-align: right; }}
 .cmlops-result .cm-sortable th {{ cursor: pointer; user-select: none; }}
+.cmlops-result .cm-sortable th.cm-asc::after {{ content: " \\25B2"; }}
+.cmlops-result .cm-sortable th.cm-desc::after {{ content: " \\25BC"; }}
 .cmlops-result .cm-figures {{ display: grid; grid-template-columns: repeat(auto-fill,
   minmax(480px, 1fr)); gap: 10px; margin-top: 10px; }}
 .cmlops-result .cm-figure {{ border: 1px solid {BORDER}; padding: 4px; min-width: 0; }}
