@@ -94,6 +94,14 @@ def test_run_verify_sign_end_to_end(tmp_path: Path, monkeypatch) -> None:
     verified = runner.invoke(package, ["verify", "pkg"])
     assert verified.exit_code == 0 and "reviewed by Tess Ter (tester)" in verified.output
 
+    reproduced = runner.invoke(package, ["reproduce", "pkg", "--out", "again"])
+    assert reproduced.exit_code == 0, reproduced.output
+    assert "REPRODUCIBLE" in reproduced.output
+    superseded = runner.invoke(
+        package, ["status", "pkg", "--superseded-by", "again", "--reason", "re-run"]
+    )
+    assert superseded.exit_code == 0 and superseded.output.startswith("superseded:")
+
     (tmp_path / "pkg" / "report.html").write_text("<p>edited</p>")
     (tmp_path / "pkg" / "notes.txt").write_text("added")
     tampered = runner.invoke(package, ["verify", "pkg"])
