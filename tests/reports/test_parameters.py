@@ -57,6 +57,8 @@ def test_values_are_converted_to_their_declared_types(tmp_path: Path) -> None:
         ({}, "missing required parameter(s) data"),
         ({"__import__('os')": "1"}, "not a valid identifier"),
         ({"class": "1"}, "not a valid identifier"),
+        ({"label": "bad \udcff byte"}, "not valid UTF-8"),
+        ({"groups": ["ok", "\ud800"]}, "not valid UTF-8"),
     ],
 )
 def test_bad_parameters_are_refused_with_one_line(

@@ -82,6 +82,7 @@ def test_data_validation_fails_on_bad_rows(tmp_path: Path, store) -> None:
     assert outcome == {"no-failed-checks": "FAIL", "has-rows": "PASS"}
 
 
+@pytest.mark.slow
 def test_main_job_demo_and_reproduce(tmp_path: Path, store) -> None:
     """The README's main job on real flchain data, then reproduction of its package."""
     from cmlops.reports.demo import run_demo

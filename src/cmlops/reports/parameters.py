@@ -116,8 +116,28 @@ def _did_you_mean(name: str, known: list[str]) -> str:
     return f"; known parameters: {', '.join(known) or '(none)'}"
 
 
+def _check_text(where: str, value: Any) -> None:
+    """Refuse text that cannot be stored as UTF-8 (lone surrogates from undecodable bytes)."""
+    texts = value if isinstance(value, list) else [value]
+    for text in texts:
+        if isinstance(text, str):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ParameterError(
+                    f"{where}: contains bytes that are not valid UTF-8 text"
+                ) from None
+
+
 def _coerce(spec: ParamSpec, value: Any, base: Path) -> Any:
     where = f"parameter {spec.name!r} ({spec.type})"
+    _check_text(where, value)
+    converted = _convert(spec, value, base, where)
+    _check_text(where, converted)
+    return converted
+
+
+def _convert(spec: ParamSpec, value: Any, base: Path, where: str) -> Any:
     if spec.type == "str":
         if not isinstance(value, str):
             raise ParameterError(f"{where}: expected a string, got {type(value).__name__}")
