@@ -90,6 +90,7 @@ def failing_figure(checks: list[dict[str, Any]]) -> Any:
             marker_color=[STATUS_COLOURS.get(str(c.get("status")), "#9e9e9e") for c in shown],
             text=[format_cell(c.get("failing_rows")) for c in shown],
             textposition="outside",
+            cliponaxis=False,
             hovertext=[ptext(c.get("message") or "") for c in shown],
         )
     )
@@ -99,6 +100,7 @@ def failing_figure(checks: list[dict[str, Any]]) -> Any:
         title,
         height=max(200, 70 + 22 * len(shown)),
         xaxis={"title": {"text": "share of rows failing"}, "tickformat": ".0%"},
+        margin={"r": 48},
     )
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
