@@ -91,19 +91,27 @@ def main() -> None:
         make_csv(csv, args.csv_mb)
         size = csv.stat().st_size
         read = f"df = pd.read_csv({str(csv)!r})"
-        base, track = [], []
+        base, cold, warm = [], [], []
+        tracked = "%%cmlops_track read\n" + read
         for _ in range(args.csv_repeat):
             base.append(timed(client, read))
             timed(client, "del df")
-            track.append(timed(client, "%%cmlops_track read\n" + read))
+            os.utime(csv)  # a new mtime: the session's digest cache misses, the file is hashed
+            cold.append(timed(client, tracked))
             timed(client, "del df")
-        ratio = med(track) / med(base) - 1
+            warm.append(timed(client, tracked))  # unchanged file: digest reused
+            timed(client, "del df")
         print(f"CSV of {size / 1e6:.0f} MB, {args.csv_repeat} runs each, median")
-        print(f"  untracked read_csv             {med(base):7.2f} s")
-        print(
-            f"  %%cmlops_track read_csv        {med(track):7.2f} s  overhead {ratio:+.1%} "
-            f"(goal < 10 %: {'MET' if ratio < 0.10 else 'NOT MET'})"
-        )
+        print(f"  untracked read_csv                      {med(base):7.2f} s")
+        for label, values in (
+            ("first read (file hashed)", cold),
+            ("re-read (digest cached)", warm),
+        ):
+            ratio = med(values) / med(base) - 1
+            print(
+                f"  %%cmlops_track, {label:<24} {med(values):7.2f} s  overhead {ratio:+.1%} "
+                f"(goal < 10 %: {'MET' if ratio < 0.10 else 'NOT MET'})"
+            )
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

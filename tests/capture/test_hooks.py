@@ -147,3 +147,36 @@ def test_streams_and_buffers_are_not_files(tmp_path) -> None:
     assert events == []
     _, events, _ = run_hooked(lambda: pickle.loads(pickle.dumps([1, 2])))
     assert events == []
+
+
+def test_digest_cache_reuses_unchanged_files_only(tmp_path, monkeypatch) -> None:
+    import os
+
+    import cmlops.capture.hooks as hooks_module
+    from cmlops.capture.hooks import DigestCache
+
+    path = tmp_path / "d.csv"
+    path.write_text("a\n1\n")
+    calls = []
+    real = hooks_module.fingerprint_file
+    monkeypatch.setattr(hooks_module, "fingerprint_file", lambda p: calls.append(p) or real(p))
+    cache = DigestCache()
+
+    def read_once() -> str:
+        log = IOLog(cache=cache)
+        hooks = Hooks(log)
+        hooks.install()
+        try:
+            pd.read_csv(path)
+        finally:
+            hooks.restore()
+        log.finish()
+        return log.events[0].digest
+
+    first = read_once()
+    assert read_once() == first and len(calls) == 1  # unchanged: not read again
+    path.write_text("a\n2\n")  # same size, new content
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000))
+    second = read_once()
+    assert second == sha(path) != first and len(calls) == 2

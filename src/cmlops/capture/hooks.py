@@ -48,12 +48,42 @@ class FileEvent:
     pending: Any = field(default=None, repr=False, compare=False)
 
 
+class DigestCache:
+    """File digests keyed by path and ``(size, mtime_ns, inode)``, like git's index.
+
+    A notebook re-reads the same input every time a cell is re-run; when the
+    file's size, modification time (nanoseconds) and inode are unchanged the
+    digest is reused instead of reading the file again. One cache per
+    capture session.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[tuple[int, int, int], str]] = {}
+
+    @staticmethod
+    def stamp(path: str) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def get(self, path: str, stamp: tuple[int, int, int] | None) -> str:
+        known = self._known.get(path)
+        return known[1] if known is not None and stamp is not None and known[0] == stamp else ""
+
+    def put(self, path: str, stamp: tuple[int, int, int] | None, digest: str) -> None:
+        if stamp is not None and digest:
+            self._known[path] = (stamp, digest)
+
+
 @dataclass
 class IOLog:
     """Everything the hooks noted during one cell, in call order."""
 
     events: list[FileEvent] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cache: DigestCache = field(default_factory=DigestCache)
     _pool: Any = field(default=None, repr=False)
 
     def prepare(self, target: Any, role: str, via: str) -> FileEvent | None:
@@ -68,12 +98,21 @@ class IOLog:
             return None
         event = FileEvent(path, role, via)
         if role == "input":
+            stamp = self.cache.stamp(path)  # taken before hashing: a later change misses
+            event.digest = self.cache.get(path, stamp)
+            if event.digest:
+                return event
             if self._pool is None:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-hash")
-            event.pending = self._pool.submit(fingerprint_file, path)
+            event.pending = self._pool.submit(self._hash, path, stamp)
         return event
+
+    def _hash(self, path: str, stamp: tuple[int, int, int] | None) -> str:
+        digest = fingerprint_file(path)
+        self.cache.put(path, stamp, digest)
+        return digest
 
     def note(self, target: Any, role: str, via: str) -> None:
         event = self.prepare(target, role, via)
@@ -87,7 +126,9 @@ class IOLog:
                 if event.pending is not None:
                     event.digest, event.pending = event.pending.result(), None
                 elif event.role == "output" and not event.digest:
+                    stamp = self.cache.stamp(event.path)
                     event.digest = fingerprint_file(event.path)
+                    self.cache.put(event.path, stamp, event.digest)
             except OSError as exc:
                 self.notes.append(f"{event.role} {event.path} not hashed: {exc.strerror or exc}")
         if self._pool is not None:

@@ -32,7 +32,7 @@ from cmlops.capture.environment import (
     kernel_session,
     notebook_path,
 )
-from cmlops.capture.hooks import Hooks, IOLog
+from cmlops.capture.hooks import DigestCache, Hooks, IOLog
 from cmlops.capture.namespace import NamespaceTracker, Observed, describe, referenced_names
 from cmlops.errors import CmlopsError, StoreError
 from cmlops.fingerprinting import FingerprintOptions
@@ -112,6 +112,7 @@ class CaptureSession:
 
     def __post_init__(self) -> None:
         self.tracker = NamespaceTracker(self.options)
+        self.digests = DigestCache()
         self.writer = BackgroundWriter(self.warn_once)
 
     def flush(self) -> None:
@@ -184,7 +185,7 @@ class CellRecorder:
         self.ns = namespace if namespace is not None else getattr(shell, "user_ns", {})
         self.activity_id = f"activity:{uuid.uuid4()}"
         self.notes: list[str] = []
-        self.io = IOLog()
+        self.io = IOLog(cache=session.digests)
         self.hooks = Hooks(self.io)
         self.logged: list[tuple[Entity, str]] = []  # (entity, "input"|"output") from log_* calls
         self.started = ""
