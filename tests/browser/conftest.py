@@ -78,7 +78,9 @@ def _wait_ready(url: str, token: str, process: subprocess.Popen, log: Path) -> N
     raise RuntimeError(f"jupyter lab did not start in 90 s:\n{log.read_text()[-3000:]}")
 
 
-def start_lab(base: Path, extra_env: dict[str, str] | None = None) -> Lab:
+def start_lab(
+    base: Path, extra_env: dict[str, str] | None = None, poll_seconds: float = 0.5
+) -> Lab:
     """Start ``jupyter lab`` on a free loopback port with a fresh config, token and store."""
     if not (PREBUILT / "package.json").is_file():
         raise RuntimeError("prebuilt extension missing: run `npm ci && npm run build:prod` first")
@@ -114,7 +116,7 @@ def start_lab(base: Path, extra_env: dict[str, str] | None = None) -> Lab:
             "news_url": None,
             "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
         },
-        "CmlopsServer": {"poll_seconds": 0.5},
+        "CmlopsServer": {"poll_seconds": poll_seconds},
     }
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
     env = {

@@ -146,3 +146,23 @@ async def test_corrupt_store_gives_503_with_fix(jp_fetch, store_home):
     assert "fix" in body(info.value.response)["error"]
     # Jupyter itself keeps working.
     assert (await jp_fetch("api", "contents")).code == 200
+
+
+async def test_lineage_reply_follows_new_records(jp_fetch, store_home):
+    first = body(await jp_fetch("cmlops", "api", "lineage", params={"notebook": NOTEBOOK}))
+    again = body(await jp_fetch("cmlops", "api", "lineage", params={"notebook": NOTEBOOK}))
+    assert again == first
+    from tests.server.conftest import sample_batch
+
+    batch = sample_batch()
+    batch.activities[0] = type(batch.activities[0])(
+        **{**batch.activities[0].__dict__, "id": "act-9"}
+    )
+    batch.used[0] = type(batch.used[0])("act-9", "ds-1", "input")
+    batch.generated.clear()
+    batch.associated.clear()
+    with open_store(home=store_home) as store:
+        store.record_lineage(batch)
+    later = body(await jp_fetch("cmlops", "api", "lineage", params={"notebook": NOTEBOOK}))
+    assert "act-9" in {n["id"] for n in later["nodes"]}
+    assert later["head_seq"] > first["head_seq"]

@@ -17,6 +17,7 @@ from jupyter_server.utils import url_path_join
 from traitlets import Float, Unicode
 from traitlets.config import Configurable
 
+from cmlops.server.incremental import NotebookGraphs
 from cmlops.server.runs import RunManager
 from cmlops.server.storeaccess import StoreAccess
 
@@ -42,6 +43,28 @@ class CmlopsServer(Configurable):
     poll_seconds = Float(1.0, help="How often the sidebar asks for new records").tag(config=True)
 
 
+class HeadCache:
+    """Lineage replies keyed by (query, chain head hash).
+
+    The audit log is append-only and every lineage fact has an audit record, so
+    an unchanged head means an unchanged graph: several open sidebars (or one
+    re-opened) are answered without querying the store again.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._items: dict[tuple[str, ...], str] = {}
+
+    def get(self, key: tuple[str, ...]) -> str | None:
+        return self._items.get(key)
+
+    def put(self, key: tuple[str, ...], value: str) -> None:
+        self._items.pop(key, None)
+        self._items[key] = value
+        while len(self._items) > self.size:
+            self._items.pop(next(iter(self._items)))
+
+
 class Services:
     """What every handler needs: the store, the report runs, the folders it may read."""
 
@@ -54,6 +77,8 @@ class Services:
         )
         self.packages_dir = packages.resolve()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-store")
+        self.lineage_cache = HeadCache()
+        self.notebook_graphs = NotebookGraphs()
         self.runs = RunManager(self.packages_dir, self.store, root_dir)
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

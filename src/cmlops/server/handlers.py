@@ -124,26 +124,34 @@ class LineageHandler(BaseHandler):
         entity = self.get_argument("entity", "")
         root = self.services.root_dir
 
-        def query(store: Any) -> dict[str, Any]:
+        def query(store: Any) -> str:
             head = store.head()
+            key = (notebook, entity, head.hash if head else "")
+            cached = self.services.lineage_cache.get(key)
+            if cached is not None:
+                return cached
             if entity:
                 if store.get_entity(entity) is None:
                     raise NotFound(f"no entity {entity!r} in the store")
                 graph = store.ancestors(entity)
                 graph.merge(store.descendants(entity))
             elif notebook:
-                graph = store.notebook_lineage(notebook)
-                absolute = str(root / notebook)
-                if absolute != notebook:
-                    graph.merge(store.notebook_lineage(absolute))
+                # Kernels record the notebook by its API path or its absolute path.
+                paths = tuple(dict.fromkeys((notebook, str(root / notebook))))
+                graph, head = self.services.notebook_graphs.graph(store, paths)
+                key = (notebook, entity, head.hash if head else "")
             else:
                 graph = store.lineage_graph()
             out = graph_to_json(graph)
             out["head_seq"] = head.seq if head else 0
-            return out
+            text = json.dumps(out, allow_nan=False, default=str)
+            self.services.lineage_cache.put(key, text)
+            return text
 
         async def body() -> None:
-            self.reply(await self.store(query))
+            text = await self.store(query)
+            self.set_header("Content-Type", "application/json")
+            self.finish(text)
 
         await self.guarded(body())
 
