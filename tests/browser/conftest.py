@@ -156,14 +156,17 @@ def stop_lab(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in
+# this thread while it is open, which would break every later test that runs a loop
+# of its own (jupyter_server's test fixtures, nbclient, other Playwright users).
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory) -> Lab:
     server = start_lab(tmp_path_factory.mktemp("lab"))
     yield server
     stop_lab(server.process)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 

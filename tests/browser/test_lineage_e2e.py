@@ -11,6 +11,8 @@ from tests.browser.conftest import open_lab, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
+HOSTILE = "<img src=x onerror=window.__cmlopsPwned=1>"
+
 KERNEL_IDLE = """() => {
   const w = window.jupyterapp.shell.currentWidget;
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
@@ -19,8 +21,9 @@ KERNEL_IDLE = """() => {
 
 
 def write_inputs(root, name: str) -> None:
-    rows = ["age,sex,y"] + [
-        f"{30 + i % 40},{'F' if i % 2 else 'M'},{i % 3 == 0:d}" for i in range(60)
+    # A hostile column name: it must appear as text, never run as HTML.
+    rows = [f"age,sex,y,{HOSTILE}"] + [
+        f"{30 + i % 40},{'F' if i % 2 else 'M'},{i % 3 == 0:d},{i}" for i in range(60)
     ]
     (root / "patients.csv").write_text("\n".join(rows) + "\n")
     nb = nbformat.v4.new_notebook()
@@ -82,7 +85,13 @@ def test_tracked_cell_appears_in_lineage(browser, lab):
         details = page.locator("#cmlops-sidebar .cmlops-node-details")
         details.wait_for()
         text = details.inner_text()
+        if "age" not in text:  # the first dataset node may be the CSV file entity
+            dataset.nth(1).click()
+            text = details.inner_text()
         assert "age" in text and "int64" in text
+        assert HOSTILE in text
+        assert details.locator("img").count() == 0
+        assert page.evaluate("window.__cmlopsPwned === undefined")
         assert "e2e-tester" in text
         assert "Fingerprint" in text
         cell.first.click()
