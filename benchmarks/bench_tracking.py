@@ -77,7 +77,9 @@ def main() -> None:
         auto = [timed(client, "x = 1") for _ in range(args.n)]
         timed(client, "%cmlops_autotrack off")
         med = statistics.median
-        print(f"python {sys.version.split()[0]}, {args.n} cells each, median request-to-idle")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f}")
+        print(f"{args.n} cells each, median request-to-idle")
         print(f"  untracked cell `x = 1`        {med(plain) * 1e3:7.2f} ms")
         for label, values in (("%%cmlops_track", tracked), ("autotrack", auto)):
             over = (med(values) - med(plain)) * 1e3

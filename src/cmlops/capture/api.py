@@ -59,10 +59,10 @@ def track(
     Exceptions from the block propagate unchanged (the activity is recorded
     with status ``error``).
     """
+    frame = sys._getframe(2)  # the frame that wrote ``with track()`` (past contextmanager)
     if namespace is None:
-        namespace = sys._getframe(2).f_globals  # the frame that wrote ``with track()``
+        namespace = frame.f_globals
     session = _session_for(store)
-    frame = sys._getframe(2)
     code = f"# cmlops.track block at {frame.f_code.co_filename}:{frame.f_lineno}"
     recorder = session.recorder(
         code,
@@ -82,7 +82,7 @@ def track(
         try:
             recorder.finish(exc)
         except TrackingError:
-            pass  # the user's exception wins; the strict failure is chained below
+            pass  # the user's own exception wins over a failure to record it
         raise
     _active.reset(token)
     recorder.finish(None)
@@ -104,9 +104,9 @@ def _log(
             reason=reason,
             namespace={},
             kind=kind,
-            strict=True,
+            strict=True,  # an explicit log that cannot be written must say so
+            io_hooks=False,
         )
-        recorder.hooks.install = lambda: None  # type: ignore[method-assign]
         recorder.start()
         entity = recorder.log(name, obj, role)
         if entity is not None:

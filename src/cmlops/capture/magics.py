@@ -12,7 +12,6 @@ without tracking, and nothing of cmlops appears in the traceback.
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -251,4 +250,4 @@ def shell_session(ip: Any) -> CaptureSession | None:
     return None if magics is None else magics.session
 
 
-__all__ = ["CmlopsMagics", "load_ipython_extension", "shlex", "unload_ipython_extension"]
+__all__ = ["CmlopsMagics", "load_ipython_extension", "shell_session", "unload_ipython_extension"]

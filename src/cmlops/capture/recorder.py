@@ -40,7 +40,6 @@ from cmlops.store import (
     Activity,
     Agent,
     Associated,
-    AuditEvent,
     Derived,
     Entity,
     Generated,
@@ -172,6 +171,7 @@ class CellRecorder:
         namespace: dict[str, Any] | None = None,
         kind: str = "cell",
         trust_cache: bool = False,
+        io_hooks: bool = True,
     ) -> None:
         self.session = session
         self.code = code
@@ -181,6 +181,7 @@ class CellRecorder:
         self.strict = strict
         self.kind = kind
         self.trust_cache = trust_cache
+        self.io_hooks = io_hooks
         shell = session.shell
         self.ns = namespace if namespace is not None else getattr(shell, "user_ns", {})
         self.activity_id = f"activity:{uuid.uuid4()}"
@@ -208,7 +209,8 @@ class CellRecorder:
             )
         except Exception as exc:  # noqa: BLE001 - tracking never stops the cell
             self._fail(exc, before=True)
-        self.hooks.install()
+        if self.io_hooks:
+            self.hooks.install()
 
     def log(self, name: str, obj: Any, role: str) -> Entity | None:
         """Attach an object explicitly (``log_dataset`` / ``log_model``)."""
@@ -360,4 +362,4 @@ def _size(path: str) -> int | None:
         return None
 
 
-__all__ = ["AuditEvent", "CaptureSession", "CellRecorder", "TrackingError"]
+__all__ = ["BackgroundWriter", "CaptureSession", "CellRecorder", "TrackingError"]
