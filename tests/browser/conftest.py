@@ -79,10 +79,21 @@ def _wait_ready(url: str, token: str, process: subprocess.Popen, log: Path) -> N
 
 
 def start_lab(
-    base: Path, extra_env: dict[str, str] | None = None, poll_seconds: float = 0.5
+    base: Path,
+    extra_env: dict[str, str] | None = None,
+    poll_seconds: float = 0.5,
+    *,
+    python: str = sys.executable,
+    env: dict[str, str] | None = None,
+    from_wheel: bool = False,
 ) -> Lab:
-    """Start ``jupyter lab`` on a free loopback port with a fresh config, token and store."""
-    if not (PREBUILT / "package.json").is_file():
+    """Start ``jupyter lab`` on a free loopback port with a fresh config, token and store.
+
+    By default the extension comes from the source tree (``cmlops.server`` on PYTHONPATH,
+    the prebuilt frontend via ``extra_labextensions_path``); ``from_wheel`` relies on what
+    an installed wheel put in ``share/`` and ``etc/`` of ``python``'s environment.
+    """
+    if not from_wheel and not (PREBUILT / "package.json").is_file():
         raise RuntimeError("prebuilt extension missing: run `npm ci && npm run build:prod` first")
     root = base / "root"
     root.mkdir(parents=True)
@@ -91,7 +102,8 @@ def start_lab(
     config_dir.mkdir()
     labext = base / "labextensions"
     labext.mkdir()
-    (labext / "cmlops").symlink_to(PREBUILT, target_is_directory=True)
+    if not from_wheel:
+        (labext / "cmlops").symlink_to(PREBUILT, target_is_directory=True)
     settings = base / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
@@ -105,7 +117,6 @@ def start_lab(
             "port_retries": 0,
             "open_browser": False,
             "root_dir": str(root),
-            "jpserver_extensions": {"cmlops.server": True},
         },
         "IdentityProvider": {"token": token},
         "LabApp": {
@@ -118,21 +129,24 @@ def start_lab(
         },
         "CmlopsServer": {"poll_seconds": poll_seconds},
     }
+    if not from_wheel:
+        config["ServerApp"]["jpserver_extensions"] = {"cmlops.server": True}
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
     env = {
-        **os.environ,
+        **(os.environ if env is None else env),
         "JUPYTER_CONFIG_DIR": str(config_dir),
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
         "CMLOPS_HOME": str(home),
         "CMLOPS_USER": "e2e-tester",
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH", "")])
-        ),
         **(extra_env or {}),
     }
+    if not from_wheel:
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH", "")])
+        )
     log = base / "lab.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab"],
+        [python, "-m", "jupyterlab"],
         cwd=root,
         env=env,
         stdout=log.open("wb"),
