@@ -176,3 +176,24 @@ def test_record_alerts_appends_one_audit_record_per_alert(tmp_path):
         assert store.verify().ok
     finally:
         store.close()
+
+
+def test_naive_times_aware_bounds_and_bad_scores():
+    df = _cohort(seed=6, per_month=60)
+    df["when"] = df["when"].dt.tz_localize(None)  # naive times
+    res = monitor(
+        df,
+        time="when",
+        window="QS",
+        reference=("2025-01-01T00:00:00+00:00", "2025-04-01T00:00:00+00:00"),
+        target="y",
+        prediction="p",
+    )
+    assert res.reference["n"] == int((df.when < "2025-04-01").sum())
+    assert len(res.windows) == 3
+    with pytest.raises(InvalidInputError, match="not a time"):
+        monitor(df, time="when", window="QS", reference=("soon", "later"))
+    bad = df.copy()
+    bad.loc[5, "p"] = 1.5
+    with pytest.raises(InvalidInputError):
+        monitor(bad, time="when", window="QS", target="y", prediction="p")

@@ -310,11 +310,18 @@ def _split(data, time, window, reference):
 
 
 def _stamp(x, times):
+    """A bound of the reference interval comparable with the time column (UTC if aware)."""
     import pandas as pd
 
-    ts = pd.Timestamp(x)
-    if ts.tzinfo is None and getattr(times.dt, "tz", None) is not None:
+    try:
+        ts = pd.Timestamp(x)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"reference bound {x!r} is not a time: {exc}") from None
+    aware_times = getattr(times.dt, "tz", None) is not None
+    if ts.tzinfo is None and aware_times:
         ts = ts.tz_localize("UTC")
+    elif ts.tzinfo is not None and not aware_times:
+        ts = ts.tz_convert("UTC").tz_localize(None)
     return ts
 
 
