@@ -191,6 +191,67 @@ RUN_EVENT_SCHEMA = {
 }
 
 
+def _facet_class(schema_url: str) -> type:
+    """The openlineage-python model class named by a facet's ``_schemaURL``."""
+    import importlib
+    import pkgutil
+
+    import openlineage.client.generated as generated
+
+    name = schema_url.rsplit("/", 1)[-1]
+    for info in pkgutil.iter_modules(generated.__path__):
+        module = importlib.import_module(f"{generated.__name__}.{info.name}")
+        if isinstance(getattr(module, name, None), type):
+            return getattr(module, name)
+    raise AssertionError(f"no openlineage model for {schema_url}")
+
+
+def _rebuild(event: dict[str, Any]) -> None:
+    """Re-create the event through openlineage-python's attrs models.
+
+    Their validators check the event time, the run UUID and the URIs; a key
+    that the model does not define raises TypeError, a missing one too.
+    """
+    from openlineage.client.event_v2 import (
+        InputDataset,
+        Job,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+    )
+
+    def facets(raw: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key, value in raw.items():
+            cls = _facet_class(value["_schemaURL"])
+            fields = {k: v for k, v in value.items() if not k.startswith("_")}
+            facet = cls(**fields)
+            assert facet._schemaURL == value["_schemaURL"]
+            out[key] = facet
+        return out
+
+    RunEvent(
+        eventType=RunState(event["eventType"]),
+        eventTime=event["eventTime"],
+        run=Run(runId=event["run"]["runId"], facets=facets(event["run"]["facets"])),
+        job=Job(
+            namespace=event["job"]["namespace"],
+            name=event["job"]["name"],
+            facets=facets(event["job"]["facets"]),
+        ),
+        producer=event["producer"],
+        inputs=[
+            InputDataset(namespace=d["namespace"], name=d["name"], facets=facets(d["facets"]))
+            for d in event["inputs"]
+        ],
+        outputs=[
+            OutputDataset(namespace=d["namespace"], name=d["name"], facets=facets(d["facets"]))
+            for d in event["outputs"]
+        ],
+    )
+
+
 def test_openlineage_events_validate_and_carry_facets(tmp_path) -> None:
     build_lineage(tmp_path)
     lines = cmlops.export_lineage(None, "openlineage").splitlines()
@@ -202,6 +263,15 @@ def test_openlineage_events_validate_and_carry_facets(tmp_path) -> None:
     for event in events:
         checker.validate(event)
         uuid.UUID(event["run"]["runId"])
+        _rebuild(event)
+    broken = json.loads(lines[0])
+    broken["run"]["runId"] = "not-a-uuid"
+    with pytest.raises(ValueError):
+        _rebuild(broken)  # the models do check
+    extra = json.loads(lines[0])
+    extra["job"]["facets"]["sourceCode"]["dialect"] = "py"
+    with pytest.raises(TypeError):
+        _rebuild(extra)
     assert [e["eventType"] for e in events] == ["START", "COMPLETE", "START", "COMPLETE"]
     fit_inputs = events[3]["inputs"]
     (visits,) = [d for d in fit_inputs if d["name"] == "visits"]

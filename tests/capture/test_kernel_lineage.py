@@ -37,6 +37,7 @@ def test_tracked_pipeline_records_exact_graph(run_notebook, tmp_path: Path) -> N
             "#raises\n%%cmlops_track --bogus\nprint('must not run')",
             "%%cmlops_track odd\nimport numpy as np\ngen = (i for i in range(3))\n"
             "big = np.zeros(200_000)",
+            "%%cmlops_track inplace\nclean['age'] = clean['age'] + 1",
         ],
         CMLOPS_NOTEBOOK="analysis.ipynb",
         CMLOPS_MAX_FINGERPRINT_BYTES="1000000",
@@ -58,7 +59,7 @@ def test_tracked_pipeline_records_exact_graph(run_notebook, tmp_path: Path) -> N
     store = open_store(create=False)
     graph = store.lineage_graph()
     acts = _by_name(graph)
-    assert sorted(acts) == ["boom", "derive", "fit", "load", "odd", "write"]
+    assert sorted(acts) == ["boom", "derive", "fit", "inplace", "load", "odd", "write"]
     assert {a.status for n, a in acts.items() if n != "boom"} == {"ok"}
     assert acts["boom"].status == "error" and acts["boom"].error == "ValueError: bad value"
     load = acts["load"]
@@ -80,7 +81,8 @@ def test_tracked_pipeline_records_exact_graph(run_notebook, tmp_path: Path) -> N
     model_ids = [e.id for e in graph.entities.values() if e.kind == "model"]
     assert len(model_ids) == 1
     model_fp = model_ids[0]
-    assert set(graph.entities) == {in_file, raw_fp, clean_fp, model_fp, out_file}
+    changed_fp = fingerprint(clean.assign(age=clean["age"] + 1))
+    assert set(graph.entities) == {in_file, raw_fp, clean_fp, model_fp, out_file, changed_fp}
     model = graph.entities[model_fp]
     assert model.attributes["class"].endswith("LogisticRegression")
     assert model.attributes["params"]["C"] == 1.0
@@ -97,18 +99,21 @@ def test_tracked_pipeline_records_exact_graph(run_notebook, tmp_path: Path) -> N
         Used(ids["derive"], raw_fp, "variable:raw"),
         Used(ids["fit"], clean_fp, "variable:clean"),
         Used(ids["write"], clean_fp, "variable:clean"),
+        Used(ids["inplace"], clean_fp, "variable:clean"),  # changed in place: old content used
     }
     assert set(graph.generated) == {
         Generated(raw_fp, ids["load"], "variable:raw"),
         Generated(clean_fp, ids["derive"], "variable:clean"),
         Generated(model_fp, ids["fit"], "variable:model"),
         Generated(out_file, ids["write"], "output"),
+        Generated(changed_fp, ids["inplace"], "variable:clean"),  # ... and new content generated
     }
     assert set(graph.derived) == {
         Derived(raw_fp, in_file, ids["load"]),
         Derived(clean_fp, raw_fp, ids["derive"]),
         Derived(model_fp, clean_fp, ids["fit"]),
         Derived(out_file, clean_fp, ids["write"]),
+        Derived(changed_fp, clean_fp, ids["inplace"]),
     }
     assert {(e.activity_id, e.role) for e in graph.associated} >= {
         (ids["load"], "operator"),
