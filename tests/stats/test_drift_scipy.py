@@ -182,3 +182,40 @@ def test_categorical_distances_match_definitions():
     assert ps.statistic == pytest.approx(np.sum((qe - pe) * np.log(qe / pe)), rel=RTOL)
     assert ps.unseen_categories == ["k3"] and ps.unseen_share == pytest.approx(5 / 110)
     assert ps.unseen_drifted
+
+
+def test_randomised_cases_match_scipy():
+    """Many small random cases: sizes 1-300, ties, NaN, infinities, shifts."""
+    rng = np.random.default_rng(42)
+    for _ in range(40):
+        n1, n2 = rng.integers(1, 300, size=2)
+        a = rng.normal(size=n1) * rng.choice([1, 10])
+        b = rng.normal(rng.choice([0, 0.3]), 1, size=n2) * rng.choice([1, 10])
+        if rng.random() < 0.5:
+            a, b = np.round(a), np.round(b)
+        a[rng.random(n1) < 0.1] = np.nan
+        b[rng.random(n2) < 0.1] = np.inf
+        fa, fb = a[np.isfinite(a)], b[np.isfinite(b)]
+        if fa.size == 0 or fb.size == 0:
+            continue
+        frame_a, frame_b = pd.DataFrame({"x": a}), pd.DataFrame({"x": b})
+        ks = drift(frame_a, frame_b, methods={"x": "ks"}, correction="none")["x"]
+        ref = stats.ks_2samp(fa, fb)
+        assert ks.statistic == float(ref.statistic)
+        assert ks.p_value == pytest.approx(float(ref.pvalue), rel=RTOL, abs=1e-300)
+        w = drift(frame_a, frame_b, methods={"x": "wasserstein"})["x"]
+        assert w.details["wasserstein_raw"] == pytest.approx(
+            stats.wasserstein_distance(fa, fb), rel=RTOL, abs=1e-12
+        )
+        k = int(rng.integers(2, 8))
+        cr, cc = rng.integers(0, 30, size=k), rng.integers(0, 30, size=k)
+        cr[0] += 1
+        cc[0] += 1
+        keep = (cr + cc) > 0
+        r, c = _cats(list(cr), list(cc))
+        col = drift(r, c, methods={"c": "chi2"}, correction="none")["c"]
+        table = np.array([cr[keep], cc[keep]])
+        if table.shape[1] > 1:
+            sp = stats.chi2_contingency(table, correction=False)
+            assert col.statistic == pytest.approx(sp.statistic, rel=RTOL, abs=1e-12)
+            assert col.p_value == pytest.approx(sp.pvalue, rel=RTOL, abs=1e-300)
