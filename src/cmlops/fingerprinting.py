@@ -329,7 +329,7 @@ class _Feeder:
         if hasattr(arr, "__arrow_array__"):
             try:
                 return self.arrow(arr.__arrow_array__())
-            except (TypeError, ValueError, NotImplementedError):
+            except (ImportError, TypeError, ValueError, NotImplementedError):
                 pass
         self.objects(np.asarray(arr, dtype=object))
 
