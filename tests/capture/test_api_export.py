@@ -318,3 +318,26 @@ def test_lineage_view_text_and_escaped_html() -> None:
     assert "generated frame [dataset" in text
     html = view._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html and "<svg" in html
+
+
+def test_real_stats_results_become_result_entities_and_alerts() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=600)
+    x[300:] += 2.0  # a shift half-way: the later windows drift
+    frame = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=600, freq="D"), "x": x})
+    ns: dict[str, Any] = {}
+    with cmlops.track("monitoring", namespace=ns):
+        ns["mon"] = cmlops.monitor(frame, time="t", window=100)
+        ns["dr"] = cmlops.drift(frame.iloc[:300][["x"]], frame.iloc[300:][["x"]])
+    store = open_store(create=False)
+    results = {e.name: e for e in store.lineage_graph().entities.values() if e.kind == "result"}
+    assert {n: e.attributes["result_kind"] for n, e in results.items()} == {
+        "mon": "monitor",
+        "dr": "drift",
+    }
+    assert results["dr"].attributes["result"] == json.loads(json.dumps(ns["dr"].to_dict()))
+    alerts = ns["mon"].to_dict()["alerts"]
+    assert len(alerts) > 0
+    records = store.records(action="monitor.alert")
+    assert [r.payload_dict()["alert"] for r in records] == alerts
+    assert {r.object_id for r in records} == {results["mon"].id}
