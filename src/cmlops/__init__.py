@@ -39,8 +39,11 @@ _PUBLIC: dict[str, str] = {
     # statistics
     "drift": "cmlops.stats.drift:drift",
     "DriftResult": "cmlops.stats.drift:DriftResult",
+    "ColumnDrift": "cmlops.stats.drift:ColumnDrift",
     "monitor": "cmlops.stats.monitoring:monitor",
     "Trigger": "cmlops.stats.monitoring:Trigger",
+    "Rule": "cmlops.stats.monitoring:Rule",
+    "Alert": "cmlops.stats.monitoring:Alert",
     "MonitorResult": "cmlops.stats.monitoring:MonitorResult",
     "infer_schema": "cmlops.stats.validation:infer_schema",
     "Schema": "cmlops.stats.schema:Schema",
