@@ -130,7 +130,7 @@ def start_lab(
         "CmlopsServer": {"poll_seconds": poll_seconds},
     }
     if not from_wheel:
-        config["ServerApp"]["jpserver_extensions"] = {"cmlops.server": True}
+        config["ServerApp"]["jpserver_extensions"] = {"cmlops": True}
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
     env = {
         **(os.environ if env is None else env),

@@ -81,6 +81,6 @@ def packages_dir(jp_root_dir: Path) -> Path:
 @pytest.fixture
 def jp_server_config(store_home: Path, packages_dir: Path) -> dict:
     return {
-        "ServerApp": {"jpserver_extensions": {"cmlops.server": True}},
+        "ServerApp": {"jpserver_extensions": {"cmlops": True}},
         "CmlopsServer": {"store_home": str(store_home), "packages_dir": str(packages_dir)},
     }

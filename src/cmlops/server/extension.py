@@ -115,6 +115,8 @@ def load(serverapp: Any) -> None:
     """Register the handlers under ``<base_url>/cmlops/api/``."""
     from cmlops.server.handlers import routes
 
+    if SETTINGS_KEY in serverapp.web_app.settings:  # enabled under two names: load once
+        return
     config = CmlopsServer(config=serverapp.config)
     root_dir = Path(getattr(serverapp, "root_dir", ".") or ".").expanduser().resolve()
     services = Services(config, root_dir)
