@@ -115,7 +115,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     // Status bar: kernel state on kernel/idle changes, chain status when the head moves.
-    const model: StatusModel = { loaded: null, autotrack: false, chain: 'unknown' };
+    const model: StatusModel = { loaded: null, autotrack: false, chain: 'unknown', kernelDead: false };
     const item = new CmlopsStatus(() => shell.activateById(sidebar.id));
     let lastHead = -1;
     async function refreshStatus(): Promise<void> {
@@ -125,9 +125,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
           const state = await kernelState(kernel);
           model.loaded = state.loaded;
           model.autotrack = state.autotrack;
-        } else if (!kernel) {
+        } else if (!kernel || kernel.status === 'dead') {
           model.loaded = null;
         }
+        model.kernelDead = kernel?.status === 'dead';
       } catch {
         model.loaded = null;
       }

@@ -22,6 +22,13 @@ export class LineagePanel extends Widget {
   private tx = 12;
   private ty = 12;
   private selected = '';
+  /** A node whose whole lineage (all notebooks, reports) is shown instead of the notebook's. */
+  private traced: LineageNode | null = null;
+  private readonly back = h('button', {
+    class: 'jp-Button jp-mod-minimal cmlops-link cmlops-back',
+    text: '‹ Back to the notebook',
+    attrs: { type: 'button' }
+  });
   /** Set once the user zooms or pans: from then on new data keeps their view. */
   private userMoved = false;
   private readonly banner = h('div', { class: 'cmlops-banner-slot' });
@@ -60,13 +67,15 @@ export class LineagePanel extends Widget {
       button('⟳', 'Reload lineage', () => void this.refresh(true))
     );
     this.search.addEventListener('input', () => this.draw());
-    this.node.append(this.banner, this.caption, tools, this.canvas, this.details);
+    this.back.addEventListener('click', () => this.trace(null));
+    this.node.append(this.banner, this.caption, this.back, tools, this.canvas, this.details);
     this.installPanZoom();
   }
 
   setNotebook(path: string): void {
     if (path !== this.notebook) {
       this.notebook = path;
+      this.traced = null;
       this.selected = '';
       this.signature = '';
       this.userMoved = false;
@@ -86,19 +95,24 @@ export class LineagePanel extends Widget {
   }
 
   async refresh(force = false): Promise<void> {
-    if (!this.notebook) {
+    this.back.hidden = !this.traced;
+    if (!this.notebook && !this.traced) {
       this.caption.textContent = 'Open a notebook to see its lineage';
       this.data = { nodes: [], edges: [] };
       this.draw();
       return;
     }
     try {
-      const data = await requestAPI<LineageData>('lineage', {}, { notebook: this.notebook });
+      const query = this.traced ? { entity: this.traced.id } : { notebook: this.notebook };
+      const data = await requestAPI<LineageData>('lineage', {}, query);
       clear(this.banner);
       const signature = graphSignature(data);
       this.data = data;
-      this.caption.textContent =
-        `${this.notebook}: ${data.nodes.length} nodes` + (data.truncated ? ' (newest shown)' : '');
+      const where = this.traced ? `Lineage of ${this.traced.label} (all notebooks)` : this.notebook;
+      this.caption.textContent = data.nodes.length
+        ? `${where}: ${data.nodes.length} nodes` + (data.truncated ? ' (newest shown)' : '')
+        : `${where}: nothing recorded yet — run a cell with %%cmlops_track (or ` +
+          '%cmlops_autotrack on) after %load_ext cmlops';
       if (force || signature !== this.signature) {
         this.signature = signature;
         this.draw();
@@ -199,6 +213,24 @@ export class LineagePanel extends Widget {
     this.root.querySelector(`[data-id="${CSS.escape(node.id)}"]`)?.classList.add('cmlops-selected');
     clear(this.details);
     this.details.appendChild(renderDetails(node));
+    if (node.type === 'entity' && node.id !== this.traced?.id) {
+      this.details.appendChild(
+        h('button', {
+          class: 'jp-Button jp-mod-styled cmlops-trace',
+          text: 'Trace this node across notebooks and reports',
+          attrs: { type: 'button' },
+          on: { click: () => this.trace(node) }
+        })
+      );
+    }
+  }
+
+  /** Show everything ``node`` came from and everything made from it (null: the notebook). */
+  trace(node: LineageNode | null): void {
+    this.traced = node;
+    this.selected = node?.id ?? '';
+    this.userMoved = false;
+    void this.refresh(true);
   }
 
   private zoom(factor: number, byUser: boolean, cx?: number, cy?: number): void {

@@ -6,6 +6,7 @@ export interface StatusModel {
   loaded: boolean | null;
   autotrack: boolean;
   chain: 'ok' | 'broken' | 'error' | 'unknown';
+  kernelDead?: boolean;
 }
 
 export class CmlopsStatus extends Widget {
@@ -20,8 +21,13 @@ export class CmlopsStatus extends Widget {
   }
 
   update2(model: StatusModel): void {
-    const kernel =
-      model.loaded === null ? 'no kernel' : model.loaded ? 'cmlops loaded' : 'cmlops not loaded';
+    const kernel = model.kernelDead
+      ? 'kernel died (records already written are kept)'
+      : model.loaded === null
+        ? 'no kernel'
+        : model.loaded
+          ? 'cmlops loaded'
+          : 'cmlops not loaded';
     const track = model.loaded ? (model.autotrack ? ' · autotrack on' : ' · autotrack off') : '';
     const chain = { ok: 'chain OK', broken: 'chain BROKEN', error: 'store error', unknown: 'chain ?' }[
       model.chain

@@ -92,6 +92,20 @@ def test_tracked_cell_appears_in_lineage(browser, lab):
         assert HOSTILE in text
         assert details.locator("img").count() == 0
         assert page.evaluate("window.__cmlopsPwned === undefined")
+        # Trace the data set across notebooks and reports, then come back.
+        page.locator("#cmlops-sidebar .cmlops-trace").click()
+        caption = page.locator("#cmlops-sidebar .cmlops-caption")
+        page.wait_for_function(
+            "document.querySelector('#cmlops-sidebar .cmlops-caption').textContent"
+            ".startsWith('Lineage of')"
+        )
+        assert page.locator("#cmlops-sidebar .cmlops-node").count() >= 2
+        page.locator("#cmlops-sidebar .cmlops-back").click()
+        page.wait_for_function(
+            "document.querySelector('#cmlops-sidebar .cmlops-caption').textContent"
+            ".startsWith('e2e.ipynb')"
+        )
+        assert "nodes" in caption.inner_text()
         assert "e2e-tester" in text
         assert "Fingerprint" in text
         cell.first.click()

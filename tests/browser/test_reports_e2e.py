@@ -56,6 +56,19 @@ def test_dark_theme_is_readable(page, lab):
     sidebar = page.locator("#cmlops-sidebar")
     sidebar.locator(".cmlops-tab[data-tab='audit']").click()
     sidebar.locator(".cmlops-record").first.wait_for()
+    # Filters: an action prefix narrows the list (newest first).
+    action = sidebar.locator(".cmlops-filters input[name='action']")
+    action.fill("lineage.*")
+    action.press("Enter")
+    action.dispatch_event("change")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#cmlops-sidebar .cmlops-action')]"
+        ".every(e => e.textContent.startsWith('lineage.'))"
+    )
+    seqs = [int(s.lstrip("#")) for s in sidebar.locator(".cmlops-seq").all_inner_texts()]
+    assert seqs == sorted(seqs, reverse=True) and len(seqs) > 1
+    action.fill("")
+    action.dispatch_event("change")
     sidebar.locator(".cmlops-verify").click()
     sidebar.locator(".cmlops-verdict.cmlops-ok").wait_for()
     colours = page.evaluate(
