@@ -130,6 +130,9 @@ class CmlopsMagics(Magics):
         self.session.autotrack = False
         self._auto = None
 
+    def _flush_before_cell(self, info: Any) -> None:
+        self.session.flush()
+
     def _pre_run_cell(self, info: Any) -> None:
         code = getattr(info, "raw_cell", "") or ""
         stripped = code.lstrip()
@@ -231,6 +234,8 @@ def load_ipython_extension(ip: Any) -> None:
         return
     magics = CmlopsMagics(ip)
     ip.register_magics(magics)
+    # any cell, tracked or not, waits for the previous tracked cell's fingerprints
+    ip.events.register("pre_run_cell", magics._flush_before_cell)
     setattr(ip, _SESSION_ATTR, magics)
 
 
@@ -240,6 +245,8 @@ def unload_ipython_extension(ip: Any) -> None:
         return
     if magics.session.autotrack:
         magics._unregister()
+    if magics._flush_before_cell in ip.events.callbacks["pre_run_cell"]:
+        ip.events.unregister("pre_run_cell", magics._flush_before_cell)
     magics.session.flush()
     setattr(ip, _SESSION_ATTR, None)
 

@@ -195,6 +195,7 @@ class CellRecorder:
 
     # -- lifecycle
     def start(self) -> None:
+        self.session.flush()  # the previous cell's fingerprints first: same namespace state
         if self.strict:
             self.session.check_writable()
         self.started = self.session.clock().isoformat()
@@ -221,17 +222,24 @@ class CellRecorder:
         return observed.entity
 
     def finish(self, error: BaseException | None = None) -> list[Any]:
-        """Restore the hooks and write the batch; returns the audit records written."""
+        """Restore the hooks and record; returns the audit records written (now).
+
+        In a kernel (``session.background``) the fingerprinting of what the
+        cell produced and the store write run on the writer thread after the
+        cell's reply: the scientist sees the output at once, and the next cell
+        (``pre_run_cell``) waits for them, so no code can change a variable
+        before it is fingerprinted. Strict executions record before returning.
+        """
         self.hooks.restore()
+        ended = self.session.clock().isoformat()
         try:
-            batch, alerts = self._build(error)
-            store = self.session.store
+            store = self.session.store  # opened here so a broken store warns in this cell
             self.session.last_activity = self.activity_id
             self.session.activities += 1
             if self.session.background and not self.strict:
-                self.session.writer.submit(lambda: self._write(store, batch, alerts))
+                self.session.writer.submit(lambda: self._write(store, *self._build(error, ended)))
                 return []
-            return self._write(store, batch, alerts)
+            return self._write(store, *self._build(error, ended))
         except Exception as exc:  # noqa: BLE001 - turned into a warning or TrackingError
             self._fail(exc, before=False)
             return []
@@ -252,9 +260,10 @@ class CellRecorder:
         self.session.warn_once(message)
 
     # -- building the batch
-    def _build(self, error: BaseException | None) -> tuple[LineageBatch, list[tuple[str, dict]]]:
+    def _build(
+        self, error: BaseException | None, ended: str
+    ) -> tuple[LineageBatch, list[tuple[str, dict]]]:
         session = self.session
-        ended = session.clock().isoformat()
         self.io.finish()
         used_vars: list[Observed] = []
         generated_vars: list[Observed] = []
