@@ -16,12 +16,13 @@ export class ApiError extends Error {
 export async function requestAPI<T>(
   endpoint: string,
   init: RequestInit = {},
-  query: Record<string, string | number | undefined> = {}
+  query: Record<string, string | number | string[] | undefined> = {}
 ): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const params = Object.entries(query)
+    .flatMap(([k, v]) => (Array.isArray(v) ? v.map(item => [k, item]) : [[k, v]]))
     .filter(([, v]) => v !== undefined && v !== '')
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .map(([k, v]) => `${encodeURIComponent(String(k))}=${encodeURIComponent(String(v))}`)
     .join('&');
   let url = URLExt.join(settings.baseUrl, 'cmlops', 'api', endpoint);
   if (params) {

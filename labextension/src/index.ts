@@ -55,7 +55,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const follow = () => sidebar.setNotebook(notebooks.currentWidget?.context.path ?? '');
     notebooks.currentChanged.connect(follow);
-    notebooks.widgetAdded.connect((_, panel) => panel.context.pathChanged.connect(follow));
+    notebooks.widgetAdded.connect((_, panel) => {
+      let previous = panel.context.path;
+      panel.context.pathChanged.connect((_, path) => {
+        sidebar.lineage.noteRename(previous, path);
+        previous = path;
+        follow();
+      });
+    });
     follow();
 
     app.commands.addCommand(CMD.open, {

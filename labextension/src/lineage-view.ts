@@ -72,6 +72,17 @@ export class LineagePanel extends Widget {
     this.installPanZoom();
   }
 
+  /** Earlier names of notebooks renamed during this session: new name -> old names. */
+  private readonly renamed = new Map<string, string[]>();
+
+  /** A notebook was renamed: keep showing what was recorded under its old name. */
+  noteRename(oldPath: string, newPath: string): void {
+    if (oldPath && newPath && oldPath !== newPath) {
+      const before = [oldPath, ...(this.renamed.get(oldPath) ?? [])];
+      this.renamed.set(newPath, Array.from(new Set(before)));
+    }
+  }
+
   setNotebook(path: string): void {
     if (path !== this.notebook) {
       this.notebook = path;
@@ -103,12 +114,17 @@ export class LineagePanel extends Widget {
       return;
     }
     try {
-      const query = this.traced ? { entity: this.traced.id } : { notebook: this.notebook };
+      const earlier = this.renamed.get(this.notebook) ?? [];
+      const query = this.traced
+        ? { entity: this.traced.id }
+        : { notebook: [this.notebook, ...earlier] };
       const data = await requestAPI<LineageData>('lineage', {}, query);
       clear(this.banner);
       const signature = graphSignature(data);
       this.data = data;
-      const where = this.traced ? `Lineage of ${this.traced.label} (all notebooks)` : this.notebook;
+      const where = this.traced
+        ? `Lineage of ${this.traced.label} (all notebooks)`
+        : this.notebook + (earlier.length ? ` (renamed from ${earlier.join(', ')})` : '');
       this.caption.textContent = data.nodes.length
         ? `${where}: ${data.nodes.length} nodes` + (data.truncated ? ' (newest shown)' : '')
         : `${where}: nothing recorded yet — run a cell with %%cmlops_track (or ` +

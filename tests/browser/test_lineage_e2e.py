@@ -106,6 +106,16 @@ def test_tracked_cell_appears_in_lineage(browser, lab):
             ".startsWith('e2e.ipynb')"
         )
         assert "nodes" in caption.inner_text()
+        # Renamed while tracked: the panel follows and still shows the earlier records.
+        page.evaluate(
+            "window.jupyterapp.serviceManager.contents.rename('e2e.ipynb', 'renamed.ipynb')"
+        )
+        page.wait_for_function(
+            "document.querySelector('#cmlops-sidebar .cmlops-caption').textContent"
+            ".startsWith('renamed.ipynb (renamed from e2e.ipynb)')",
+            timeout=15_000,
+        )
+        model.first.wait_for()
         assert "e2e-tester" in text
         assert "Fingerprint" in text
         cell.first.click()

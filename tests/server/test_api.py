@@ -166,3 +166,30 @@ async def test_lineage_reply_follows_new_records(jp_fetch, store_home):
     later = body(await jp_fetch("cmlops", "api", "lineage", params={"notebook": NOTEBOOK}))
     assert "act-9" in {n["id"] for n in later["nodes"]}
     assert later["head_seq"] > first["head_seq"]
+
+
+async def test_lineage_of_renamed_notebook_includes_earlier_names(jp_fetch, store_home):
+    from dataclasses import replace
+
+    from tests.server.conftest import sample_batch
+
+    batch = sample_batch("new-name.ipynb")
+    batch.activities[0] = replace(batch.activities[0], id="act-renamed")
+    batch.used[0] = replace(batch.used[0], activity_id="act-renamed")
+    batch.generated.clear()
+    batch.associated.clear()
+    with open_store(home=store_home) as store:
+        store.record_lineage(batch)
+    only_new = body(
+        await jp_fetch("cmlops", "api", "lineage", params={"notebook": "new-name.ipynb"})
+    )
+    assert {n["id"] for n in only_new["nodes"]} == {"act-renamed", "ds-1"}
+    both = body(
+        await jp_fetch(
+            "cmlops",
+            "api",
+            "lineage",
+            params=[("notebook", "new-name.ipynb"), ("notebook", NOTEBOOK)],
+        )
+    )
+    assert {"act-renamed", "act-1", "model-1", "ds-1"} == {n["id"] for n in both["nodes"]}

@@ -120,7 +120,10 @@ class LineageHandler(BaseHandler):
     async def get(self) -> None:
         from cmlops.server.lineage import graph_to_json
 
-        notebook = self.get_argument("notebook", "")
+        # Several ``notebook`` values: a notebook renamed in this session is shown with the
+        # lineage recorded under its earlier names.
+        notebooks = [n for n in self.get_arguments("notebook") if n][:8]
+        notebook = "\n".join(notebooks)
         entity = self.get_argument("entity", "")
         root = self.services.root_dir
 
@@ -137,7 +140,7 @@ class LineageHandler(BaseHandler):
                 graph.merge(store.descendants(entity))
             elif notebook:
                 # Kernels record the notebook by its API path or its absolute path.
-                paths = tuple(dict.fromkeys((notebook, str(root / notebook))))
+                paths = tuple(dict.fromkeys(p for n in notebooks for p in (n, str(root / n))))
                 graph, head = self.services.notebook_graphs.graph(store, paths)
                 key = (notebook, entity, head.hash if head else "")
             else:
