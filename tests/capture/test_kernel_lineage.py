@@ -66,6 +66,8 @@ def test_tracked_pipeline_records_exact_graph(run_notebook, tmp_path: Path) -> N
     assert load.notebook == "analysis.ipynb"
     assert load.attributes["tags"] == {"study": "S1", "phase": "2"}
     assert load.attributes["reason"] == "read raw data"
+    counts = [acts[n].attributes["execution_count"] for n in ("load", "derive", "fit", "write")]
+    assert counts == [cells[i].execution_count for i in (1, 2, 3, 4)]  # In[] of each cell
     assert load.code_hash == "sha256:" + hashlib.sha256(load.code.encode()).hexdigest()
     assert load.started <= load.ended and load.started.endswith("+00:00")
     assert len({a.environment_id for a in acts.values()}) == 1
@@ -184,6 +186,10 @@ def test_autotrack_and_clinical_dataset(run_notebook) -> None:
     assert sorted(a.kind for a in graph.activities.values()) == ["cell", "cell", "log_dataset"]
     cells = [a for a in graph.activities.values() if a.kind == "cell"]
     first, second = sorted(cells, key=lambda a: a.started)
+    assert [first.attributes["execution_count"], second.attributes["execution_count"]] == [
+        nb.cells[1].execution_count,
+        nb.cells[2].execution_count,
+    ]
     gen1 = {e.entity_id for e in graph.generated if e.activity_id == first.id}
     assert gen1 == {fingerprint(x), fingerprint(y), fingerprint(xn)}
     used2 = {e.entity_id for e in graph.used if e.activity_id == second.id}

@@ -88,6 +88,8 @@ class CmlopsMagics(Magics):
         except TrackingError as exc:
             raise UsageError(str(exc)) from None
         outer = shell.displayhook.exec_result
+        if outer is not None:
+            recorder.execution_count = outer.execution_count  # this cell's In[] number
         self._in_tracked_cell = True
         try:
             result = shell.run_cell(cell, store_history=False)
@@ -150,6 +152,7 @@ class CmlopsMagics(Magics):
         recorder, self._auto = self._auto, None
         if recorder is None or self._in_tracked_cell:
             return
+        recorder.execution_count = getattr(result, "execution_count", recorder.execution_count)
         recorder.finish(result.error_before_exec or result.error_in_exec)
 
     # -- %cmlops_status ---------------------------------------------------------

@@ -190,6 +190,7 @@ class CellRecorder:
         self.hooks = Hooks(self.io)
         self.logged: list[tuple[Entity, str]] = []  # (entity, "input"|"output") from log_* calls
         self.started = ""
+        self.execution_count: int | None = None
         self._snapshot: Any = None
         self._names: set[str] = set()
 
@@ -199,6 +200,7 @@ class CellRecorder:
         if self.strict:
             self.session.check_writable()
         self.started = self.session.clock().isoformat()
+        self.execution_count = getattr(self.session.shell, "execution_count", None)
         try:
             source = self.code
             shell = self.session.shell
@@ -322,7 +324,7 @@ class CellRecorder:
         if self.reason:
             attributes["reason"] = self.reason
         if session.shell is not None:
-            attributes["execution_count"] = getattr(session.shell, "execution_count", None)
+            attributes["execution_count"] = self.execution_count
         activity = Activity(
             id=aid,
             kind=self.kind,
