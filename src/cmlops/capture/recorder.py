@@ -239,6 +239,9 @@ class CellRecorder:
             self.session.last_activity = self.activity_id
             self.session.activities += 1
             if self.session.background and not self.strict:
+                # the names as the cell left them (one atomic dict copy): code that runs
+                # between cells (widget callbacks) cannot re-bind them under the build
+                self.ns = dict(self.ns)
                 self.session.writer.submit(lambda: self._write(store, *self._build(error, ended)))
                 return []
             return self._write(store, *self._build(error, ended))
