@@ -11,8 +11,9 @@ import { graphSignature, matchNodes, nodeClass } from './filters';
 import { DEFAULT_OPTIONS, layout } from './graph';
 import { LineageData, LineageNode } from './types';
 
-const W = DEFAULT_OPTIONS.nodeWidth;
 const H = DEFAULT_OPTIONS.nodeHeight;
+/** Below this canvas width nodes get narrower, so a fitted graph keeps readable labels. */
+const COMPACT_BELOW = 380;
 
 export class LineagePanel extends Widget {
   private notebook = '';
@@ -31,6 +32,7 @@ export class LineagePanel extends Widget {
   });
   /** Set once the user zooms or pans: from then on new data keeps their view. */
   private userMoved = false;
+  private compact = false;
   private readonly banner = h('div', { class: 'cmlops-banner-slot' });
   private readonly caption = h('div', { class: 'cmlops-caption', text: 'No notebook open' });
   private readonly search = h('input', {
@@ -92,6 +94,16 @@ export class LineagePanel extends Widget {
       this.userMoved = false;
       clear(this.details);
       void this.refresh(true);
+    }
+  }
+
+  protected onResize(): void {
+    const compact = this.canvas.clientWidth > 0 && this.canvas.clientWidth < COMPACT_BELOW;
+    if (compact !== this.compact && this.data.nodes.length) {
+      this.draw();
+      if (!this.userMoved) {
+        this.fit();
+      }
     }
   }
 
@@ -157,9 +169,12 @@ export class LineagePanel extends Widget {
       return;
     }
     this.canvas.classList.remove('cmlops-empty');
+    this.compact = this.canvas.clientWidth > 0 && this.canvas.clientWidth < COMPACT_BELOW;
+    const W = this.compact ? 92 : DEFAULT_OPTIONS.nodeWidth;
     const placed = layout(
       nodes.map(n => n.id),
-      edges
+      edges,
+      this.compact ? { nodeWidth: W, layerGap: 22 } : {}
     );
     const hits = matchNodes(this.data, this.search.value);
     const edgeLayer = svg('g', { class: 'cmlops-edges' });
@@ -202,7 +217,7 @@ export class LineagePanel extends Widget {
       const rx = node.type === 'activity' ? 3 : 12;
       g.appendChild(svg('rect', { width: W, height: H, rx, ry: rx }));
       const label = svg('text', { x: 8, y: 14, class: 'cmlops-node-label' });
-      label.textContent = truncate(node.label, 16);
+      label.textContent = truncate(node.label, this.compact ? 13 : 16);
       const kind = svg('text', { x: 8, y: 27, class: 'cmlops-node-kind' });
       kind.textContent = node.type === 'activity' ? node.status || node.kind : node.kind;
       const tip = svg('title');
