@@ -38,12 +38,11 @@ from cmlops.store import (  # noqa: E402
     open_store,
 )
 from tests.browser.conftest import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     open_lab,
     start_lab,
     stop_lab,
 )
+from tests.chromium import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 
 NOTEBOOK = "bench.ipynb"
 

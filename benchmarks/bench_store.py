@@ -118,6 +118,10 @@ def measure_backend(name: str, url: str | None, home: Path, args: argparse.Names
     return results
 
 
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--single", type=int, default=2000)
@@ -150,8 +154,8 @@ def main() -> None:
     )
     for r in rows:
         print(
-            f"{r['backend']:<11} {r['single']:>10,.0f} {r.get('single_baseline', 0):>11,.0f} "
-            f"{r['batched']:>10,.0f} {r.get('batched_baseline', 0):>11,.0f} "
+            f"{r['backend']:<11} {r['single']:>10,.0f} {_fmt(r.get('single_baseline')):>11} "
+            f"{r['batched']:>10,.0f} {_fmt(r.get('batched_baseline')):>11} "
             f"{r['verify']:>13,.0f} {r['verify_records']:>9,} {r['verify_baseline']:>14,.0f} "
             f"{r['verify'] / r['verify_baseline']:>6.2f}"
         )

@@ -21,20 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import chromium
+
 REPO = Path(__file__).resolve().parents[2]
 PREBUILT = REPO / "src" / "cmlops" / "labextension"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = os.environ.get("CMLOPS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 @dataclass
@@ -182,14 +173,8 @@ def lab(tmp_path_factory) -> Lab:
 
 @pytest.fixture(scope="package")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_lab(browser, lab: Lab, path: str = ""):

@@ -148,9 +148,7 @@ def test_plan_change_is_a_recorded_deviation(tmp_path: Path, store) -> None:
 @pytest.mark.browser
 def test_report_html_renders_offline_in_chromium(tmp_path: Path, store) -> None:
     """The package HTML draws its plotly figures with every network request refused."""
-    import os
-
-    from playwright.sync_api import sync_playwright
+    from tests.chromium import chromium
 
     ref, cur = _frames()
     ref.to_csv(tmp_path / "ref.csv", index=False)
@@ -168,12 +166,7 @@ def test_report_html_renders_offline_in_chromium(tmp_path: Path, store) -> None:
     )
     requested: list[str] = []
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=os.environ.get("CMLOPS_CHROMIUM", "/usr/bin/chromium"),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu"],
-        )
+    with chromium() as browser:
         page = browser.new_page()
 
         def route(request_route) -> None:

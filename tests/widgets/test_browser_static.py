@@ -6,24 +6,10 @@ hostile column name must not fire a dialog or an error.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from cmlops.widgets import html_document
-
-CHROMIUM = os.environ.get("CMLOPS_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
+from tests.chromium import chromium
 
 SORTED_COLUMNS = """(table, cols) => Array.from(table.tBodies[0].rows).map(
     r => cols.map(i => r.cells[i].getAttribute("data-sort") || r.cells[i].textContent))"""
@@ -31,47 +17,41 @@ SORTED_COLUMNS = """(table, cols) => Array.from(table.tBodies[0].rows).map(
 
 @pytest.mark.browser
 def test_static_document_draws_offline_in_chromium(tmp_path, drift_result, evaluation_result):
-    from playwright.sync_api import sync_playwright
-
     page_file = tmp_path / "report.html"
     page_file.write_text(html_document([drift_result, evaluation_result]), encoding="utf-8")
     network, errors, dialogs = [], [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
 
-            def route(r):
-                if r.request.url.startswith("file:"):
-                    r.continue_()
-                else:
-                    network.append(r.request.url)
-                    r.abort()
+        def route(r):
+            if r.request.url.startswith("file:"):
+                r.continue_()
+            else:
+                network.append(r.request.url)
+                r.abort()
 
-            page.route("**/*", route)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(page_file.as_uri())
-            n_plots = page.locator(".cm-plot").count()
-            page.wait_for_function(
-                "n => document.querySelectorAll('.cm-plot[data-drawn]').length === n",
-                arg=n_plots,
-                timeout=30_000,
-            )
-            svgs = page.locator(".cm-plot svg.main-svg").count()
-            # the static table sorts on a header click: by p-value, then reversed
-            drift_block = page.locator(".cmlops-result").first
-            table = drift_block.locator("table.cm-table").first
-            headers = table.locator("thead th").all_inner_texts()
-            p_col = headers.index("p_value")
-            table.locator("thead th").nth(p_col).click()
-            ascending = table.evaluate(SORTED_COLUMNS, [0, p_col])
-            table.locator("thead th").nth(p_col).click()
-            descending = table.evaluate(SORTED_COLUMNS, [0, p_col])
-            has_plotly = page.evaluate("typeof window.Plotly")
-            imgs = page.locator("img").count()
-        finally:
-            browser.close()
+        page.route("**/*", route)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(page_file.as_uri())
+        n_plots = page.locator(".cm-plot").count()
+        page.wait_for_function(
+            "n => document.querySelectorAll('.cm-plot[data-drawn]').length === n",
+            arg=n_plots,
+            timeout=30_000,
+        )
+        svgs = page.locator(".cm-plot svg.main-svg").count()
+        # the static table sorts on a header click: by p-value, then reversed
+        drift_block = page.locator(".cmlops-result").first
+        table = drift_block.locator("table.cm-table").first
+        headers = table.locator("thead th").all_inner_texts()
+        p_col = headers.index("p_value")
+        table.locator("thead th").nth(p_col).click()
+        ascending = table.evaluate(SORTED_COLUMNS, [0, p_col])
+        table.locator("thead th").nth(p_col).click()
+        descending = table.evaluate(SORTED_COLUMNS, [0, p_col])
+        has_plotly = page.evaluate("typeof window.Plotly")
+        imgs = page.locator("img").count()
     p = {c.column: c.p_value for c in drift_result.columns}
     names = [row[0] for row in ascending]
     assert [p[n] for n in names] == sorted(p[n] for n in names)
