@@ -17,7 +17,11 @@ from tests.store.tampering import tamper
 def cmlops(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", "from cmlops.cli import main; main()", *args],
-        cwd=cwd, capture_output=True, text=True, env=os.environ.copy(), timeout=120,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
     )
 
 
@@ -30,8 +34,17 @@ def populated(tmp_path: Path) -> Path:
 
 
 def test_help_everywhere(tmp_path: Path) -> None:
-    for args in ([], ["audit"], ["audit", "log"], ["audit", "verify"], ["audit", "anchor"],
-                 ["audit", "export"], ["store"], ["store", "info"], ["store", "migrate"]):
+    for args in (
+        [],
+        ["audit"],
+        ["audit", "log"],
+        ["audit", "verify"],
+        ["audit", "anchor"],
+        ["audit", "export"],
+        ["store"],
+        ["store", "info"],
+        ["store", "migrate"],
+    ):
         result = cmlops(*args, "--help", cwd=tmp_path)
         assert result.returncode == 0 and "Usage:" in result.stdout, args
 
@@ -43,8 +56,12 @@ def test_log_filters_and_json(populated: Path) -> None:
     assert record["payload"] == {"rows": 10} and record["reason"] == "analysis"
     text = cmlops("audit", "log", "--action", "model.*", cwd=populated).stdout
     assert "model.fitted" in text and "dataset.used" not in text
-    assert cmlops("audit", "log", "--object", "entity:e1", "--json", cwd=populated).stdout.count(
-        '"seq"') == 1
+    assert (
+        cmlops("audit", "log", "--object", "entity:e1", "--json", cwd=populated).stdout.count(
+            '"seq"'
+        )
+        == 1
+    )
 
 
 def test_verify_anchor_export_roundtrip_and_exit_codes(populated: Path) -> None:
@@ -72,8 +89,11 @@ def test_user_mistakes_are_one_line_without_traceback(populated: Path, tmp_path:
         (["audit", "verify", "--anchor", "not-a-hash"], 2, "not a 64-character hex"),
         (["audit", "log", "--since", "yesterday"], 2, "not an ISO 8601 time"),
         (["audit", "nonsense"], 2, "No such command"),
-        (["--store-url", "postgresql+psycopg://u:pw@127.0.0.1:1/x", "audit", "log"], 3,
-         "did not answer"),
+        (
+            ["--store-url", "postgresql+psycopg://u:pw@127.0.0.1:1/x", "audit", "log"],
+            3,
+            "did not answer",
+        ),
     ]
     for args, code, fragment in cases:
         result = cmlops(*args, cwd=populated)
