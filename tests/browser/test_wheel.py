@@ -56,10 +56,12 @@ def wheel_env(tmp_path_factory) -> Path:
     wheel = next((base / "dist").glob("cmlops-*.whl"))
     venv = base / "venv"
     run([sys.executable, "-m", "venv", str(venv)])
+    # Install first: with the test venv already on the path, pip would find the cmlops
+    # installed there (CI installs it non-editable) and install nothing.
+    run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", str(wheel)])
     site = next(venv.glob("lib/python3*/site-packages"))
     deps = Path(sysconfig.get_paths()["purelib"])
     (site / "zz_test_dependencies.pth").write_text(str(deps) + "\n")
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", str(wheel)])
     return venv
 
 
