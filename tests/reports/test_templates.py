@@ -185,3 +185,18 @@ def test_report_html_renders_offline_in_chromium(tmp_path: Path, store) -> None:
         browser.close()
     assert requested == [] and errors == []
     assert plots >= 1
+
+
+def test_main_job_can_run_again_on_the_same_data(store) -> None:
+    """Training twice on identical data is two recorded events, not a clash of ids."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from cmlops.reports.demo import _record_training
+
+    model = LogisticRegression().fit(np.arange(20.0).reshape(-1, 1), np.arange(20) % 2)
+    _record_training(store, model, {})
+    _record_training(store, model, {})
+    trained = store.records(action="lineage.activity")
+    assert len(trained) == 2 and trained[0].object_id != trained[1].object_id
+    assert store.verify().ok

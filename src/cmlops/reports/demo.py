@@ -19,6 +19,7 @@ verified and its path returned.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -149,7 +150,7 @@ def _record_training(store: Any, model: Any, files: dict[str, Path]) -> None:
     )
     outputs = [file_entity("dataset", p.name, sha256_file(p), str(p)) for p in files.values()]
     activity = Activity(
-        id=f"demo:train-{model_fp.split(':')[-1][:16]}",
+        id=f"demo:train-{uuid.uuid4()}",  # every run is a new event, even on the same data
         kind="script",
         name="cmlops demo: train",
         started=now,

@@ -12,6 +12,7 @@ ran before a failure is kept for the FAILED package.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -39,6 +40,10 @@ def _watched_manager_class(holder: list[Any]) -> type:
 
     class WatchedKernelManager(AsyncKernelManager):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # IPC (Unix sockets, owner-only files) rather than plain-text TCP on loopback:
+            # a validation run's data and outputs never cross a network socket.
+            if os.name == "posix":
+                kwargs.setdefault("transport", "ipc")
             super().__init__(*args, **kwargs)
             holder.append(self)
 
