@@ -93,6 +93,7 @@ def test_run_verify_sign_end_to_end(tmp_path: Path, monkeypatch) -> None:
     assert status.output.startswith("reviewed:")
     verified = runner.invoke(package, ["verify", "pkg"])
     assert verified.exit_code == 0 and "reviewed by Tess Ter (tester)" in verified.output
+    assert "(run EXECUTED, status reviewed)" in verified.output
 
     reproduced = runner.invoke(package, ["reproduce", "pkg", "--out", "again"])
     assert reproduced.exit_code == 0, reproduced.output

@@ -59,9 +59,13 @@ def verify_cmd(path: Path, as_json: bool) -> None:
                 f"signature: {sig['meaning']} by {sig['name']} ({sig['user_id']}) "
                 f"at {sig['signed_at']}: {mark}"
             )
+        from cmlops.reports.signing import package_status
+
         state = "OK" if result.ok else "FAILED"
+        valid = [sig for sig in result.signatures if sig["valid"]]
+        signed = package_status({"status": result.status}, valid)  # offline: no supersession
         click.echo(
-            f"{state}: package {result.package_id} ({result.status}), "
+            f"{state}: package {result.package_id} (run {result.status}, status {signed}), "
             f"{result.files_checked} files checked, manifest {result.manifest_sha256}"
         )
     if not result.ok:
