@@ -109,3 +109,21 @@ def test_user_mistakes_are_one_line_without_traceback(populated: Path, tmp_path:
 def test_store_info_json(populated: Path) -> None:
     info = json.loads(cmlops("store", "info", "--json", cwd=populated).stdout)
     assert info["backend"] == "sqlite" and info["records"] == 3 and info["schema_version"] == 2
+
+
+def test_a_damaged_export_is_a_one_line_error_naming_the_line(tmp_path: Path) -> None:
+    cases = {
+        "missing.jsonl": ('{"seq": 1}\n', "line 1 of the export is not an audit record"),
+        "garbage.jsonl": ("\nnot json\n", "line 2 of the export is not JSON"),
+        "list.jsonl": ("[1, 2]\n", "a list, not an object"),
+        "binary.jsonl": (b"\xff\xfe\n", "is not UTF-8 text"),
+    }
+    for name, (content, fragment) in cases.items():
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+        result = cmlops("audit", "verify", "--file", name, cwd=tmp_path)
+        assert result.returncode == 2, (name, result.stderr)
+        assert fragment in result.stderr and "Traceback" not in result.stderr

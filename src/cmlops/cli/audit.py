@@ -13,6 +13,7 @@ from cmlops.cli._common import (
     echo_json,
     open_cli_store,
 )
+from cmlops.errors import InvalidInputError
 
 
 def _filters(
@@ -109,8 +110,14 @@ def verify(ctx: click.Context, anchor: str | None, export_file: Path | None, as_
 
     if export_file is not None:
         anchor_hash = parse_anchor(anchor) if anchor else None
-        with open(export_file, encoding="utf-8") as lines:
-            result = verify_rows(iter_jsonl_rows(lines), anchor_hash)
+        try:
+            with open(export_file, encoding="utf-8") as lines:
+                result = verify_rows(iter_jsonl_rows(lines), anchor_hash)
+        except UnicodeDecodeError:
+            raise InvalidInputError(
+                f"{export_file} is not UTF-8 text: give the JSON Lines file "
+                "`cmlops audit export` wrote"
+            ) from None
     else:
         with open_cli_store(ctx, create=False) as store:
             result = store.verify(anchor)

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from cmlops.errors import InvalidAnchorError, InvalidRecordError
+from cmlops.errors import InvalidAnchorError, InvalidInputError, InvalidRecordError
 from cmlops.store.model import Anchor, AuditRecord, BrokenLink, VerifyResult
 
 GENESIS_HASH = "0" * 64
@@ -292,10 +292,39 @@ def _broken(count: int, prev_hash: str, seq: int, reason: str) -> VerifyResult:
 
 
 def iter_jsonl_rows(lines: Iterable[str]) -> Iterator[tuple]:
-    """Rows for ``verify_rows`` from a JSON Lines export (re-canonicalising payloads)."""
-    for line in lines:
+    """Rows for ``verify_rows`` from a JSON Lines export (re-canonicalising payloads).
+
+    A line that is not an audit record is an error naming the line: a damaged
+    export cannot be verified, and saying so beats a misleading "broken link".
+    """
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        item = json.loads(line)
+        try:
+            item = json.loads(line)
+        except ValueError as error:
+            raise InvalidInputError(
+                f"line {number} of the export is not JSON ({error}): the export is damaged"
+            ) from None
+        problem = _record_shape_problem(item)
+        if problem:
+            raise InvalidInputError(
+                f"line {number} of the export is not an audit record ({problem}): the export "
+                "is damaged"
+            )
         payload = canonical_payload(item["payload"])
         yield tuple(item[name] if name != "payload" else payload for name in ROW_FIELDS)
+
+
+def _record_shape_problem(item: Any) -> str:
+    if not isinstance(item, dict):
+        return f"a {type(item).__name__}, not an object"
+    missing = [name for name in ROW_FIELDS if name not in item]
+    if missing:
+        return "missing " + ", ".join(missing)
+    if not isinstance(item["seq"], int) or isinstance(item["seq"], bool):
+        return "seq is not an integer"
+    if not isinstance(item["payload"], dict):
+        return "payload is not an object"
+    wrong = [n for n in ROW_FIELDS if n not in ("seq", "payload") and not isinstance(item[n], str)]
+    return f"{', '.join(wrong)} not text" if wrong else ""
