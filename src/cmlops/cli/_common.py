@@ -59,7 +59,18 @@ class ErrorHandlingGroup(click.Group):
         except CmlopsError as error:
             raise CmlopsCommandError(one_line(error), exit_code_for(error)) from None
         except OSError as error:
-            raise CmlopsCommandError(one_line(error), EXIT_FAILURE) from None
+            raise CmlopsCommandError(describe_os_error(error), EXIT_FAILURE) from None
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a filesystem error, naming the user's folder rather than a temp file."""
+    if not error.filename:
+        return one_line(error)
+    target = Path(str(error.filename))
+    if target.name.startswith("."):  # our hidden temporary or partial file
+        target = target.parent
+    reason = error.strerror or type(error).__name__
+    return f"cannot use {target}: {reason} — check that the folder exists and is writable"
 
 
 def open_cli_store(ctx: click.Context, *, create: bool = True, migrate: bool = False):

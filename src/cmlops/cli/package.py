@@ -99,8 +99,11 @@ def sign_cmd(
     passphrase_file: Path | None,
 ) -> None:
     """Sign a package: manifest digest + name + user id + UTC time + meaning."""
+    from cmlops.reports.manifest import MANIFEST
     from cmlops.reports.signing import sign_package
 
+    if not (path / MANIFEST).is_file():  # before asking anyone for a passphrase
+        fail(f"no audit package at {path}: give the folder `cmlops report run` wrote")
     passphrase = read_passphrase(passphrase_file)
     store = open_cli_store(ctx)
     try:
