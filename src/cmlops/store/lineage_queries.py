@@ -339,30 +339,22 @@ class LineageQueries:
             entity_ids = {row.id for row in connection.execute(select(schema.entities.c.id))}
             return self._graph(connection, ids, entity_ids)
 
-    def get_entity(self, entity_id: str) -> Entity | None:
+    def _get_row(self, table: Table, key: str) -> Any:
         with self._guard(), self._reader() as connection:
-            row = connection.execute(
-                select(schema.entities).where(schema.entities.c.id == entity_id)
-            ).first()
+            return connection.execute(select(table).where(table.c.id == key)).first()
+
+    def get_entity(self, entity_id: str) -> Entity | None:
+        row = self._get_row(schema.entities, entity_id)
         return _entity(row) if row else None
 
     def get_activity(self, activity_id: str) -> Activity | None:
-        with self._guard(), self._reader() as connection:
-            row = connection.execute(
-                select(schema.activities).where(schema.activities.c.id == activity_id)
-            ).first()
+        row = self._get_row(schema.activities, activity_id)
         return _activity(row) if row else None
 
     def get_agent(self, agent_id: str) -> Agent | None:
-        with self._guard(), self._reader() as connection:
-            row = connection.execute(
-                select(schema.agents).where(schema.agents.c.id == agent_id)
-            ).first()
+        row = self._get_row(schema.agents, agent_id)
         return _agent(row) if row else None
 
     def get_environment(self, environment_id: str) -> dict[str, Any] | None:
-        with self._guard(), self._reader() as connection:
-            row = connection.execute(
-                select(schema.environments).where(schema.environments.c.id == environment_id)
-            ).first()
+        row = self._get_row(schema.environments, environment_id)
         return json.loads(row.payload) if row else None
