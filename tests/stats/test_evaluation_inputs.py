@@ -150,3 +150,16 @@ def test_subgroups_follow_value_order_and_all_is_reserved():
     assert len(evaluate(y, p, groups={"s": np.arange(300)}, max_subgroups=300).subgroups) == 300
     with pytest.raises(EvaluationInputError, match="cannot be named 'all'"):
         evaluate(y, p, groups={"all": np.zeros(300)})
+
+
+def test_scores_of_exactly_zero_and_one_give_a_defined_result():
+    """Hard 0/1 predictions (a rule, not a model) must not crash the calibration curve."""
+    y = np.r_[np.zeros(30, dtype=int), np.ones(30, dtype=int)]
+    p = y.astype(float)
+    r = evaluate(y, p, threshold=0.5)
+    assert r.value("auroc") == pytest.approx(1.0)
+    assert r.value("sensitivity", threshold=0.5) == pytest.approx(1.0)
+    assert r.value("brier") == pytest.approx(0.0)
+    json.dumps(r.to_dict(), allow_nan=False)
+    mixed = evaluate(np.r_[y, [1, 0]], np.r_[p, [0.0, 1.0]])  # two hard mistakes
+    assert 0.9 < mixed.value("auroc") < 1.0

@@ -258,6 +258,9 @@ def lowess_curve(
         w = 1.0 - u * u * u
         w = w * w * w  # tricube
         sw = float(w.sum())
+        if sw <= 0.0:  # every neighbour sits at the window's edge (e.g. scores only 0 and 1)
+            out[i] = float(yi[d == d.min()].mean())
+            continue
         xm = _dot(w, xi) / sw
         ym = _dot(w, yi) / sw
         xc = xi - xm
