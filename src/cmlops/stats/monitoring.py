@@ -292,9 +292,10 @@ def _split(data, time, window, reference):
     elif isinstance(window, str):
         try:
             groups = data.groupby(pd.Grouper(key=time, freq=window), sort=True)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError):
             raise InvalidInputError(
-                f"window {window!r} is not a pandas offset alias (e.g. '30D', 'MS'): {exc}"
+                f"window {window!r} is not a pandas offset alias: use e.g. '30D', '12W', 'MS' "
+                "or a number of rows per window"
             ) from None
         offset = pd.tseries.frequencies.to_offset(window)
         for start, part in groups:
