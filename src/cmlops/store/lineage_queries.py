@@ -254,47 +254,34 @@ class LineageQueries:
             entities, activities = {entity_id}, set()
             frontier = {entity_id}
             while frontier:
-                found_activities: set[str] = set()
-                found_entities: set[str] = set()
                 chunk = sorted(frontier)
+                # upstream: entity <-generated- activity -used-> inputs, entity -derived-> source
+                # downstream: the same edges followed the other way
                 if upstream:
-                    for row in connection.execute(
-                        select(schema.generated.c.activity_id).where(
-                            schema.generated.c.entity_id.in_(chunk)
-                        )
-                    ):
-                        found_activities.add(row.activity_id)
-                    for row in connection.execute(
-                        select(schema.derived.c.source_id).where(
-                            schema.derived.c.entity_id.in_(chunk)
-                        )
-                    ):
-                        found_entities.add(row.source_id)
-                    new_acts = found_activities - activities
-                    for row in connection.execute(
-                        select(schema.used.c.entity_id).where(
-                            schema.used.c.activity_id.in_(sorted(new_acts))
-                        )
-                    ):
-                        found_entities.add(row.entity_id)
+                    to_act, via, to_ent = schema.generated.c, schema.derived.c, schema.used.c
+                    act_key, src_key, dst_key = "entity_id", "entity_id", "source_id"
                 else:
+                    to_act, via, to_ent = schema.used.c, schema.derived.c, schema.generated.c
+                    act_key, src_key, dst_key = "entity_id", "source_id", "entity_id"
+                found_activities = {
+                    row[0]
                     for row in connection.execute(
-                        select(schema.used.c.activity_id).where(schema.used.c.entity_id.in_(chunk))
-                    ):
-                        found_activities.add(row.activity_id)
+                        select(to_act.activity_id).where(to_act[act_key].in_(chunk))
+                    )
+                }
+                found_entities = {
+                    row[0]
                     for row in connection.execute(
-                        select(schema.derived.c.entity_id).where(
-                            schema.derived.c.source_id.in_(chunk)
-                        )
-                    ):
-                        found_entities.add(row.entity_id)
-                    new_acts = found_activities - activities
+                        select(via[dst_key]).where(via[src_key].in_(chunk))
+                    )
+                }
+                new_acts = found_activities - activities
+                found_entities |= {
+                    row[0]
                     for row in connection.execute(
-                        select(schema.generated.c.entity_id).where(
-                            schema.generated.c.activity_id.in_(sorted(new_acts))
-                        )
-                    ):
-                        found_entities.add(row.entity_id)
+                        select(to_ent.entity_id).where(to_ent.activity_id.in_(sorted(new_acts)))
+                    )
+                }
                 activities |= new_acts
                 frontier = found_entities - entities
                 entities |= frontier
