@@ -10,7 +10,7 @@ import cmlops
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "cmlops"
 LAYERS = [
-    {"_version", "errors", "config"},
+    {"_version", "errors", "config", "atomic_files"},
     {"fingerprinting", "_fingerprint_support"},
     {"store"},
     {"capture"},

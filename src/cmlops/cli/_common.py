@@ -8,9 +8,7 @@ wrong schema version). Errors print as one line on stderr, no traceback.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any, TextIO
 
 import click
 
+from cmlops.atomic_files import atomic_open
 from cmlops.errors import CmlopsError, InvalidInputError, StoreError
 
 EXIT_OK = 0
@@ -93,17 +92,8 @@ def atomic_output(path: Path, *, force: bool = False, mode: str = "w"):
     path = Path(path)
     if path.exists() and not force:
         raise InvalidInputError(f"{path} exists: choose another file or pass --force")
-    folder = path.parent if str(path.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, mode, encoding=None if "b" in mode else "utf-8") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    with atomic_open(path, mode) as handle:
+        yield handle
 
 
 def lazy(target: str) -> Callable[[], click.Command]:

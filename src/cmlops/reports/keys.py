@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from cmlops.atomic_files import write_atomic
 from cmlops.reports.errors import SigningError
 
 KEY_SCHEMA = "cmlops.signing-key/1"
@@ -98,11 +99,10 @@ def generate_keys(
         "private_key_pem": pem.decode("ascii"),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(doc, handle, indent=2)
-    os.replace(tmp, target)
+    try:
+        write_atomic(target, json.dumps(doc, indent=2), replace=force, file_mode=0o600)
+    except FileExistsError:
+        raise SigningError(f"key file {target} exists: pass another --out or --force") from None
     info = _info(target, doc)
     if store is not None:
         store.append(

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cmlops.atomic_files import write_atomic
 from cmlops.reports.plan import judge
 
 RESULTS_FILE = "results.json"
@@ -224,7 +225,5 @@ class ReportContext:
             }
         )
         target = self.output_dir / RESULTS_FILE
-        tmp = target.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(results, indent=2, sort_keys=True), "utf-8")
-        os.replace(tmp, target)
+        write_atomic(target, json.dumps(results, indent=2, sort_keys=True))
         return results

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
+from cmlops.atomic_files import atomic_open
 from cmlops.reports.errors import PackageError, PackageExistsError
 from cmlops.reports.manifest import SIGNATURES
 
@@ -89,20 +90,15 @@ def publish(tmp: Path, out: Path, *, force: bool) -> None:
 def zip_package(folder: Path, target: Path | None = None) -> Path:
     """Write ``<folder>.zip`` (entries under the package folder name) atomically."""
     target = target or folder.with_name(folder.name + ".zip")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and not path.is_symlink():
-                    arc = f"{folder.name}/{path.relative_to(folder).as_posix()}"
-                    big = path.stat().st_size > STORE_ABOVE
-                    zf.write(path, arc, compress_type=zipfile.ZIP_STORED if big else None)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with (
+        atomic_open(target, "wb") as handle,
+        zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf,
+    ):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                arc = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+                big = path.stat().st_size > STORE_ABOVE
+                zf.write(path, arc, compress_type=zipfile.ZIP_STORED if big else None)
     return target
 
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from cmlops.atomic_files import write_atomic
 from cmlops.reports.errors import SigningError
 from cmlops.reports.keys import key_id_of, read_key, unlock
 from cmlops.reports.manifest import SIGNATURES, SIGNATURES_HTML
@@ -158,12 +158,6 @@ def package_status(
     return "executed"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def sign_package(
     path: str | Path,
     *,
@@ -231,7 +225,7 @@ def sign_package(
     }
     entry["signature"] = base64.b64encode(private.sign(signed_bytes(entry))).decode("ascii")
     entries.append(entry)
-    _write_atomic(
+    write_atomic(
         root / SIGNATURES,
         json.dumps(
             {"schema": SIG_SCHEMA, "package_id": result.package_id, "signatures": entries},
@@ -239,7 +233,7 @@ def sign_package(
             sort_keys=True,
         ),
     )
-    _write_atomic(root / SIGNATURES_HTML, signatures_html(result.package_id, entries))
+    write_atomic(root / SIGNATURES_HTML, signatures_html(result.package_id, entries))
     store.append(
         "package.signed",
         "package",

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cmlops.atomic_files import write_atomic
 from cmlops.errors import InvalidInputError
 from cmlops.stats._plain import to_plain
 
@@ -294,16 +294,7 @@ class Schema:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the schema to ``path`` atomically (temporary file, then rename)."""
-        target = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.to_json() + "\n")
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return write_atomic(path, self.to_json() + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Schema:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from cmlops.atomic_files import fsync_dir
 from cmlops.errors import ArtifactError, InvalidInputError, StoreNotWritableError
 
 _CHUNK = 1 << 20
@@ -27,17 +28,6 @@ def _check_digest(digest: str) -> str:
     if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
         raise InvalidInputError(f"{digest!r} is not a SHA-256 artifact digest (64 hex characters)")
     return digest
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 class ArtifactStore:
@@ -101,7 +91,7 @@ class ArtifactStore:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(temporary, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             os.replace(temporary, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return name
         finally:
             if os.path.exists(temporary):
