@@ -13,6 +13,7 @@ LAYERS = [
     {"_version", "errors", "config", "atomic_files"},
     {"fingerprinting", "_fingerprint_support"},
     {"store"},
+    {"trust"},
     {"capture"},
     {"stats"},
     {"widgets"},

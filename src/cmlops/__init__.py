@@ -57,7 +57,7 @@ _PUBLIC: dict[str, str] = {
     "run_report": "cmlops.reports.runner:run_report",
     "verify_package": "cmlops.reports.verify:verify_package",
     "sign_package": "cmlops.reports.signing:sign_package",
-    "generate_keys": "cmlops.reports.keys:generate_keys",
+    "generate_keys": "cmlops.trust.keys:generate_keys",
     "reproduce_package": "cmlops.reports.reproduce:reproduce_package",
 }
 

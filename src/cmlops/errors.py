@@ -6,7 +6,9 @@ the CLI prints it without a traceback. The tree::
     CmlopsError
     ├── InvalidInputError (ValueError)      bad argument, file or parameter from the user
     │   ├── InvalidAnchorError              an anchor that is not a chain head hash
-    │   └── InvalidRecordError              an audit record that cannot be canonicalised
+    │   ├── InvalidRecordError              an audit record that cannot be canonicalised
+    │   ├── SigningError                    a signature, key or registration refused
+    │   └── PolicyError                     a malformed policy or a refused policy change
     ├── StoreError                          the audit store cannot be used
     │   ├── StoreNotWritableError (PermissionError)
     │   ├── StoreCorruptError               the database file is damaged or not a store
@@ -33,6 +35,14 @@ class InvalidAnchorError(InvalidInputError):
 
 class InvalidRecordError(InvalidInputError):
     """An audit record field cannot be stored (not JSON, lone surrogate, NaN, ...)."""
+
+
+class SigningError(InvalidInputError):
+    """A signature cannot be made or a key cannot be used: the message says why and what to do."""
+
+
+class PolicyError(InvalidInputError):
+    """A policy file is malformed, or a policy change is refused (not an admin, bad signature)."""
 
 
 class StoreError(CmlopsError):

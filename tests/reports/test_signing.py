@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from cmlops.reports.errors import PackageExistsError, SigningError
-from cmlops.reports.keys import generate_keys
 from cmlops.reports.runner import run_report
 from cmlops.reports.signing import sign_package
 from cmlops.reports.status import package_state, supersede
 from cmlops.reports.verify import verify_package
+from cmlops.trust.keys import generate_keys
 from tests.reports.conftest import make_template
 
 pytestmark = pytest.mark.kernel

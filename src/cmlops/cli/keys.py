@@ -41,7 +41,7 @@ def generate_cmd(
 ) -> None:
     """Generate a key pair; the private key is encrypted with your passphrase."""
     from cmlops.cli.package import read_passphrase
-    from cmlops.reports.keys import generate_keys
+    from cmlops.trust.keys import generate_keys
 
     passphrase = read_passphrase(passphrase_file, confirm=True)
     store = open_cli_store(ctx)

@@ -8,13 +8,23 @@
     ├── PlanError                  acceptance plan unreadable or malformed
     ├── PackageExistsError         output folder exists (and --force not given, or signed)
     ├── PackageError               not a package, unsafe zip, unreadable manifest
-    └── SigningError               wrong passphrase, expired or foreign key, refused approval
+    └── SigningError               (cmlops.errors) refused signature, key or registration
     ReportExecutionError (CmlopsError)   the kernel failed to run (dead, timeout)
 """
 
 from __future__ import annotations
 
-from cmlops.errors import CmlopsError, InvalidInputError
+from cmlops.errors import CmlopsError, InvalidInputError, SigningError
+
+__all__ = [
+    "PackageError",
+    "PackageExistsError",
+    "ParameterError",
+    "PlanError",
+    "ReportExecutionError",
+    "SigningError",
+    "TemplateError",
+]
 
 
 class TemplateError(InvalidInputError):
@@ -35,10 +45,6 @@ class PackageExistsError(InvalidInputError):
 
 class PackageError(InvalidInputError):
     """The path is not a readable audit package (or an unsafe zip of one)."""
-
-
-class SigningError(InvalidInputError):
-    """A signature cannot be made: wrong passphrase, expired/foreign key, refused approval."""
 
 
 class ReportExecutionError(CmlopsError):

@@ -3,9 +3,9 @@
 A signature binds the *manifest digest* and the *package id* together with the
 signer's printed name, user id, the UTC time and the meaning (authored,
 reviewed, approved) — 11.50 requires all three of name, time and meaning to be
-part of the signed record. The signed bytes are ``cmlops-signature-v1\\n``
-followed by the RFC 8785 canonical JSON of those fields, and are verified with
-the Ed25519 public key stored beside them. Because the manifest digest covers
+part of the signed record. The signed bytes follow :mod:`cmlops.trust.ed25519`
+(context ``cmlops-signature-v1``), verified with the Ed25519 public key stored
+beside them. Because the manifest digest covers
 every file's hash, a signature copied to another package, or any byte changed
 after signing, fails verification (11.70: signatures cannot be transferred).
 
@@ -27,13 +27,13 @@ from typing import Any
 
 from cmlops.atomic_files import write_atomic
 from cmlops.reports.errors import SigningError
-from cmlops.reports.keys import key_id_of, read_key, unlock
 from cmlops.reports.manifest import SIGNATURES, SIGNATURES_HTML
-from cmlops.reports.plan import canonical
+from cmlops.trust.ed25519 import sign_document, verify_document
+from cmlops.trust.keys import key_id_of, read_key, unlock
 
 MEANINGS = ("authored", "reviewed", "approved")
 SIG_SCHEMA = "cmlops.signatures/1"
-PREFIX = b"cmlops-signature-v1\n"
+CONTEXT = "cmlops-signature-v1"
 SIGNED_FIELDS = (
     "package_id",
     "manifest_sha256",
@@ -46,8 +46,8 @@ SIGNED_FIELDS = (
 )
 
 
-def signed_bytes(entry: dict[str, Any]) -> bytes:
-    return PREFIX + canonical({k: entry[k] for k in SIGNED_FIELDS})
+def signed_document(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: entry[k] for k in SIGNED_FIELDS}
 
 
 def read_signatures(root: Path) -> list[dict[str, Any]]:
@@ -89,24 +89,18 @@ def signatures_html(package_id: str, entries: list[dict[str, Any]]) -> str:
 
 def _valid(entry: dict[str, Any]) -> str:
     """'' when the Ed25519 signature verifies, else why not."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     try:
-        raw = base64.b64decode(entry["public_key"], validate=True)
-        if key_id_of(raw) != entry["key_id"]:
+        if key_id_of(base64.b64decode(entry["public_key"], validate=True)) != entry["key_id"]:
             return "key id does not match its public key"
         if datetime.fromisoformat(entry["signed_at"]) >= datetime.fromisoformat(
             entry["key_expires"]
         ):
             return "signed after its key expired"
-        Ed25519PublicKey.from_public_bytes(raw).verify(
-            base64.b64decode(entry["signature"], validate=True), signed_bytes(entry)
-        )
-    except InvalidSignature:
-        return "signature does not match the signed fields"
+        document = signed_document(entry)
     except (KeyError, ValueError, TypeError):
         return "signature entry is malformed"
+    if not verify_document(entry["public_key"], CONTEXT, document, entry.get("signature")):
+        return "signature does not match the signed fields"
     return ""
 
 
@@ -223,7 +217,7 @@ def sign_package(
         "public_key": info.public_key,
         "algorithm": "Ed25519",
     }
-    entry["signature"] = base64.b64encode(private.sign(signed_bytes(entry))).decode("ascii")
+    entry["signature"] = sign_document(private, CONTEXT, signed_document(entry))
     entries.append(entry)
     write_atomic(
         root / SIGNATURES,

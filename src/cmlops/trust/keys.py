@@ -12,7 +12,6 @@ signature's key to the person who generated it.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from cmlops.atomic_files import write_atomic
-from cmlops.reports.errors import SigningError
+from cmlops.errors import SigningError
+from cmlops.trust.ed25519 import key_id_of as _key_id
 
 KEY_SCHEMA = "cmlops.signing-key/1"
 ENV_KEY = "CMLOPS_SIGNING_KEY"
@@ -51,7 +51,7 @@ class KeyInfo:
 
 
 def key_id_of(public_raw: bytes) -> str:
-    return hashlib.sha256(public_raw).hexdigest()[:16]
+    return _key_id(public_raw)
 
 
 def generate_keys(
