@@ -1,4 +1,4 @@
-"""Audit store speed: durable appends (single and batched) and chain verification.
+"""Audit store speed: durable appends (single and batched), chain verification, Merkle tree.
 
     .venv/bin/python benchmarks/bench_store.py [--verify-records 1000000] [--no-postgres]
 
@@ -6,7 +6,9 @@ Baselines measured in the same run:
 * appends: the same rows inserted with the plain ``sqlite3`` / ``psycopg`` driver
   and the same commit discipline but no hash chain (the database's own limit);
 * verify: reading the same rows with the plain driver plus SHA-256 over the same
-  canonical bytes (what any verifier must at least do).
+  canonical bytes (what any verifier must at least do);
+* Merkle tree: reading every record hash with the plain driver plus two SHA-256
+  calls per record (a tree of n leaves needs n leaf and n - 1 node hashes).
 """
 
 from __future__ import annotations
@@ -90,6 +92,42 @@ def verify_baseline(store) -> float:
     return rate(count, time.perf_counter() - started)
 
 
+def merkle_baseline(store) -> float:
+    """Read every hash with the raw driver and do 2 SHA-256 calls per record: no tree."""
+    started = time.perf_counter()
+    raw = store._engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SELECT hash FROM audit_log ORDER BY seq")
+        sha = hashlib.sha256
+        for (value,) in cursor.fetchall():
+            sha(b"\x01" + sha(b"\x00" + bytes.fromhex(value)).digest() * 2).digest()
+    finally:
+        raw.close()
+    return time.perf_counter() - started
+
+
+def bench_merkle(store, results: dict) -> None:
+    """Build the tree of the whole chain; proofs for 100 records and one consistency proof."""
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        tree = store.merkle_tree()
+        runs.append(time.perf_counter() - started)
+    results["merkle_seconds"] = statistics.median(runs)
+    size = tree.size
+    started = time.perf_counter()
+    seqs = range(size - 99, size + 1)
+    store.inclusion_proofs(seqs, size)
+    results["proofs_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for seq in seqs:
+        tree.inclusion_proof(seq - 1)
+    tree.consistency_proof(size // 3)
+    results["proofs_in_tree_ms"] = (time.perf_counter() - started) * 1000
+    results["merkle_baseline_seconds"] = merkle_baseline(store)
+
+
 def fill_chain(store, total: int) -> None:
     have = store.count_records()
     while have < total:
@@ -114,6 +152,7 @@ def measure_backend(name: str, url: str | None, home: Path, args: argparse.Names
     results["verify_seconds"] = statistics.median(runs)
     results["verify"] = rate(outcome.records, results["verify_seconds"])
     results["verify_baseline"] = verify_baseline(store)
+    bench_merkle(store, results)
     store.close()
     return results
 
@@ -158,6 +197,16 @@ def main() -> None:
             f"{r['batched']:>10,.0f} {_fmt(r.get('batched_baseline')):>11} "
             f"{r['verify']:>13,.0f} {r['verify_records']:>9,} {r['verify_baseline']:>14,.0f} "
             f"{r['verify'] / r['verify_baseline']:>6.2f}"
+        )
+    print(
+        f"\n{'backend':<11} {'tree s':>7} {'read+2 sha256 s':>16} {'ratio':>6} "
+        f"{'100 proofs (store) s':>21} {'100 proofs + consistency (tree) ms':>35}"
+    )
+    for r in rows:
+        print(
+            f"{r['backend']:<11} {r['merkle_seconds']:>7.2f} {r['merkle_baseline_seconds']:>16.2f} "
+            f"{r['merkle_seconds'] / r['merkle_baseline_seconds']:>6.2f} "
+            f"{r['proofs_seconds']:>21.2f} {r['proofs_in_tree_ms']:>35.2f}"
         )
 
 

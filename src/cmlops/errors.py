@@ -15,6 +15,7 @@ the CLI prints it without a traceback. The tree::
     │   ├── StoreUnreachableError (ConnectionError)
     │   └── SchemaVersionError              store written by an older or newer cmlops
     ├── ImmutableRecordError                an attempt to update or delete evidence
+    ├── ProofError                          a Merkle proof or checkpoint does not verify
     └── ArtifactError                       a blob is missing or does not match its name
 """
 
@@ -67,6 +68,10 @@ class SchemaVersionError(StoreError):
 
 class ImmutableRecordError(CmlopsError):
     """Evidence is append-only: records are never updated or deleted."""
+
+
+class ProofError(CmlopsError):
+    """A Merkle proof, checkpoint or audit extract does not verify (the CLI exits 1)."""
 
 
 class ArtifactError(CmlopsError):

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import click
 
 from cmlops.atomic_files import atomic_open
-from cmlops.errors import CmlopsError, InvalidInputError, StoreError
+from cmlops.errors import CmlopsError, InvalidInputError, ProofError, StoreError
 
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
@@ -39,6 +39,8 @@ class CmlopsCommandError(click.ClickException):
 def exit_code_for(error: CmlopsError) -> int:
     if isinstance(error, InvalidInputError):
         return EXIT_USAGE
+    if isinstance(error, ProofError):
+        return EXIT_VERIFY_FAILED
     if isinstance(error, StoreError):
         return EXIT_FAILURE
     return EXIT_FAILURE

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -20,7 +20,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from cmlops._version import __version__
 from cmlops.config import default_actor, resolve_store
-from cmlops.errors import ImmutableRecordError, InvalidInputError, SchemaVersionError, StoreError
+from cmlops.errors import (
+    ImmutableRecordError,
+    InvalidInputError,
+    ProofError,
+    SchemaVersionError,
+    StoreError,
+)
 from cmlops.store import schema
 from cmlops.store.artifacts import ArtifactStore
 from cmlops.store.chain import (
@@ -39,6 +45,7 @@ from cmlops.store.engine import (
     write_transaction,
 )
 from cmlops.store.lineage_queries import LineageQueries, lineage_rows
+from cmlops.store.merkle import MerkleTree, inclusion_bundle
 from cmlops.store.model import Anchor, AuditEvent, AuditRecord, LineageBatch, VerifyResult
 
 Clock = Callable[[], datetime]
@@ -327,9 +334,18 @@ class Store(LineageQueries):
         with self._guard(), read_transaction(self._engine) as connection:
             return int(connection.execute(query).scalar_one())
 
-    def _iter_rows(self, batch: int = 50_000) -> Iterator[tuple]:
+    def _iter_rows(
+        self,
+        batch: int = 50_000,
+        *,
+        columns: Sequence[str] = ROW_FIELDS,
+        upto: int | None = None,
+    ) -> Iterator[tuple]:
         """Raw rows in seq order through the driver's cursor (the verify hot path)."""
-        sql = f"SELECT {', '.join(ROW_FIELDS)} FROM audit_log ORDER BY seq"  # noqa: S608 - fixed names
+        if not set(columns) <= set(ROW_FIELDS):
+            raise InvalidInputError(f"unknown audit_log columns {columns!r}")
+        where = "" if upto is None else f" WHERE seq <= {int(upto)}"
+        sql = f"SELECT {', '.join(columns)} FROM audit_log{where} ORDER BY seq"  # noqa: S608 - fixed names
         with self._guard(), read_transaction(self._engine) as connection:
             raw = connection.connection.dbapi_connection
             if connection.dialect.name == "postgresql":
@@ -355,6 +371,49 @@ class Store(LineageQueries):
         if first and (first[0].action != "store.init" or first[0].object_id != self.store_id):
             result.warnings.append("the first record is not this store's store.init record")
         return result
+
+    # -- Merkle tree (store/merkle.py; format in docs/audit-chain.md) ------------------
+    def merkle_tree(self, size: int | None = None) -> MerkleTree:
+        """The RFC 6962 Merkle tree over the first ``size`` records (all by default).
+
+        Raises :class:`ProofError` when the stored seqs have a gap (deleted
+        records): proofs from such a chain would be meaningless.
+        """
+        hashes: list[str] = []
+        for seq, record_hash in self._iter_rows(columns=("seq", "hash"), upto=size):
+            if seq != len(hashes) + 1:
+                raise ProofError(
+                    f"the audit log has a gap or duplicate at seq {len(hashes) + 1}: records "
+                    "were deleted or inserted; run `cmlops audit verify`"
+                )
+            hashes.append(record_hash)
+        if size is not None and len(hashes) < size:
+            raise InvalidInputError(f"the audit log has {len(hashes)} records, fewer than {size}")
+        return MerkleTree.from_record_hashes(hashes)
+
+    def inclusion_proofs(self, seqs: Iterable[int], tree_size: int | None = None) -> dict:
+        """Proofs that records ``seqs`` are in the tree of the first ``tree_size`` records.
+
+        Returns the JSON-ready bundle documented in docs/audit-chain.md
+        (``{"tree_size", "root", "proofs": [{"seq", "hash", "path"}]}``); verify
+        it with :func:`cmlops.store.merkle.verify_inclusion_bundle`.
+        """
+        return inclusion_bundle(self.merkle_tree(tree_size), self._hashes(seqs), tree_size)
+
+    def _hashes(self, seqs: Iterable[int]) -> dict[int, str]:
+        wanted = sorted(set(seqs))
+        found: dict[int, str] = {}
+        log = schema.audit_log.c
+        with self._guard(), read_transaction(self._engine) as connection:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                found.update(
+                    connection.execute(select(log.seq, log.hash).where(log.seq.in_(chunk))).all()
+                )
+        missing = [seq for seq in wanted if seq not in found]
+        if missing:
+            raise InvalidInputError(f"there is no audit record with seq {missing[0]}")
+        return found
 
     def export_jsonl(self, out: IO[str], **filters: Any) -> int:
         """Write matching records as JSON Lines (one canonical-order object each)."""
