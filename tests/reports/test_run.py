@@ -269,3 +269,46 @@ def test_abandoned_run_is_packaged_from_a_snapshot(tmp_path: Path) -> None:
     assert fresh.parent == tmp_path and fresh.name.startswith(".pkg.partial-")
     assert (fresh / "notebook.ipynb").read_text() == "{}"
     assert (fresh / "audit" / "x.txt").read_text() == "x"
+
+
+def test_manifest_records_the_kernel_that_ran(
+    tmp_path: Path, echo_template: Path, store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import platform
+    import sys
+
+    spec_dir = tmp_path / "jupyter" / "kernels" / "cmlops-test-kernel"
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "cmlops test kernel",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    run = run_report(
+        echo_template,
+        {"n": "3"},
+        out=tmp_path / "pkg",
+        store=store,
+        progress=False,
+        kernel_name="cmlops-test-kernel",
+    )
+    assert run.status == "EXECUTED", run.error
+    recorded = json.loads((run.package / "manifest.json").read_text())["run"]
+    assert recorded["kernel"] == "cmlops-test-kernel"
+    assert recorded["kernel_spec"] == {
+        "name": "cmlops-test-kernel",
+        "display_name": "cmlops test kernel",
+        "language": "python",
+        "executable": sys.executable,
+        "language_version": platform.python_version(),
+    }
+    assert verify_package(run.package).ok
+
+
+def test_manifest_kernel_of_a_template_default_run(echo_run) -> None:
+    recorded = json.loads((echo_run.package / "manifest.json").read_text())["run"]
+    assert recorded["kernel"] == "python3"
+    assert recorded["kernel_spec"]["name"] == "python3"
+    assert recorded["kernel_spec"]["language_version"]

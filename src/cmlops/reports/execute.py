@@ -12,6 +12,7 @@ ran before a failure is kept for the FAILED package.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -32,6 +33,10 @@ class ExecutionOutcome:
     #: the Papermill thread was still running when the watchdog gave up: it may
     #: still write into the working folder, which must then not become the package
     abandoned: bool = False
+    #: the kernel that actually ran (``None`` when none started): its name, its
+    #: kernelspec's display name, language and executable, and the language
+    #: version the kernel itself reported into the executed notebook
+    kernel: dict[str, Any] | None = None
 
 
 def _watched_manager_class(holder: list[Any]) -> type:
@@ -58,9 +63,32 @@ def _kernel_dead(holder: list[Any]) -> bool:
     return process is not None and process.poll() is not None
 
 
-def _first_line(text: str) -> str:
+def _last_line(text: str) -> str:
+    """The last non-blank line of an error text (Python puts the message there), cut at 500."""
     lines = [line for line in str(text).strip().splitlines() if line.strip()]
     return lines[-1][:500] if lines else ""
+
+
+def _kernel_identity(holder: list[Any], notebook: Path) -> dict[str, Any] | None:
+    """Which kernel ran: the manager's kernelspec and the notebook's ``language_info``."""
+    if not holder:
+        return None
+    manager = holder[0]
+    identity: dict[str, Any] = {"name": getattr(manager, "kernel_name", None)}
+    try:
+        spec = manager.kernel_spec
+    except Exception:  # noqa: BLE001 - a spec removed mid-run leaves the name only
+        spec = None
+    if spec is not None:
+        identity["display_name"] = spec.display_name
+        identity["language"] = spec.language
+        identity["executable"] = spec.argv[0] if spec.argv else None
+    try:
+        info = json.loads(notebook.read_text("utf-8"))["metadata"]["language_info"]
+        identity["language_version"] = str(info["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        identity["language_version"] = None  # the kernel never reported (died first)
+    return identity
 
 
 def _describe(exc: BaseException) -> ExecutionOutcome:
@@ -70,11 +98,11 @@ def _describe(exc: BaseException) -> ExecutionOutcome:
         return ExecutionOutcome(
             ok=False,
             error_type=exc.ename,
-            error=f"cell {exc.exec_count}: {exc.ename}: {_first_line(exc.evalue)}",
+            error=f"cell {exc.exec_count}: {exc.ename}: {_last_line(exc.evalue)}",
             cell_index=exc.cell_index,
         )
     name = type(exc).__name__
-    return ExecutionOutcome(ok=False, error_type=name, error=f"{name}: {_first_line(str(exc))}")
+    return ExecutionOutcome(ok=False, error_type=name, error=f"{name}: {_last_line(str(exc))}")
 
 
 def execute_notebook(
@@ -113,6 +141,23 @@ def execute_notebook(
     started = time.monotonic()
     worker = threading.Thread(target=work, name="cmlops-report-kernel", daemon=True)
     worker.start()
+    outcome = _watch(worker, holder, started, run_timeout=run_timeout, dead_grace=dead_grace)
+    if outcome is None:
+        outcome = _describe(box["error"]) if "error" in box else ExecutionOutcome(ok=True)
+        outcome.duration_s = time.monotonic() - started
+    outcome.kernel = _kernel_identity(holder, target)
+    return outcome
+
+
+def _watch(
+    worker: threading.Thread,
+    holder: list[Any],
+    started: float,
+    *,
+    run_timeout: float | None,
+    dead_grace: float,
+) -> ExecutionOutcome | None:
+    """Wait for the Papermill thread; the outcome of giving up on it, or None when it ended."""
     dead_since: float | None = None
     while worker.is_alive():
         worker.join(0.2)
@@ -137,12 +182,7 @@ def execute_notebook(
                     duration_s=now - started,
                     abandoned=True,
                 )
-    duration = time.monotonic() - started
-    if "error" in box:
-        outcome = _describe(box["error"])
-        outcome.duration_s = duration
-        return outcome
-    return ExecutionOutcome(ok=True, duration_s=duration)
+    return None
 
 
 def _stop(holder: list[Any]) -> None:

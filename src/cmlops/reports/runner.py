@@ -16,6 +16,7 @@ The order of events is the point of this module:
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import shutil
@@ -157,11 +158,82 @@ def run_report(
         from cmlops.store import open_store
 
         store = open_store()
-    user = store.actor
+    run = _start(store, tpl, values, recorded, target, run_id, deviation_reason)
+    limits = {
+        "kernel_name": kernel_name,
+        "cell_timeout": cell_timeout,
+        "run_timeout": run_timeout,
+        "progress": progress,
+    }
+    manifest, outcome = _build_package(store, run, limits, force=force)
+    return _finish(store, run, manifest, outcome)
+
+
+@dataclass(frozen=True)
+class _RunStart:
+    """What is fixed before the kernel starts: the run's identity, inputs and audit head."""
+
+    template: Template
+    values: dict[str, Any]
+    plan: RecordedPlan
+    inputs: list[dict[str, Any]]
+    run_id: str
+    user: str
+    started: str
+    target: Path
+    head_before: dict[str, Any] | None
+
+    @property
+    def activity_id(self) -> str:
+        return f"report:{self.run_id}"
+
+
+@dataclass(frozen=True)
+class _RunEnd:
+    """How the notebook run ended, and the results it left in the staged folder."""
+
+    outcome: ExecutionOutcome
+    ended: str
+    results: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return "EXECUTED" if self.outcome.ok else "FAILED"
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        if self.outcome.ok:
+            return None
+        return {
+            "type": self.outcome.error_type,
+            "message": self.outcome.error,
+            "cell_index": self.outcome.cell_index,
+        }
+
+
+def _start(
+    store: Any,
+    tpl: Template,
+    values: dict[str, Any],
+    recorded: RecordedPlan,
+    target: Path,
+    run_id: str,
+    deviation_reason: str,
+) -> _RunStart:
+    """Record the plan, hash the inputs and append ``report.started``."""
     head_before = _head(store)
     record_plan(store, recorded, run_id=run_id, reason=deviation_reason)
-    inputs = _inputs(tpl, values)
-    started = _now()
+    run = _RunStart(
+        template=tpl,
+        values=values,
+        plan=recorded,
+        inputs=_inputs(tpl, values),
+        run_id=run_id,
+        user=store.actor,
+        started=_now(),
+        target=target,
+        head_before=head_before,
+    )
     store.append(
         "report.started",
         "report",
@@ -171,73 +243,78 @@ def run_report(
             "template_sha256": tpl.sha256,
             "plan_sha256": recorded.sha256,
             "parameters": values,
-            "inputs": inputs,
+            "inputs": run.inputs,
             "package": str(target),
         },
     )
+    return run
+
+
+def _build_package(
+    store: Any, run: _RunStart, limits: dict[str, Any], *, force: bool
+) -> tuple[dict[str, Any], ExecutionOutcome]:
+    """Execute in a staging folder, assemble the package there and publish it.
+
+    Disk full, permission denied, a store failure: no package is published, the
+    staging folder is removed and ``report.aborted`` says why in the trail.
+    """
     staged: Path | None = None
     try:
-        with staging(target) as tmp:
+        with staging(run.target) as tmp:
             staged = tmp
-            shutil.copyfile(tpl.path, tmp / TEMPLATE_COPY)
-            (tmp / PLAN_FILE).write_bytes(canonical(recorded.plan))
-            outcome = execute_notebook(
-                tmp / TEMPLATE_COPY,
-                tmp / NOTEBOOK,
-                {**values, "cmlops_output_dir": ".", "cmlops_run_id": run_id},
-                cwd=tmp,
-                kernel_name=kernel_name,
-                cell_timeout=cell_timeout,
-                run_timeout=run_timeout,
-                progress=progress,
-            )
+            outcome = _execute(tmp, run, limits)
             if outcome.abandoned:
-                tmp = staged = _snapshot(tmp, target)
-            ended = _now()
+                tmp = staged = _snapshot(tmp, run.target)
+            end = _RunEnd(outcome=outcome, ended=_now(), results=_results(tmp, outcome))
             if not (tmp / NOTEBOOK).is_file():  # the kernel never started
                 shutil.copyfile(tmp / TEMPLATE_COPY, tmp / NOTEBOOK)
-            manifest = _assemble(
-                store,
-                tmp,
-                tpl,
-                values,
-                recorded,
-                inputs,
-                outcome,
-                run_id=run_id,
-                user=user,
-                started=started,
-                ended=ended,
-                head_before=head_before,
-                target=target,
-            )
+            manifest = _assemble(store, tmp, run, end)
             (tmp / MANIFEST).write_bytes(dumps(manifest))
-            publish(tmp, target, force=force)
+            publish(tmp, run.target, force=force)
     except (OSError, CmlopsError) as exc:
-        # disk full, permission denied, ...: no package was published; say so in the trail
         if staged is not None:
             shutil.rmtree(staged, ignore_errors=True)
         store.append(
             "report.aborted",
             "report",
-            run_id,
-            {"error": f"{type(exc).__name__}: {exc}", "package": str(target)},
+            run.run_id,
+            {"error": f"{type(exc).__name__}: {exc}", "package": str(run.target)},
         )
         raise
-    zipped = zip_package(target)
+    return manifest, outcome
+
+
+def _execute(tmp: Path, run: _RunStart, limits: dict[str, Any]) -> ExecutionOutcome:
+    """Copy the template and the plan into ``tmp`` and run the notebook there."""
+    shutil.copyfile(run.template.path, tmp / TEMPLATE_COPY)
+    (tmp / PLAN_FILE).write_bytes(canonical(run.plan.plan))
+    return execute_notebook(
+        tmp / TEMPLATE_COPY,
+        tmp / NOTEBOOK,
+        {**run.values, "cmlops_output_dir": ".", "cmlops_run_id": run.run_id},
+        cwd=tmp,
+        **limits,
+    )
+
+
+def _finish(
+    store: Any, run: _RunStart, manifest: dict[str, Any], outcome: ExecutionOutcome
+) -> ReportRun:
+    """Zip the published package and append ``package.created``."""
+    zipped = zip_package(run.target)
     store.append(
         "package.created",
         "package",
-        run_id,
+        run.run_id,
         {
-            "path": str(target),
+            "path": str(run.target),
             "zip": str(zipped),
-            "manifest_sha256": sha256_file(target / MANIFEST),
+            "manifest_sha256": sha256_file(run.target / MANIFEST),
             "status": manifest["status"],
         },
     )
     return ReportRun(
-        package=target,
+        package=run.target,
         zip=zipped,
         status=manifest["status"],
         manifest=manifest,
@@ -272,152 +349,147 @@ def _results(tmp: Path, outcome: ExecutionOutcome) -> dict[str, Any]:
     }
 
 
-def _assemble(
-    store: Any,
-    tmp: Path,
-    tpl: Template,
-    values: dict[str, Any],
-    recorded: RecordedPlan,
-    inputs: list[dict[str, Any]],
-    outcome: ExecutionOutcome,
-    *,
-    run_id: str,
-    user: str,
-    started: str,
-    ended: str,
-    head_before: dict[str, Any] | None,
-    target: Path,
-) -> dict[str, Any]:
+def _assemble(store: Any, tmp: Path, run: _RunStart, end: _RunEnd) -> dict[str, Any]:
     """Render, record lineage and audit, and return the manifest of the staged package."""
-    results = _results(tmp, outcome)
-    status = "EXECUTED" if outcome.ok else "FAILED"
+    _render(tmp, run, end)
+    env = environment_lock()
+    _record(store, tmp, run, end, env)
+    audit = write_audit_extract(store, tmp, run.head_before, _head(store))
+    return _manifest(tmp, run, end, env, audit)
+
+
+def _render(tmp: Path, run: _RunStart, end: _RunEnd) -> None:
+    """The offline HTML report, with a cover that identifies the run and its plan."""
+    recorded = run.plan
     cover = [
-        ("package id", run_id),
-        ("status", status + ("" if outcome.ok else f": {outcome.error}")),
-        ("acceptance verdict", results.get("verdict")),
-        ("template", f"{tpl.name} (SHA-256 {tpl.sha256})"),
+        ("package id", run.run_id),
+        ("status", end.status + ("" if end.outcome.ok else f": {end.outcome.error}")),
+        ("acceptance verdict", end.results.get("verdict")),
+        ("template", f"{run.template.name} (SHA-256 {run.template.sha256})"),
         (
             "plan",
             f"{recorded.plan.get('plan_id', '')} (SHA-256 {recorded.sha256}, "
             f"recorded {recorded.recorded_at}, audit seq {recorded.audit_seq})",
         ),
         ("plan deviations", len(recorded.deviations)),
-        ("run by", user),
-        ("started / ended (UTC)", f"{started} / {ended}"),
+        ("run by", run.user),
+        ("started / ended (UTC)", f"{run.started} / {end.ended}"),
         ("cmlops", __version__),
     ]
-    notebook_to_html(tmp / NOTEBOOK, tmp / HTML, title=f"{tpl.title} — {run_id}", cover=cover)
-    error = (
-        None
-        if outcome.ok
-        else {
-            "type": outcome.error_type,
-            "message": outcome.error,
-            "cell_index": outcome.cell_index,
-        }
-    )
-    env = environment_lock()
-    env_id = "env:" + __import__("hashlib").sha256(canonical(env)).hexdigest()
+    title = f"{run.template.title} — {run.run_id}"
+    notebook_to_html(tmp / NOTEBOOK, tmp / HTML, title=title, cover=cover)
+
+
+def _outputs(tmp: Path) -> list[tuple[str, str]]:
+    """The package files a run generates (name, lineage role), those that exist."""
+    roles = ((NOTEBOOK, "executed-notebook"), (HTML, "html-report"), (RESULTS_FILE, "results"))
+    return [(name, role) for name, role in roles if (tmp / name).is_file()]
+
+
+def _record(store: Any, tmp: Path, run: _RunStart, end: _RunEnd, env: dict[str, Any]) -> None:
+    """Record the run's lineage, append ``report.finished`` and export the lineage files."""
+    env_id = "env:" + hashlib.sha256(canonical(env)).hexdigest()
     activity = Activity(
-        id=f"report:{run_id}",
+        id=run.activity_id,
         kind="report",
-        name=tpl.name,
-        code_hash=f"sha256:{tpl.sha256}",
-        notebook=str(target / NOTEBOOK),
-        started=started,
-        ended=ended,
-        status="ok" if outcome.ok else "error",
-        error=outcome.error,
+        name=run.template.name,
+        code_hash=f"sha256:{run.template.sha256}",
+        notebook=str(run.target / NOTEBOOK),
+        started=run.started,
+        ended=end.ended,
+        status="ok" if end.outcome.ok else "error",
+        error=end.outcome.error,
         environment_id=env_id,
-        attributes={"parameters": values, "plan_sha256": recorded.sha256},
+        attributes={"parameters": run.values, "plan_sha256": run.plan.sha256},
     )
-    used = [
+    store.record_lineage(
+        run_lineage.run_batch(
+            activity,
+            user=run.user,
+            kit_version=__version__,
+            used=_used(tmp, run),
+            generated=[
+                (
+                    run_lineage.file_entity(
+                        "report", name, sha256_file(tmp / name), str(run.target / name)
+                    ),
+                    role,
+                )
+                for name, role in _outputs(tmp)
+            ],
+            environment_id=env_id,
+            environment=env,
+        )
+    )
+    store.append("report.finished", "report", run.run_id, _finished_payload(tmp, end))
+    run_lineage.export_run_lineage(store, activity.id, tmp)
+
+
+def _used(tmp: Path, run: _RunStart) -> list[tuple[Any, str]]:
+    """What the run used, with its role: the template, the plan and every input file."""
+    tpl, recorded = run.template, run.plan
+    plan_entity = run_lineage.file_entity(
+        "plan", recorded.plan.get("plan_id", "plan"), sha256_file(tmp / PLAN_FILE), recorded.source
+    )
+    return [
         (run_lineage.file_entity("template", tpl.name, tpl.sha256, str(tpl.path)), "template"),
-        (
-            run_lineage.file_entity(
-                "plan",
-                recorded.plan.get("plan_id", "plan"),
-                sha256_file(tmp / PLAN_FILE),
-                recorded.source,
-            ),
-            "plan",
-        ),
+        (plan_entity, "plan"),
     ] + [
         (
             run_lineage.file_entity("dataset", Path(i["path"]).name, i["sha256"], i["path"]),
             i["parameter"],
         )
-        for i in inputs
+        for i in run.inputs
     ]
-    generated = [
-        (run_lineage.file_entity("report", name, sha256_file(tmp / name), str(target / name)), role)
-        for name, role in (
-            (NOTEBOOK, "executed-notebook"),
-            (HTML, "html-report"),
-            (RESULTS_FILE, "results"),
-        )
-        if (tmp / name).is_file()
-    ]
-    store.record_lineage(
-        run_lineage.run_batch(
-            activity,
-            user=user,
-            kit_version=__version__,
-            used=used,
-            generated=generated,
-            environment_id=env_id,
-            environment=env,
-        )
-    )
-    store.append(
-        "report.finished",
-        "report",
-        run_id,
-        {
-            "status": status,
-            "error": error,
-            "verdict": results.get("verdict"),
-            "criteria": [
-                {k: c.get(k) for k in ("id", "outcome", "value")}
-                for c in results.get("criteria", [])
-            ],
-            "outputs": {
-                name: sha256_file(tmp / name)
-                for name, _r in ((NOTEBOOK, 0), (HTML, 0), (RESULTS_FILE, 0))
-                if (tmp / name).is_file()
-            },
-        },
-    )
-    run_lineage.export_run_lineage(store, activity.id, tmp)
-    head_after = _head(store)
-    audit = write_audit_extract(store, tmp, head_before, head_after)
+
+
+def _finished_payload(tmp: Path, end: _RunEnd) -> dict[str, Any]:
+    """The ``report.finished`` record: status, error, verdict, criteria, output hashes."""
+    return {
+        "status": end.status,
+        "error": end.error,
+        "verdict": end.results.get("verdict"),
+        "criteria": [
+            {k: c.get(k) for k in ("id", "outcome", "value")}
+            for c in end.results.get("criteria", [])
+        ],
+        "outputs": {name: sha256_file(tmp / name) for name, _role in _outputs(tmp)},
+    }
+
+
+def _manifest(
+    tmp: Path, run: _RunStart, end: _RunEnd, env: dict[str, Any], audit: dict[str, Any]
+) -> dict[str, Any]:
+    """The manifest of the staged package (written last, after every other file)."""
+    tpl, results = run.template, end.results
     return {
         "schema": SCHEMA,
-        "package_id": run_id,
-        "status": status,
-        "error": error,
+        "package_id": run.run_id,
+        "status": end.status,
+        "error": end.error,
         "template": {
             "name": tpl.name,
             "title": tpl.title,
             "sha256": tpl.sha256,
             "file": TEMPLATE_COPY,
         },
-        "plan": recorded.to_dict(),
-        "parameters": values,
-        "inputs": inputs,
+        "plan": run.plan.to_dict(),
+        "parameters": run.values,
+        "inputs": run.inputs,
         "frames": results.get("frames", []),
         "files": file_entries(tmp),
         "results": {k: results.get(k) for k in ("verdict", "criteria", "metrics")},
         "environment": env,
         "kit_version": __version__,
-        "user": user,
+        "user": run.user,
         "os_user": getpass.getuser(),
         "run": {
-            "activity_id": activity.id,
-            "started": started,
-            "ended": ended,
-            "duration_s": round(outcome.duration_s, 3),
-            "kernel": "python3",
+            "activity_id": run.activity_id,
+            "started": run.started,
+            "ended": end.ended,
+            "duration_s": round(end.outcome.duration_s, 3),
+            "kernel": (end.outcome.kernel or {}).get("name"),
+            "kernel_spec": end.outcome.kernel,
         },
         "audit": audit,
     }
