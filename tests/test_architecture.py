@@ -18,6 +18,7 @@ LAYERS = [
     {"stats"},
     {"widgets"},
     {"reports"},
+    {"lifecycle"},
     {"server", "cli"},
 ]
 

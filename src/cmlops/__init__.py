@@ -51,6 +51,8 @@ _PUBLIC: dict[str, str] = {
     "ValidationResult": "cmlops.stats.validation:ValidationResult",
     "evaluate": "cmlops.stats.evaluation:evaluate",
     "EvaluationResult": "cmlops.stats.evaluation:EvaluationResult",
+    "independence": "cmlops.stats.independence:independence",
+    "IndependenceResult": "cmlops.stats.independence_result:IndependenceResult",
     # reports and audit packages
     "list_templates": "cmlops.reports.catalogue:list_templates",
     "describe_template": "cmlops.reports.catalogue:describe_template",

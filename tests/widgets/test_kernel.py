@@ -96,8 +96,9 @@ def test_real_kernel_widget_and_static_outputs(tmp_path):
 def test_registered_type_names_match_the_real_classes():
     from cmlops.stats.drift import DriftResult
     from cmlops.stats.evaluation import EvaluationResult
+    from cmlops.stats.independence import IndependenceResult
     from cmlops.stats.monitoring import MonitorResult
     from cmlops.stats.validation import ValidationResult
 
-    classes = (DriftResult, EvaluationResult, ValidationResult, MonitorResult)
+    classes = (DriftResult, EvaluationResult, ValidationResult, MonitorResult, IndependenceResult)
     assert {(c.__module__, c.__name__) for c in classes} == set(RESULT_TYPES)

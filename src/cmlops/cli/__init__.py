@@ -13,6 +13,7 @@ from cmlops.cli._common import ErrorHandlingGroup, lazy
 COMMANDS: dict[str, str] = {
     "audit": "cmlops.cli.audit:audit",
     "demo": "cmlops.cli.demo:demo",
+    "independence": "cmlops.cli.independence:independence",
     "keys": "cmlops.cli.keys:keys",
     "lineage": "cmlops.cli.lineage:lineage",
     "package": "cmlops.cli.package:package",

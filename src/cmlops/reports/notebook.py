@@ -163,6 +163,13 @@ class ReportContext:
             self.metrics[f"{prefix}_drifted[{col.column}]"] = int(bool(col.drifted))
         self.details[f"{prefix}_drifted_columns"] = list(result.drifted_columns)
 
+    def add_independence(self, result: Any) -> None:
+        """Train/test independence counts (``independence_*``), for plans that require it."""
+        for key, value in result.metrics().items():
+            if value is not None:
+                self.metrics[key] = value
+        self.details["independence"] = result.to_dict()
+
     def add_validation(self, result: Any) -> None:
         """Counts of failed checks by severity, and the rows validated."""
         failures = result.failures()

@@ -40,6 +40,7 @@ RESULT_TYPES: tuple[tuple[str, str], ...] = (
     ("cmlops.stats.evaluation_result", "EvaluationResult"),
     ("cmlops.stats.validation_result", "ValidationResult"),
     ("cmlops.stats.monitoring", "MonitorResult"),
+    ("cmlops.stats.independence_result", "IndependenceResult"),
 )
 
 

@@ -25,6 +25,7 @@ KIND_TITLES = {
     "validation": "Data validation",
     "evaluation": "Model evaluation",
     "monitor": "Monitoring",
+    "independence": "Train/test independence",
 }
 #: rows of the table kept for display (the full table is always in ``to_frame()``)
 MAX_TABLE_ROWS = 2000
