@@ -10,7 +10,7 @@ import cmlops
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "cmlops"
 LAYERS = [
-    {"_version", "errors", "config", "atomic_files"},
+    {"_version", "errors", "config", "atomic_files", "json_safe"},
     {"fingerprinting", "_fingerprint_support"},
     {"store"},
     {"trust"},

@@ -1,4 +1,4 @@
-"""Helpers of :mod:`cmlops.fingerprinting`: estimator detection, JSON cleaning, labels.
+"""Helpers of :mod:`cmlops.fingerprinting`: estimator detection, labels.
 
 Kept apart so each module stays small; the public names are re-exported by
 ``cmlops.fingerprinting``.
@@ -6,7 +6,6 @@ Kept apart so each module stays small; the public names are re-exported by
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
@@ -33,30 +32,6 @@ def fitted_state(obj: Any) -> dict[str, Any]:
 
 def is_fitted(obj: Any) -> bool:
     return is_estimator(obj) and bool(fitted_state(obj))
-
-
-def json_clean(value: Any) -> Any:
-    """Turn a value into plain JSON (no NaN/inf, no numpy scalars, str keys)."""
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
-        return [json_clean(v) for v in items]
-    if isinstance(value, np.ndarray) and value.size <= 100:
-        return json_clean(value.tolist())
-    if is_estimator(value):
-        return f"{type(value).__module__}.{type(value).__qualname__}"
-    if callable(value):
-        return f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', '?')}"
-    return repr(value)
 
 
 def _label(value: Any) -> Any:

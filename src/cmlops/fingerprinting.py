@@ -40,9 +40,9 @@ from cmlops._fingerprint_support import (
     fitted_state,
     is_estimator,
     is_fitted,
-    json_clean,
 )
 from cmlops.errors import InvalidInputError
+from cmlops.json_safe import json_safe, qualified_name
 
 __all__ = [
     "ALGORITHM",
@@ -55,7 +55,6 @@ __all__ = [
     "fitted_state",
     "is_estimator",
     "is_fitted",
-    "json_clean",
     "schema_summary",
 ]
 
@@ -185,9 +184,20 @@ def schema_summary(obj: Any) -> dict[str, Any]:
         return {
             "kind": "model",
             "class": f"{type(obj).__module__}.{type(obj).__qualname__}",
-            "params": json_clean(obj.get_params(deep=False)),
+            "params": estimator_params(obj),
         }
     return {"kind": type(obj).__name__}
+
+
+def estimator_params(est: Any) -> dict[str, Any]:
+    """An estimator's own parameters as JSON; a nested estimator is named by its class.
+
+    (Its fitted state is hashed separately, so naming it here loses nothing.)
+    """
+    return json_safe(
+        est.get_params(deep=False),
+        default=lambda value: qualified_name(value) if is_estimator(value) else str(value),
+    )
 
 
 # --------------------------------------------------------------------------- internals
@@ -267,7 +277,7 @@ class _Feeder:
 
     def estimator(self, est: Any) -> None:
         cls = f"{type(est).__module__}.{type(est).__qualname__}"
-        self.meta("estimator", {"class": cls, "params": json_clean(est.get_params(deep=False))})
+        self.meta("estimator", {"class": cls, "params": estimator_params(est)})
         self.in_model += 1
         try:
             for name, value in fitted_state(est).items():

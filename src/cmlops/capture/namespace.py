@@ -19,9 +19,9 @@ from cmlops.fingerprinting import (
     fingerprint,
     is_estimator,
     is_fitted,
-    json_clean,
     schema_summary,
 )
+from cmlops.json_safe import json_safe
 from cmlops.store import Entity
 
 
@@ -91,7 +91,7 @@ def describe(name: str, obj: Any, options: FingerprintOptions, notes: list[str])
         return None
     try:
         if kind == "result":
-            content = json_clean(obj.to_dict())
+            content = json_safe(obj.to_dict())
             fp = fingerprint(content, options=options)
             schema: dict[str, Any] = {"kind": "result"}
             attributes: dict[str, Any] = {
@@ -101,7 +101,7 @@ def describe(name: str, obj: Any, options: FingerprintOptions, notes: list[str])
             }
         else:
             fp = fingerprint(obj, options=options)
-            schema = json_clean(schema_summary(obj))
+            schema = json_safe(schema_summary(obj))
             attributes = {"type": f"{type(obj).__module__}.{type(obj).__qualname__}"}
             if kind == "model":
                 attributes["class"] = schema.get("class", "")

@@ -19,32 +19,17 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cmlops.atomic_files import write_atomic
+from cmlops.json_safe import json_safe
 from cmlops.reports.plan import judge
 
 RESULTS_FILE = "results.json"
 PLAN_FILE = "plan.json"
-
-
-def _plain(value: Any) -> Any:
-    """JSON-compatible copy: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 #: FDA credibility framework (2025 draft guidance): model risk from influence x consequence
@@ -222,7 +207,7 @@ class ReportContext:
 
     def finish(self) -> dict[str, Any]:
         """Write ``results.json`` (metrics, criteria, verdict, frames) atomically."""
-        results = _plain(
+        results = json_safe(
             {
                 "metrics": self.metrics,
                 "criteria": self.criteria(),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cmlops.json_safe import json_safe
 from cmlops.stats._drift_numeric import jensen_shannon, psi
 
 #: Cochran's rule: below this expected count in any cell of a 2×2 table, use Fisher's exact test.
@@ -100,7 +101,7 @@ def summary(counts: np.ndarray, labels: list, n_missing: int) -> dict:
     """n, missing share, number of categories and the most frequent ones."""
     n_total = int(counts.sum()) + n_missing
     order = np.argsort(-counts, kind="stable")[:TOP_K]
-    top = [{"value": _plain(labels[i]), "count": int(counts[i])} for i in order if counts[i] > 0]
+    top = [{"value": json_safe(labels[i]), "count": int(counts[i])} for i in order if counts[i] > 0]
     return {
         "n": n_total,
         "n_missing": int(n_missing),
@@ -116,22 +117,11 @@ def display_counts(counts: Counts, limit: int = DISPLAY_MAX) -> dict:
     order = np.argsort(-total, kind="stable")[:limit]
     order = order[total[order] > 0]
     return {
-        "labels": [_plain(counts.labels[i]) for i in order],
+        "labels": [json_safe(counts.labels[i]) for i in order],
         "reference": counts.ref[order].tolist(),
         "current": counts.cur[order].tolist(),
         "truncated": bool(np.count_nonzero(total) > limit),
     }
-
-
-def _plain(value: object) -> object:
-    """A JSON-clean label: Python scalars as they are, anything else as text."""
-    if isinstance(value, (bool, int, str)) or value is None:
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    return str(value)
 
 
 __all__ = [

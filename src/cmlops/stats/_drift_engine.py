@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cmlops.json_safe import json_safe
 from cmlops.stats import _drift_categorical as cat
 from cmlops.stats import _drift_numeric as num
 from cmlops.stats._drift_result import ColumnDrift
@@ -279,7 +280,7 @@ def categorical_counts(
             )
         keep = (counts.ref + counts.cur) > 0
         test, stat, p = cat.proportions(counts.ref[keep], counts.cur[keep])
-        details["positive_level"] = cat._plain(np.asarray(counts.labels, dtype=object)[keep][1])
+        details["positive_level"] = json_safe(np.asarray(counts.labels, dtype=object)[keep][1])
     elif method == "chi2":
         stat, p, dof = cat.chi_square(counts.ref, counts.cur)
         details.update(
@@ -297,7 +298,7 @@ def categorical_counts(
     drifted = (p < threshold) if method in PVALUE_TESTS else (stat >= threshold)
     unseen = (counts.ref == 0) & (counts.cur > 0)
     unseen_share = float(counts.cur[unseen].sum() / n_cur)
-    unseen_labels = [cat._plain(counts.labels[i]) for i in np.flatnonzero(unseen)[: cat.TOP_K]]
+    unseen_labels = [json_safe(counts.labels[i]) for i in np.flatnonzero(unseen)[: cat.TOP_K]]
     if unseen.any():
         notes.append(
             f"{int(unseen.sum())} categories unseen in the reference hold "

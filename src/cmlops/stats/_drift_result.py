@@ -7,31 +7,13 @@ evidence, so it records the tests, thresholds and correction actually used.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
+from cmlops.json_safe import json_safe
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-
-
-def json_clean(value: Any) -> Any:
-    """Recursively convert to JSON-compatible Python: no NaN/inf (None), no numpy types."""
-    if isinstance(value, dict):
-        return {str(k): json_clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_clean(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)
 
 
 @dataclass
@@ -62,7 +44,7 @@ class ColumnDrift:
     details: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return json_clean({f.name: getattr(self, f.name) for f in fields(self)})
+        return json_safe({f.name: getattr(self, f.name) for f in fields(self)})
 
 
 #: stratum label of the rows computed on all rows of a stratified result.
@@ -175,7 +157,7 @@ class DriftResult:
 
     def to_dict(self) -> dict:
         """Plain JSON-compatible dict (no NaN, no numpy types)."""
-        return json_clean(
+        return json_safe(
             {
                 "kind": self._cmlops_result_kind,
                 "correction": self.correction,

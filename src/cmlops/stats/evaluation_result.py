@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cmlops.stats._plain import to_plain
+from cmlops.json_safe import json_safe
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -124,7 +124,7 @@ class EvaluationResult:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["metrics"] = [asdict(m) for m in self.metrics]
         out["kind"] = self._cmlops_result_kind
-        return to_plain(out)
+        return json_safe(out)
 
     def metric(self, name: str, subgroup: str = "all", threshold: float | None = None) -> MetricRow:
         """The row of metric ``name`` for ``subgroup`` (and ``threshold``); KeyError if absent."""

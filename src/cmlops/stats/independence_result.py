@@ -14,7 +14,7 @@ import hmac
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cmlops.stats._plain import to_plain
+from cmlops.json_safe import json_safe
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -140,7 +140,7 @@ class IndependenceResult:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__ if not k.startswith("_")}
         out["kind"] = self._cmlops_result_kind
         out["passed"] = self.passed
-        return to_plain(out)
+        return json_safe(out)
 
 
 def _key_label(column: str, tolerances: dict[str, float]) -> str:

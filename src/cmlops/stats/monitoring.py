@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cmlops.errors import InvalidInputError
-from cmlops.stats._drift_result import DriftResult, json_clean
+from cmlops.json_safe import json_safe
+from cmlops.stats._drift_result import DriftResult
 from cmlops.stats._monitor_triggers import (
     DEFAULT_DRIFT_TRIGGERS,
     DEFAULT_PERFORMANCE_TRIGGERS,
@@ -72,7 +73,7 @@ class MonitorResult:
     def monitor_id(self) -> str:
         """Stable id of this monitoring run: a hash of its settings, rules and windows."""
         basis = json.dumps(
-            json_clean(
+            json_safe(
                 {
                     "settings": self.settings,
                     "triggers": [t.to_dict() for t in self.triggers],
@@ -103,7 +104,7 @@ class MonitorResult:
 
     def to_dict(self) -> dict:
         """Plain JSON-compatible dict; ``alerts`` is a list of alert dicts."""
-        return json_clean(
+        return json_safe(
             {
                 "kind": self._cmlops_result_kind,
                 "monitor_id": self.monitor_id,
@@ -119,7 +120,7 @@ class MonitorResult:
     def record_alerts(self, store: Any, *, actor: str | None = None) -> int:
         """Append one ``monitor.alert`` audit record per alert to ``store``; returns the count."""
         for a in self.alerts:
-            payload = json_clean({**a.to_dict(), "monitor_id": self.monitor_id})
+            payload = json_safe({**a.to_dict(), "monitor_id": self.monitor_id})
             kwargs = {"reason": a.message}
             if actor is not None:
                 kwargs["actor"] = actor
@@ -240,9 +241,7 @@ def monitor(
         "drift_options": opts,
     }
     warnings = [f"window {r['window']}: {r['status']}" for r in rows if r["status"] != "ok"]
-    return MonitorResult(
-        rows, alerts, trig, json_clean(ref_info), settings, drift_results, warnings
-    )
+    return MonitorResult(rows, alerts, trig, json_safe(ref_info), settings, drift_results, warnings)
 
 
 def _default_triggers(has_perf: bool) -> list[Trigger]:

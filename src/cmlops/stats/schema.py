@@ -24,7 +24,7 @@ from typing import Any
 
 from cmlops.atomic_files import write_atomic
 from cmlops.errors import InvalidInputError
-from cmlops.stats._plain import to_plain
+from cmlops.json_safe import json_safe
 
 __all__ = [
     "COLUMN_CHECKS",
@@ -111,7 +111,7 @@ class CheckSpec:
     severity: str = "fail"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "value": to_plain(self.value), "severity": self.severity}
+        return {"kind": self.kind, "value": json_safe(self.value), "severity": self.severity}
 
 
 @dataclass
@@ -235,7 +235,7 @@ class Schema:
             "format": SCHEMA_FORMAT,
             "version": SCHEMA_VERSION,
             "name": self.name,
-            "source": to_plain(self.source),
+            "source": json_safe(self.source),
             "missing_columns": self.missing_columns,
             "extra_columns": self.extra_columns,
             "columns": [c.to_dict() for c in self.columns],

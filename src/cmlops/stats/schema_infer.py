@@ -74,9 +74,9 @@ def check_frame(df: Any, what: str = "df") -> None:
 
 
 def _sorted_values(values: Iterable[Any]) -> list[Any]:
-    from cmlops.stats._plain import to_plain
+    from cmlops.json_safe import json_safe
 
-    plain = [to_plain(v) for v in values]
+    plain = [json_safe(v) for v in values]
 
     def key(v: Any) -> tuple:
         if isinstance(v, (int, float)) and not isinstance(v, bool):

@@ -117,15 +117,15 @@ def _result(column: str, spec: Any, passed: bool | None, **kw: Any) -> CheckResu
 
 
 def _examples(df: Any, positions: list[int], cols: list[str], k: int) -> list[dict[str, Any]]:
-    from cmlops.stats._plain import to_plain
+    from cmlops.json_safe import json_safe
 
     out = []
     for pos in positions[:k]:
         if len(cols) == 1:
-            value = to_plain(df[cols[0]].iloc[pos])
+            value = json_safe(df[cols[0]].iloc[pos])
         else:
-            value = {c: to_plain(df[c].iloc[pos]) for c in cols}
-        out.append({"row": to_plain(df.index[pos]), "value": value})
+            value = {c: json_safe(df[c].iloc[pos]) for c in cols}
+        out.append({"row": json_safe(df.index[pos]), "value": value})
     return out
 
 

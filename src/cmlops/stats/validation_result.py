@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cmlops.stats._plain import to_plain
+from cmlops.json_safe import json_safe
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -101,4 +101,4 @@ class ValidationResult:
         out["checks"] = [asdict(c) for c in self.checks]
         out["kind"] = self._cmlops_result_kind
         out["passed"] = self.passed
-        return to_plain(out)
+        return json_safe(out)
