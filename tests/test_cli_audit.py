@@ -40,6 +40,7 @@ def test_help_everywhere(tmp_path: Path) -> None:
         ["audit", "log"],
         ["audit", "verify"],
         ["audit", "anchor"],
+        ["audit", "checkpoint"],
         ["audit", "export"],
         ["store"],
         ["store", "info"],

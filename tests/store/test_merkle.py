@@ -27,7 +27,7 @@ from cmlops.store.merkle import (
     verify_inclusion,
     verify_inclusion_bundle,
 )
-from tests.store.tampering import tamper
+from tests.store.tampering import rechain, tamper
 
 H = bytes.fromhex
 REFERENCE_LEAVES = [
@@ -318,37 +318,12 @@ def test_store_inclusion_proofs_verify_and_survive_json(make_store) -> None:
 def test_a_rechained_store_is_not_consistent_with_its_old_root(make_store) -> None:
     """Edit a record, then recompute every later hash (a full re-chain): the chain verifies,
     but the new tree does not extend the root kept before the edit."""
-    from cmlops.store.chain import canonical_record, record_hash
-
     store = make_store()
     fill(store)
     old = consistency_bundle(store.merkle_tree(), 30)
     old_root = old["root2"]
     tamper(store, "UPDATE audit_log SET payload = :p WHERE seq = 12", p='{"i":99}')
-    prev = store.records()[10].hash
-    for record in store.records()[11:]:
-        digest = record_hash(
-            prev,
-            canonical_record(
-                record.seq,
-                record.ts,
-                record.actor,
-                record.action,
-                record.object_type,
-                record.object_id,
-                record.payload,
-                record.reason,
-                prev,
-            ),
-        )
-        tamper(
-            store,
-            "UPDATE audit_log SET prev_hash = :p, hash = :h WHERE seq = :s",
-            p=prev,
-            h=digest,
-            s=record.seq,
-        )
-        prev = digest
+    rechain(store, 12)
     assert store.verify().ok  # the re-chain is internally valid
     proof = consistency_bundle(store.merkle_tree(), 30, 41)
     proof["root1"] = old_root

@@ -8,6 +8,7 @@ wrong schema version). Errors print as one line on stderr, no traceback.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -112,6 +113,19 @@ def lazy(target: str) -> Callable[[], click.Command]:
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     raise CmlopsCommandError(message, code)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text from evidence made inert for a terminal: control and bidi characters as escapes."""
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(escape, text)
 
 
 def stdout_is_tty() -> bool:

@@ -12,6 +12,7 @@ from cmlops.cli._common import (
     atomic_output,
     echo_json,
     open_cli_store,
+    terminal_safe,
 )
 from cmlops.errors import InvalidInputError
 
@@ -102,12 +103,29 @@ def log(
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Verify a JSON Lines export instead of the store.",
 )
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint file kept elsewhere: detects truncation, deletion and re-chaining.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def verify(ctx: click.Context, anchor: str | None, export_file: Path | None, as_json: bool) -> None:
-    """Recompute the hash chain; exit 1 and name the first broken record if it fails."""
+def verify(
+    ctx: click.Context,
+    anchor: str | None,
+    export_file: Path | None,
+    checkpoint_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Recompute the hash chain, check checkpoints and the lineage tables; exit 1 on a failure."""
     from cmlops.store.chain import iter_jsonl_rows, parse_anchor, verify_rows
 
+    if export_file is None:
+        _verify_store(ctx, anchor, checkpoint_file, as_json)
+        return
+    if checkpoint_file is not None:
+        raise InvalidInputError("--checkpoint checks the store: leave out --file")
     if export_file is not None:
         anchor_hash = parse_anchor(anchor) if anchor else None
         try:
@@ -118,26 +136,58 @@ def verify(ctx: click.Context, anchor: str | None, export_file: Path | None, as_
                 f"{export_file} is not UTF-8 text: give the JSON Lines file "
                 "`cmlops audit export` wrote"
             ) from None
-    else:
-        with open_cli_store(ctx, create=False) as store:
-            result = store.verify(anchor)
     if as_json:
-        echo_json(
-            {
-                "ok": result.ok,
-                "records": result.records,
-                "head": {"seq": result.head.seq, "hash": result.head.hash} if result.head else None,
-                "broken": {"seq": result.broken.seq, "reason": result.broken.reason}
-                if result.broken
-                else None,
-                "warnings": result.warnings,
-            }
-        )
+        echo_json(_result_json(result))
     else:
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)
         click.echo(result.summary())
     if not result.ok:
+        sys.exit(EXIT_VERIFY_FAILED)
+
+
+def _result_json(result) -> dict:
+    return {
+        "ok": result.ok,
+        "records": result.records,
+        "head": {"seq": result.head.seq, "hash": result.head.hash} if result.head else None,
+        "broken": {"seq": result.broken.seq, "reason": result.broken.reason}
+        if result.broken
+        else None,
+        "warnings": result.warnings,
+    }
+
+
+def _verify_store(
+    ctx: click.Context, anchor: str | None, checkpoint_file: Path | None, as_json: bool
+) -> None:
+    from cmlops.trust.checkpoint import read_checkpoint_file
+    from cmlops.trust.trail import UNANCHORED_NOTE, verify_trail
+
+    checkpoint = read_checkpoint_file(checkpoint_file) if checkpoint_file else None
+    with open_cli_store(ctx, create=False) as store:
+        outcome = verify_trail(store, anchor=anchor, checkpoint=checkpoint)
+    unanchored = checkpoint is None and anchor is None
+    if as_json:
+        echo_json(
+            {
+                **_result_json(outcome.chain),
+                "ok": outcome.ok,
+                "problems": outcome.problems,
+                "recorded_checkpoints": outcome.recorded_checkpoints,
+                "checkpoint": checkpoint.document if checkpoint else None,
+                "note": UNANCHORED_NOTE if unanchored else None,
+            }
+        )
+    else:
+        for warning in outcome.chain.warnings:
+            click.echo(f"warning: {terminal_safe(warning)}", err=True)
+        for problem in outcome.problems:
+            click.echo(f"problem: {terminal_safe(problem)}", err=True)
+        click.echo(terminal_safe(outcome.summary()))
+        if unanchored:
+            click.echo(UNANCHORED_NOTE, err=True)
+    if not outcome.ok:
         sys.exit(EXIT_VERIFY_FAILED)
 
 
@@ -185,3 +235,61 @@ def export(
         with atomic_output(out, force=force) as handle:
             count = store.export_jsonl(handle, **filters)
     click.echo(f"exported {count} records to {out}", err=True)
+
+
+@audit.command("checkpoint")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the checkpoint file here (default: checkpoint-STORE-SEQ.json here).",
+)
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your signing key file (default: $CMLOPS_SIGNING_KEY or ~/.cmlops-keys).",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the passphrase from this file (automation).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the signed checkpoint as JSON.")
+@click.pass_context
+def checkpoint(
+    ctx: click.Context,
+    out: Path | None,
+    key_path: Path | None,
+    passphrase_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Sign the chain's current head and Merkle root; record it and write a file to keep."""
+    import json
+
+    from cmlops.atomic_files import write_atomic
+    from cmlops.cli.package import read_passphrase
+    from cmlops.trust.checkpoint import create_checkpoint
+    from cmlops.trust.keys import read_key, unlock
+
+    info, key_doc = read_key(key_path)
+    with open_cli_store(ctx, create=False) as store:
+        if store.head() is None:
+            raise InvalidInputError("the audit log is empty: there is nothing to checkpoint")
+        target = out or Path(f"checkpoint-{store.store_id[:8]}-{store.head().seq}.json")
+        if target.exists():
+            raise InvalidInputError(
+                f"{target} exists: checkpoints are never overwritten, use --out"
+            )
+        private_key = unlock(key_doc, read_passphrase(passphrase_file))
+        signed = create_checkpoint(store, private_key, signer=info.user_id)
+    text = json.dumps(signed.to_file(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    write_atomic(target, text, replace=False, read_only=True)
+    if as_json:
+        echo_json({"file": str(target), **signed.document})
+    else:
+        doc = signed.document
+        click.echo(
+            f"checkpoint of seq {doc['tree_size']} (root {doc['root']}) signed by "
+            f"{terminal_safe(doc['signer'])}, recorded and written to {target}: keep this file "
+            "outside the store"
+        )

@@ -328,3 +328,35 @@ def _record_shape_problem(item: Any) -> str:
         return "payload is not an object"
     wrong = [n for n in ROW_FIELDS if n not in ("seq", "payload") and not isinstance(item[n], str)]
     return f"{', '.join(wrong)} not text" if wrong else ""
+
+
+def record_from_dict(item: Any) -> AuditRecord:
+    """An audit record from its JSON form (export, package extract), its hash recomputed.
+
+    Raises :class:`InvalidRecordError` when the object is not a record or its
+    ``hash`` is not the hash of its content: such a record proves nothing.
+    """
+    problem = _record_shape_problem(item)
+    if not problem and not (_HEX64.fullmatch(item["prev_hash"]) and _HEX64.fullmatch(item["hash"])):
+        problem = "prev_hash or hash is not 64 lowercase hexadecimal digits"
+    if problem:
+        raise InvalidRecordError(f"not an audit record ({problem})")
+    payload = canonical_payload(item["payload"])
+    fields = {name: item[name] for name in ROW_FIELDS if name != "payload"}
+    record = AuditRecord(**fields, payload=payload)
+    canonical = canonical_record(
+        record.seq,
+        record.ts,
+        record.actor,
+        record.action,
+        record.object_type,
+        record.object_id,
+        payload,
+        record.reason,
+        record.prev_hash,
+    )
+    if record_hash(record.prev_hash, canonical) != record.hash:
+        raise InvalidRecordError(
+            f"record seq {record.seq}: its hash does not match its content (the record was altered)"
+        )
+    return record

@@ -46,7 +46,14 @@ from cmlops.store.engine import (
 )
 from cmlops.store.lineage_queries import LineageQueries, lineage_rows
 from cmlops.store.merkle import MerkleTree, inclusion_bundle
-from cmlops.store.model import Anchor, AuditEvent, AuditRecord, LineageBatch, VerifyResult
+from cmlops.store.model import (
+    Anchor,
+    AuditEvent,
+    AuditRecord,
+    BrokenLink,
+    LineageBatch,
+    VerifyResult,
+)
 
 Clock = Callable[[], datetime]
 
@@ -367,6 +374,11 @@ class Store(LineageQueries):
             else (parse_anchor(anchor) if anchor is not None else None)
         )
         result = verify_rows(self._iter_rows(), anchor_hash)
+        if result.ok and result.records == 0:  # opening a store always writes store.init
+            result.ok = False
+            result.broken = BrokenLink(
+                1, "the audit log is empty: every record, including store.init, was deleted"
+            )
         first = self.records(limit=1)
         if first and (first[0].action != "store.init" or first[0].object_id != self.store_id):
             result.warnings.append("the first record is not this store's store.init record")

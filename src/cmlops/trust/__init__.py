@@ -12,5 +12,8 @@ Modules:
   format shared by package signatures, key registrations, policies and chain
   checkpoints;
 * :mod:`cmlops.trust.keys` — key files (an Ed25519 key pair whose private half
-  is encrypted with the owner's passphrase).
+  is encrypted with the owner's passphrase);
+* :mod:`cmlops.trust.checkpoint` — signed checkpoints of the audit chain (head,
+  Merkle root, package signature summary), as records and as files to keep;
+* :mod:`cmlops.trust.trail` — everything ``cmlops audit verify`` checks.
 """
