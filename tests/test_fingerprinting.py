@@ -206,3 +206,23 @@ def test_schema_summary_counts_missing() -> None:
     assert columns["count"]["dtype"] == "Int64" and columns["count"]["missing"] == 1
     assert summary["index"]["names"] == ["subject"]
     assert schema_summary(np.zeros((2, 3)))["shape"] == [2, 3]
+
+
+def test_refits_of_a_pipeline_differ_and_count_as_fitted() -> None:
+    """A Pipeline keeps its fitted state in its steps: two fits must not share a fingerprint."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from cmlops.fingerprinting import is_fitted
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
+    unfitted = make_pipeline(StandardScaler(), LogisticRegression())
+    assert not is_fitted(unfitted)
+    one = make_pipeline(StandardScaler(), LogisticRegression()).fit(x[:100], y[:100])
+    two = make_pipeline(StandardScaler(), LogisticRegression()).fit(x[100:], y[100:])
+    again = make_pipeline(StandardScaler(), LogisticRegression()).fit(x[:100], y[:100])
+    assert is_fitted(one) and is_fitted(two)
+    assert fingerprint(one) != fingerprint(two)
+    assert fingerprint(one) == fingerprint(again)

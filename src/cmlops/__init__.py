@@ -61,6 +61,14 @@ _PUBLIC: dict[str, str] = {
     "sign_package": "cmlops.reports.signing:sign_package",
     "generate_keys": "cmlops.trust.keys:generate_keys",
     "reproduce_package": "cmlops.reports.reproduce:reproduce_package",
+    # model life cycle
+    "register_model": "cmlops.lifecycle.api:register_model",
+    "record_change_protocol": "cmlops.lifecycle.api:record_change_protocol",
+    "model_state": "cmlops.lifecycle.api:model_state",
+    "list_models": "cmlops.lifecycle.api:list_models",
+    "validate_model_version": "cmlops.lifecycle.api:validate_model_version",
+    "approve_model_version": "cmlops.lifecycle.api:approve_model_version",
+    "retire_model_version": "cmlops.lifecycle.api:retire_model_version",
 }
 
 __all__ = sorted([*_PUBLIC, "__version__", "load_ipython_extension", "unload_ipython_extension"])

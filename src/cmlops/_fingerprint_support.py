@@ -30,8 +30,37 @@ def fitted_state(obj: Any) -> dict[str, Any]:
     return state
 
 
+def nested_estimators(obj: Any) -> list[tuple[str, Any]]:
+    """Parameters of a meta-estimator that hold estimators (a Pipeline's ``steps`` ...).
+
+    A Pipeline fits its steps in place and keeps no fitted attribute of its own, so
+    its fitted state lives in these parameters: without them two different fits of
+    one Pipeline would look identical.
+    """
+    out = []
+    for name, value in sorted(obj.get_params(deep=False).items()):
+        if is_estimator(value) or (
+            isinstance(value, list | tuple)
+            and any(
+                is_estimator(v) or (isinstance(v, tuple) and any(is_estimator(x) for x in v))
+                for v in value
+            )
+        ):
+            out.append((name, value))
+    return out
+
+
 def is_fitted(obj: Any) -> bool:
-    return is_estimator(obj) and bool(fitted_state(obj))
+    """A fitted estimator: scikit-learn's own test when it has one, else fitted attributes."""
+    if not is_estimator(obj):
+        return False
+    own_test = getattr(obj, "__sklearn_is_fitted__", None)
+    if callable(own_test):
+        try:
+            return bool(own_test())
+        except Exception:  # noqa: BLE001 - a broken check means "cannot tell": not fitted
+            return False
+    return bool(fitted_state(obj))
 
 
 def _label(value: Any) -> Any:

@@ -40,6 +40,7 @@ from cmlops._fingerprint_support import (
     fitted_state,
     is_estimator,
     is_fitted,
+    nested_estimators,
 )
 from cmlops.errors import InvalidInputError
 from cmlops.json_safe import json_safe, qualified_name
@@ -283,6 +284,9 @@ class _Feeder:
             for name, value in fitted_state(est).items():
                 self.tag("attr", name.encode())
                 self.obj(value)
+            for name, value in nested_estimators(est):
+                self.tag("param", name.encode())
+                self.obj(value)
         finally:
             self.in_model -= 1
 
@@ -438,6 +442,10 @@ class _Feeder:
             return self.tag("str", value.encode("utf-8", "surrogatepass"))
         if isinstance(value, bytes | bytearray | memoryview):
             return self.tag("bytes", bytes(value))
+        if isinstance(value, slice | range):  # a ColumnTransformer's output_indices_
+            return self.scalar_or_container(
+                (type(value).__name__, value.start, value.stop, value.step)
+            )
         if isinstance(value, decimal.Decimal):
             return self.tag("decimal", str(value).encode())
         if isinstance(value, _dt.datetime | _dt.date | _dt.time | _dt.timedelta):

@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "independence": "cmlops.cli.independence:independence",
     "keys": "cmlops.cli.keys:keys",
     "lineage": "cmlops.cli.lineage:lineage",
+    "model": "cmlops.cli.model:model",
     "package": "cmlops.cli.package:package",
     "report": "cmlops.cli.report:report",
     "store": "cmlops.cli.store:store",

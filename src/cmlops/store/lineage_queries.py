@@ -326,6 +326,17 @@ class LineageQueries:
             entity_ids = {row.id for row in connection.execute(select(schema.entities.c.id))}
             return self._graph(connection, ids, entity_ids)
 
+    def entities_named(self, name: str, kind: str | None = None) -> list[Entity]:
+        """Entities whose name (or ``variable:NAME`` location) is ``name``, oldest first."""
+        table = schema.entities
+        query = select(table).where(
+            (table.c.name == name) | (table.c.location == f"variable:{name}")
+        )
+        if kind is not None:
+            query = query.where(table.c.kind == kind)
+        with self._guard(), self._reader() as connection:
+            return [_entity(row) for row in connection.execute(query.order_by(table.c.audit_seq))]
+
     def _get_row(self, table: Table, key: str) -> Any:
         with self._guard(), self._reader() as connection:
             return connection.execute(select(table).where(table.c.id == key)).first()

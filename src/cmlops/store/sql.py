@@ -217,6 +217,28 @@ class Store(LineageQueries):
         with self._guard(), write_transaction(self._engine) as connection:
             return self._append(connection, list(events))
 
+    def append_decided(
+        self,
+        decide: Callable[[Callable[..., list[AuditRecord]]], Sequence[AuditEvent]],
+    ) -> list[AuditRecord]:
+        """Append what ``decide`` returns, deciding under the chain's write lock.
+
+        ``decide`` gets a ``read(**filters)`` that returns records (oldest first, the
+        filters of :meth:`records`) as they are inside the locked transaction, so a
+        read-then-write (the next version number of a model) cannot race another
+        writer. If ``decide`` raises, nothing is written.
+        """
+        with self._guard(), write_transaction(self._engine) as connection:
+
+            def read(**filters: str | None) -> list[AuditRecord]:
+                query = self._filtered(
+                    select(schema.audit_log),
+                    *(filters.get(k) for k in _FILTERS),
+                ).order_by(schema.audit_log.c.seq)
+                return [AuditRecord(**row._mapping) for row in connection.execute(query)]
+
+            return self._append(connection, list(decide(read)))
+
     def correct(
         self, seq: int, correction: dict[str, Any], *, reason: str, actor: str | None = None
     ) -> AuditRecord:
@@ -500,6 +522,9 @@ class _ErrorTranslator:
             if translated is not error:
                 raise translated from None
         return False
+
+
+_FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
 
 
 def _read_version(connection: Connection) -> int | None:

@@ -1,0 +1,197 @@
+"""``cmlops model``: the registry — register, protocol, validate, approve, retire, list, show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cmlops.cli._common import ErrorHandlingGroup, echo_json, open_cli_store
+
+PACKAGE = click.Path(path_type=Path)
+
+
+@click.group(cls=ErrorHandlingGroup)
+def model() -> None:
+    """Named, versioned models with change control, from the lineage and the audit chain."""
+
+
+def _version_line(v: Any) -> str:
+    scope = v.change.get("scope", "")
+    mod = f" ({v.change['modification']})" if v.change.get("modification") else ""
+    return (
+        f"v{v.version}  {v.status:<10} {v.entity_id[:23]}…  change: {scope}{mod}  "
+        f"registered {v.registered.get('ts', '')} by {v.registered.get('actor', '')}"
+    )
+
+
+@model.command("register")
+@click.argument("name")
+@click.option("--from", "source", required=True, help="Model entity id or tracked variable name.")
+@click.option(
+    "--protocol", type=click.Path(dir_okay=False, path_type=Path), help="Change protocol."
+)
+@click.option("--description", default="", help="What the model is for.")
+@click.option("--reason", default="", help="Why (recorded).")
+@click.pass_context
+def register_cmd(
+    ctx: click.Context, name: str, source: str, protocol: Path | None, description: str, reason: str
+) -> None:
+    """Register the model entity SOURCE as the next version of NAME."""
+    from cmlops.lifecycle.registry import register_version
+
+    with open_cli_store(ctx) as store:
+        version = register_version(
+            store, name, source, description=description, protocol=protocol, reason=reason
+        )
+    click.echo(f"registered {name} {_version_line(version)}")
+    for reason_text in version.change.get("reasons") or []:
+        click.echo(f"  out of scope: {reason_text}")
+    for gap in version.facts.get("gaps") or []:
+        click.echo(f"  lineage gap: {gap}")
+
+
+@model.command("protocol")
+@click.argument("name")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reason", default="", help="Why the protocol changes (required for a revision).")
+@click.pass_context
+def protocol_cmd(ctx: click.Context, name: str, path: Path, reason: str) -> None:
+    """Record (or revise) the change protocol of NAME."""
+    from cmlops.lifecycle.registry import record_protocol
+
+    with open_cli_store(ctx) as store:
+        recorded = record_protocol(store, name, path, reason=reason)
+    click.echo(
+        f"protocol {recorded['protocol_id']} of {name}: SHA-256 {recorded['sha256']} "
+        f"(audit seq {recorded['seq']})"
+    )
+
+
+@model.command("validate")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.argument("package", type=PACKAGE)
+@click.option("--reason", default="", help="Recorded with the transition.")
+@click.pass_context
+def validate_cmd(ctx: click.Context, name: str, version: int, package: Path, reason: str) -> None:
+    """Mark VERSION validated by PACKAGE (checked against the change protocol)."""
+    from cmlops.lifecycle.validation import validate_version
+
+    with open_cli_store(ctx) as store:
+        state = validate_version(store, name, version, package, reason=reason)
+    click.echo(f"{name} {_version_line(state)}")
+
+
+@model.command("approve")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.argument("package", type=PACKAGE)
+@click.option("--reason", default="", help="Recorded with the approval.")
+@click.pass_context
+def approve_cmd(ctx: click.Context, name: str, version: int, package: Path, reason: str) -> None:
+    """Approve VERSION for use; PACKAGE is its signed, approved validation package."""
+    from cmlops.lifecycle.approval import approve_version
+
+    with open_cli_store(ctx) as store:
+        state = approve_version(store, name, version, package, reason=reason)
+    click.echo(f"{name} {_version_line(state)}")
+
+
+@model.command("retire")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.option("--reason", required=True, help="Why the version is withdrawn.")
+@click.pass_context
+def retire_cmd(ctx: click.Context, name: str, version: int, reason: str) -> None:
+    """Retire VERSION (it stays in the history)."""
+    from cmlops.lifecycle.registry import retire_version
+
+    with open_cli_store(ctx) as store:
+        state = retire_version(store, name, version, reason=reason)
+    click.echo(f"{name} {_version_line(state)}")
+
+
+@model.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Every registered model with its latest version and status."""
+    from cmlops.lifecycle.registry import list_models
+
+    with open_cli_store(ctx) as store:
+        models = list_models(store)
+    if as_json:
+        echo_json([m.to_dict() for m in models])
+        return
+    for m in models:
+        latest = m.version()
+        approved = [f"v{v.version}" for v in m.versions.values() if v.status == "approved"]
+        click.echo(
+            f"{m.name}: {len(m.versions)} version(s), latest v{latest.version} "
+            f"{latest.status}; approved for use: {', '.join(approved) or 'none'}"
+        )
+
+
+@model.command("show")
+@click.argument("name")
+@click.option("--version", type=int, help="One version in detail (default: every version).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def show_cmd(ctx: click.Context, name: str, version: int | None, as_json: bool) -> None:
+    """A model's versions, their lineage facts, change classification and evidence."""
+    from cmlops.lifecycle.registry import model_state
+
+    with open_cli_store(ctx) as store:
+        state = model_state(store, name)
+    versions = [state.version(version)] if version else list(state.versions.values())
+    if as_json:
+        echo_json({**state.to_dict(), "versions": [v.to_dict() for v in versions]})
+        return
+    protocol = state.protocol
+    click.echo(f"{name}: {state.description or '(no description)'}")
+    click.echo(
+        f"protocol: {protocol['protocol_id']} SHA-256 {protocol['sha256']}"
+        if protocol
+        else "protocol: none recorded"
+    )
+    for v in versions:
+        click.echo(_version_line(v))
+        facts = v.facts
+        click.echo(f"  class: {facts.get('class')}  entity: {v.entity_id}")
+        for data in facts.get("training_data", []):
+            click.echo(f"  trained on: {data['name']} ({data['entity_id']}, {data['rows']} rows)")
+        for code in facts.get("code", []):
+            click.echo(f"  code: {code['name'] or code['activity_id']} {code['code_hash']}")
+        if v.validation:
+            click.echo(
+                f"  validated by package {v.validation['package_id']} "
+                f"({v.validation['validation']}, {v.validation['verdict']})"
+            )
+        if v.approval:
+            click.echo(f"  approved by {v.approval['actor']} at {v.approval['ts']}")
+        for gap in facts.get("gaps", []):
+            click.echo(f"  lineage gap: {gap}")
+
+
+@model.command("history")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="The audit records as JSON.")
+@click.pass_context
+def history_cmd(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Every record of NAME in the audit chain, oldest first (registrations, refusals too)."""
+    from cmlops.lifecycle.registry import model_state
+
+    with open_cli_store(ctx) as store:
+        state = model_state(store, name)
+        refused = store.records(action="model.approval.refused", object_id=name)
+    records = sorted({r.seq: r for r in [*state.history, *refused]}.values(), key=lambda r: r.seq)
+    if as_json:
+        echo_json([r.to_dict() for r in records])
+        return
+    for r in records:
+        payload = r.payload_dict()
+        version = f" v{payload['version']}" if "version" in payload else ""
+        why = f" — {r.reason}" if r.reason else ""
+        click.echo(f"{r.seq:>6} {r.ts} {r.actor}: {r.action}{version}{why}")

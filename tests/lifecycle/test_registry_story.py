@@ -1,0 +1,180 @@
+"""End to end on flchain: register v1, validate, approve; v2 re-trained in scope and
+re-validated; v3 out of scope refused without full validation; every step an audit record."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cmlops.cli import cli
+from cmlops.store import open_store
+from tests.lifecycle.story import (
+    FULL_PLAN,
+    NAME,
+    REVALIDATION_PLAN,
+    Story,
+    sign,
+    train_and_score,
+    validate,
+    write_protocol,
+)
+
+pytestmark = pytest.mark.kernel
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def run(story: Story, *args: str, user: str = "tester", code: int = 0) -> str:
+    out = CliRunner().invoke(cli, ["--home", str(story.home), *args], env={"CMLOPS_USER": user})
+    assert out.exit_code == code, out.output
+    return out.output
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
+    root = tmp_path_factory.mktemp("lifecycle")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+        mp.setenv("CMLOPS_DISPLAY", "static")
+        mp.setenv("CMLOPS_HOME", str(root / ".cmlops"))
+        mp.setenv("CMLOPS_USER", "tester")
+        s = Story(root=root, home=root / ".cmlops", protocol=write_protocol(root))
+        with open_store(home=s.home) as store:
+            train_and_score(s, store)
+            validate(s, store, "v1", FULL_PLAN, "v1-full")
+            validate(s, store, "v2", REVALIDATION_PLAN, "v2-revalidation")
+            validate(s, store, "v3", REVALIDATION_PLAN, "v3-revalidation")
+        yield s
+
+
+def test_v1_registered_validated_approved(story: Story) -> None:
+    run(story, "model", "protocol", NAME, str(story.protocol))
+    out = run(
+        story,
+        "model",
+        "register",
+        NAME,
+        "--from",
+        story.entities["v1"],
+        "--description",
+        "5-year mortality risk (flchain)",
+    )
+    assert "v1  candidate" in out and "change: initial" in out
+    state = json.loads(run(story, "model", "show", NAME, "--json"))
+    v1 = state["versions"][0]
+    assert v1["entity_id"] == story.entities["v1"]
+    assert "Pipeline" in v1["facts"]["class"]
+    assert [d["name"] for d in v1["facts"]["training_data"]] == ["development data (v1)"]
+    assert v1["facts"]["code"][0]["name"] == "train v1"
+    assert v1["facts"]["gaps"] == []
+
+    package = story.packages["v1-full"]
+    # approval needs a validated version and a signed package: refused, and recorded
+    refused = run(story, "model", "approve", NAME, "1", str(package), user="alan", code=2)
+    assert "refused" in refused and "not validated" in refused
+    run(story, "model", "validate", NAME, "1", str(package))
+    refused = run(story, "model", "approve", NAME, "1", str(package), user="alan", code=2)
+    assert "executed, not approved" in refused
+    sign(story.home, package, "rita", "reviewed", story.root / "keys")
+    sign(story.home, package, "alan", "approved", story.root / "keys")
+    refused = run(story, "model", "approve", NAME, "1", str(package), user="tester", code=2)
+    assert "tester registered this version" in refused
+    out = run(story, "model", "approve", NAME, "1", str(package), user="alan")
+    assert "v1  approved" in out
+    with open_store(home=story.home) as store:
+        refusals = store.records(action="model.approval.refused", object_id=NAME)
+        assert len(refusals) == 3 and {r.actor for r in refusals} == {"alan", "tester"}
+        assert store.verify().ok
+
+
+def test_v2_retrained_in_scope_needs_the_revalidation_package(story: Story) -> None:
+    out = run(story, "model", "register", NAME, "--from", story.entities["v2"])
+    assert "v2  candidate" in out and "change: in (retrain-same-population)" in out
+    wrong = run(story, "model", "validate", NAME, "2", str(story.packages["v1-full"]), code=2)
+    assert "plan 'flchain-full-validation'" in wrong and "do not descend" in wrong
+    out = run(story, "model", "validate", NAME, "2", str(story.packages["v2-revalidation"]))
+    assert "v2  validated" in out
+    shown = json.loads(run(story, "model", "show", NAME, "--version", "2", "--json"))
+    v2 = shown["versions"][0]
+    assert v2["validation"]["validation"] == "revalidation"
+    assert v2["change"]["differences"]["training_data"] is True
+    assert v2["change"]["differences"]["hyperparameters"] == []
+
+
+def test_v3_out_of_scope_refused_without_full_validation(story: Story) -> None:
+    out = run(story, "model", "register", NAME, "--from", story.entities["v3"])
+    assert "v3  candidate" in out and "change: out" in out
+    assert "hyper-parameters changed: steps" in out
+    refused = run(
+        story, "model", "validate", NAME, "3", str(story.packages["v3-revalidation"]), code=2
+    )
+    assert "out of the protocol's scope" in refused and "updated protocol" in refused
+    refused = run(
+        story,
+        "model",
+        "approve",
+        NAME,
+        "3",
+        str(story.packages["v3-revalidation"]),
+        user="alan",
+        code=2,
+    )
+    assert "candidate, not validated" in refused
+    history = run(story, "model", "history", NAME)
+    assert "model.version.registered v3" in history and "model.approval.refused v3" in history
+
+
+def test_list_and_history_tell_the_story(story: Story) -> None:
+    listed = run(story, "model", "list")
+    assert f"{NAME}: 3 version(s), latest v3 candidate; approved for use: v1" in listed
+    records = json.loads(run(story, "model", "history", NAME, "--json"))
+    actions = [r["action"] for r in records]
+    assert actions.index("model.protocol.recorded") < actions.index("model.version.registered")
+    assert actions.count("model.version.registered") == 3
+    assert "model.version.approved" in actions
+    out = run(story, "model", "retire", NAME, "1", "--reason", "superseded by v2")
+    assert "v1  retired" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["register", NAME, "--from", "no-such-thing"], "no model entity or model variable"),
+        (["register", "bad name!", "--from", "x"], "is not allowed"),
+        (["show", "unknown-model"], "no model named 'unknown-model'"),
+        (["approve", NAME, "1", "/nonexistent/pkg"], "no audit package"),
+        (["validate", NAME, "9", "/nonexistent/pkg"], "has no version 9"),
+        (["retire", NAME, "2", "--reason", " "], "needs a reason"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    story: Story, args: list[str], message: str
+) -> None:
+    with open_store(home=story.home) as store:
+        before = store.count_records(action="model.version*")
+    out = run(story, "model", *args, code=2)
+    assert message in out and len(out.strip().splitlines()) == 1
+    with open_store(home=story.home) as store:
+        assert store.count_records(action="model.version*") == before
+
+
+def test_registering_a_dataset_or_a_broken_protocol_is_refused(story: Story) -> None:
+    with open_store(home=story.home) as store:
+        dataset = next(e for e in store.lineage_graph().entities.values() if e.kind == "dataset")
+        before = store.count_records()
+    out = run(story, "model", "register", "other", "--from", dataset.id, code=2)
+    assert "is a dataset, not a model" in out
+    broken = story.root / "broken.yaml"
+    broken.write_text("protocol_id: [unclosed\n")
+    out = run(story, "model", "protocol", NAME, str(broken), code=2)
+    assert "does not parse" in out and len(out.strip().splitlines()) == 1
+    incomplete = story.root / "incomplete.yaml"
+    incomplete.write_text(f"protocol_id: p\nmodel: {NAME}\nfairness_approach: none\n")
+    out = run(story, "model", "protocol", NAME, str(incomplete), code=2)
+    assert "sensitive_attributes" in out
+    with open_store(home=story.home) as store:
+        assert store.count_records() == before
