@@ -17,7 +17,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
-import rfc8785
+from cmlops.store.chain import canonical_json
 
 #: A process-wide fallback session id when no Jupyter kernel session is known.
 _PROCESS_SESSION = str(uuid.uuid4())
@@ -40,7 +40,7 @@ def environment_snapshot() -> tuple[str, dict[str, Any]]:
         "machine": platform.machine(),
         "packages": dict(sorted(packages.items())),
     }
-    digest = hashlib.sha256(rfc8785.dumps(snapshot)).hexdigest()
+    digest = hashlib.sha256(canonical_json(snapshot)).hexdigest()
     return f"env:{digest}", snapshot
 
 

@@ -83,8 +83,8 @@ def check_files(
     """Compare two files and record the result in the lineage; returns (result, its entity)."""
     from cmlops.reports.lineage import run_batch
     from cmlops.reports.manifest import environment_lock
-    from cmlops.reports.plan import canonical
     from cmlops.stats.independence import independence
+    from cmlops.store.chain import canonical_json
 
     started = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     result = independence(
@@ -98,7 +98,7 @@ def check_files(
     )
     entity = result_entity(result, "independence")
     env = environment_lock()
-    env_id = "env:" + hashlib.sha256(canonical(env)).hexdigest()
+    env_id = "env:" + hashlib.sha256(canonical_json(env)).hexdigest()
     activity = Activity(
         id=f"independence:{uuid.uuid4()}",
         kind="independence",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cmlops.reports.errors import PlanError
+from cmlops.store.chain import canonical_json
 
 OPS = {
     ">=": lambda v, t: v >= t,
@@ -57,13 +58,6 @@ class RecordedPlan:
             "deviations": self.deviations,
             "file": "plan.json",
         }
-
-
-def canonical(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON bytes (the form every hash in a package is taken over)."""
-    import rfc8785
-
-    return rfc8785.dumps(obj)
 
 
 def check_plan(plan: Any, where: str) -> dict[str, Any]:
@@ -120,12 +114,14 @@ def prepare_plan(path: str | Path | None, default: dict[str, Any] | None) -> Rec
             raise PlanError("this template has no default plan: pass --plan FILE")
         plan = check_plan(json.loads(json.dumps(default)), "template default plan")
         return RecordedPlan(
-            plan=plan, sha256=hashlib.sha256(canonical(plan)).hexdigest(), source="template-default"
+            plan=plan,
+            sha256=hashlib.sha256(canonical_json(plan)).hexdigest(),
+            source="template-default",
         )
     plan, raw = load_plan(path)
     return RecordedPlan(
         plan=plan,
-        sha256=hashlib.sha256(canonical(plan)).hexdigest(),
+        sha256=hashlib.sha256(canonical_json(plan)).hexdigest(),
         source=str(Path(path).resolve()),
         raw_sha256=hashlib.sha256(raw).hexdigest(),
     )

@@ -52,8 +52,9 @@ from cmlops.reports.package import (
     zip_package,
 )
 from cmlops.reports.parameters import validate_parameters
-from cmlops.reports.plan import RecordedPlan, canonical, prepare_plan, record_plan
+from cmlops.reports.plan import RecordedPlan, prepare_plan, record_plan
 from cmlops.reports.render import notebook_to_html
+from cmlops.store.chain import canonical_json
 from cmlops.store.model import Activity
 
 NOTEBOOK = "notebook.ipynb"
@@ -287,7 +288,7 @@ def _build_package(
 def _execute(tmp: Path, run: _RunStart, limits: dict[str, Any]) -> ExecutionOutcome:
     """Copy the template and the plan into ``tmp`` and run the notebook there."""
     shutil.copyfile(run.template.path, tmp / TEMPLATE_COPY)
-    (tmp / PLAN_FILE).write_bytes(canonical(run.plan.plan))
+    (tmp / PLAN_FILE).write_bytes(canonical_json(run.plan.plan))
     return execute_notebook(
         tmp / TEMPLATE_COPY,
         tmp / NOTEBOOK,
@@ -388,7 +389,7 @@ def _outputs(tmp: Path) -> list[tuple[str, str]]:
 
 def _record(store: Any, tmp: Path, run: _RunStart, end: _RunEnd, env: dict[str, Any]) -> None:
     """Record the run's lineage, append ``report.finished`` and export the lineage files."""
-    env_id = "env:" + hashlib.sha256(canonical(env)).hexdigest()
+    env_id = "env:" + hashlib.sha256(canonical_json(env)).hexdigest()
     activity = Activity(
         id=run.activity_id,
         kind="report",

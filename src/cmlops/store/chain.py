@@ -113,20 +113,36 @@ def _is_simple(value: Any, path: str = "payload") -> bool:
     )
 
 
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 (JCS) canonical UTF-8 bytes of any JSON value: the one canonical form.
+
+    Every hash cmlops takes over JSON — audit payloads, plans, environments,
+    signed statements — is taken over these bytes. Raises
+    :class:`~cmlops.errors.InvalidRecordError` (a ``ValueError``) for what JSON
+    cannot hold (NaN, infinity, non-text keys, lone surrogates, other types).
+    """
+    return _canonical(value, "value")
+
+
 def canonical_payload(payload: dict[str, Any]) -> str:
     """RFC 8785 canonical JSON text of a payload object."""
     if not isinstance(payload, dict):
         raise InvalidRecordError(
             f"audit payload must be a JSON object (dict), got {type(payload).__name__}"
         )
-    if _is_simple(payload):
-        return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _canonical(payload, "payload").decode("utf-8")
+
+
+def _canonical(value: Any, what: str) -> bytes:
+    if _is_simple(value, what):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     import rfc8785
 
     try:
-        return rfc8785.dumps(payload).decode("utf-8")
+        return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as error:
-        raise InvalidRecordError(f"audit payload is not canonical JSON ({error})") from None
+        noun = "audit payload" if what == "payload" else what
+        raise InvalidRecordError(f"{noun} is not canonical JSON ({error})") from None
 
 
 def canonical_record(
