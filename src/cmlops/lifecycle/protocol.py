@@ -107,9 +107,9 @@ def _validation(spec: Any, where: str, base: Path | None) -> dict[str, Any]:
 
 def plan_sha256(plan: dict[str, Any]) -> str:
     """The identity of a plan exactly as the report runner computes it."""
-    from cmlops.reports.plan import canonical
+    from cmlops.store.chain import canonical_json
 
-    return hashlib.sha256(canonical(plan)).hexdigest()
+    return hashlib.sha256(canonical_json(plan)).hexdigest()
 
 
 def _modification(spec: Any, index: int, base: Path | None) -> dict[str, Any]:
