@@ -6,29 +6,35 @@ export interface KernelState {
   autotrack: boolean;
 }
 
-/** Python expressions evaluated in the kernel without touching the user's history. */
-const SESSION =
-  "(lambda m: m.shell_session(get_ipython()) if m else None)" +
-  "(__import__('sys').modules.get('cmlops.capture.magics'))";
-const EXPRESSIONS = {
-  loaded: `${SESSION} is not None`,
-  autotrack: `bool(getattr(${SESSION}, 'autotrack', False))`
-};
+/**
+ * The kernel's public, documented API (``cmlops.kernel_state()``, docs/jupyterlab.md),
+ * evaluated without touching the user's history and without importing cmlops into a
+ * kernel that has not imported it. Its text/plain is JSON.
+ */
+const STATE =
+  "(lambda m: m.kernel_state() if m else None)(__import__('sys').modules.get('cmlops'))";
 
 export async function kernelState(kernel: Kernel.IKernelConnection): Promise<KernelState> {
   const future = kernel.requestExecute({
     code: '',
     silent: true,
     store_history: false,
-    user_expressions: EXPRESSIONS
+    user_expressions: { state: STATE }
   });
   const reply = (await future.done) as KernelMessage.IExecuteReplyMsg;
-  const content = reply.content as any;
-  const read = (name: string) => {
-    const value = content.user_expressions?.[name];
-    return value?.status === 'ok' && value.data?.['text/plain'] === 'True';
-  };
-  return { loaded: read('loaded'), autotrack: read('autotrack') };
+  const value = (reply.content as any).user_expressions?.state;
+  let state: any = null;
+  if (value?.status === 'ok') {
+    state = value.data?.['application/json'] ?? null;
+    if (state === null) {
+      try {
+        state = JSON.parse(value.data?.['text/plain'] ?? 'null');
+      } catch {
+        state = null; // ``None`` (cmlops not imported) or an older cmlops
+      }
+    }
+  }
+  return { loaded: state?.loaded === true, autotrack: state?.autotrack === true };
 }
 
 /** Runs ``%load_ext cmlops`` in the kernel (shown nowhere; errors come back as text). */

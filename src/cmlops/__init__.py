@@ -36,6 +36,7 @@ _PUBLIC: dict[str, str] = {
     "log_model": "cmlops.capture.api:log_model",
     "lineage": "cmlops.capture.api:lineage",
     "export_lineage": "cmlops.capture.export:export_lineage",
+    "kernel_state": "cmlops.capture.kernel_state:kernel_state",
     # statistics
     "drift": "cmlops.stats.drift:drift",
     "DriftResult": "cmlops.stats.drift:DriftResult",

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from cmlops.capture.recorder import CaptureSession, CellRecorder, TrackingError
+from cmlops.capture.recorder import CaptureSession, CellRecorder, TrackingError, shell_session
 from cmlops.errors import InvalidInputError
 from cmlops.store import Entity, LineageGraph
 
@@ -33,8 +33,6 @@ def _session_for(store: Any = None) -> CaptureSession:
         except ImportError:
             shell = None
         if shell is not None:
-            from cmlops.capture.magics import shell_session
-
             session = shell_session(shell)
             if session is not None:
                 return session

@@ -18,9 +18,16 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from cmlops.capture.recorder import CaptureSession, CellRecorder, TrackingError
+from cmlops.capture.api import lineage, log_dataset
+from cmlops.capture.recorder import (
+    CaptureSession,
+    CellRecorder,
+    TrackingError,
+    attach_session,
+)
 
-_SESSION_ATTR = "_cmlops_capture_magics"
+#: the shell attribute that holds the registered magics (their hooks are removed on unload)
+_MAGICS_ATTR = "_cmlops_capture_magics"
 
 
 def _parse(magic: Any, line: str) -> Any:
@@ -189,7 +196,6 @@ class CmlopsMagics(Magics):
         """Show lineage as a graph (HTML/SVG) with a text fallback."""
         args = _parse(self.cmlops_lineage, line)
         self.session.flush()
-        from cmlops.capture.api import lineage
         from cmlops.capture.render import LineageView
 
         target = args.entity
@@ -219,8 +225,6 @@ class CmlopsMagics(Magics):
         args = _parse(self.cmlops_log_dataset, line)
         if args.variable not in self.shell.user_ns:
             raise UsageError(f"no variable {args.variable!r} in the namespace")
-        from cmlops.capture.api import log_dataset
-
         entity = log_dataset(
             self.shell.user_ns[args.variable],
             name=args.name or args.variable,
@@ -233,17 +237,18 @@ class CmlopsMagics(Magics):
 
 def load_ipython_extension(ip: Any) -> None:
     """Register the magics once per shell; loading again is harmless."""
-    if getattr(ip, _SESSION_ATTR, None) is not None:
+    if getattr(ip, _MAGICS_ATTR, None) is not None:
         return
     magics = CmlopsMagics(ip)
     ip.register_magics(magics)
     # any cell, tracked or not, waits for the previous tracked cell's fingerprints
     ip.events.register("pre_run_cell", magics._flush_before_cell)
-    setattr(ip, _SESSION_ATTR, magics)
+    setattr(ip, _MAGICS_ATTR, magics)
+    attach_session(ip, magics.session)
 
 
 def unload_ipython_extension(ip: Any) -> None:
-    magics = getattr(ip, _SESSION_ATTR, None)
+    magics = getattr(ip, _MAGICS_ATTR, None)
     if magics is None:
         return
     if magics.session.autotrack:
@@ -251,13 +256,8 @@ def unload_ipython_extension(ip: Any) -> None:
     if magics._flush_before_cell in ip.events.callbacks["pre_run_cell"]:
         ip.events.unregister("pre_run_cell", magics._flush_before_cell)
     magics.session.flush()
-    setattr(ip, _SESSION_ATTR, None)
+    setattr(ip, _MAGICS_ATTR, None)
+    attach_session(ip, None)
 
 
-def shell_session(ip: Any) -> CaptureSession | None:
-    """The capture session of a shell where the extension is loaded."""
-    magics = getattr(ip, _SESSION_ATTR, None)
-    return None if magics is None else magics.session
-
-
-__all__ = ["CmlopsMagics", "load_ipython_extension", "shell_session", "unload_ipython_extension"]
+__all__ = ["CmlopsMagics", "load_ipython_extension", "unload_ipython_extension"]

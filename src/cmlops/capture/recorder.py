@@ -376,4 +376,26 @@ def _size(path: str) -> int | None:
         return None
 
 
-__all__ = ["BackgroundWriter", "CaptureSession", "CellRecorder", "TrackingError"]
+#: the attribute of an IPython shell that holds its capture session (set by ``%load_ext cmlops``)
+_SHELL_ATTR = "_cmlops_capture_session"
+
+
+def attach_session(shell: Any, session: CaptureSession | None) -> None:
+    """Make ``session`` the shell's capture session (``None`` detaches it)."""
+    setattr(shell, _SHELL_ATTR, session)
+
+
+def shell_session(shell: Any) -> CaptureSession | None:
+    """The capture session of a shell where the extension is loaded, else ``None``."""
+    session = getattr(shell, _SHELL_ATTR, None)
+    return session if isinstance(session, CaptureSession) else None
+
+
+__all__ = [
+    "BackgroundWriter",
+    "CaptureSession",
+    "CellRecorder",
+    "TrackingError",
+    "attach_session",
+    "shell_session",
+]
