@@ -178,3 +178,98 @@ def test_registering_a_dataset_or_a_broken_protocol_is_refused(story: Story) -> 
     assert "sensitive_attributes" in out
     with open_store(home=story.home) as store:
         assert store.count_records() == before
+
+
+ANSWERS = {
+    "tripod": {
+        "1": "Temporal validation of a 5-year mortality model in the flchain cohort",
+        "17": "Secondary analysis of public, de-identified data",
+        "3b": "Adults aged 50+ in Olmsted County; users are study statisticians",
+    },
+    "model_card": {"developer": "cmlops tests", "contact": "qa@example.org"},
+}
+
+
+def test_dossiers_compiled_signed_verifiable_and_living(story: Story) -> None:
+    from lxml import etree
+
+    from cmlops.lifecycle.documents.model_card import schema_errors
+    from cmlops.reports.verify import verify_package
+
+    answers = story.root / "answers.yaml"
+    answers.write_text(json.dumps(ANSWERS))
+    out = run(
+        story,
+        "model",
+        "dossier",
+        NAME,
+        "--version",
+        "1",
+        "--answers",
+        str(answers),
+        "--out",
+        str(story.root / "dossiers"),
+    )
+    lines = out.strip().splitlines()
+    assert [line.split(":")[0].split()[0] for line in lines] == [
+        "model-card",
+        "tripod-ai",
+        "credibility",
+        "annex-iv",
+        "datasheet",
+        "datasheet",
+    ]
+    assert all(" r1 generated " in line for line in lines)
+    folder = story.root / "dossiers" / NAME / "v1"
+    for package in sorted(folder.glob("*/r1")):
+        assert verify_package(package).ok, package
+    card = folder / "model-card" / "r1"
+    xml = (card / "model_card.xml").read_bytes()
+    assert schema_errors(xml) == []
+    root = etree.fromstring(xml)
+    ns = {"c": "https://mc.chai.org/v0.2/schema.xsd"}
+    assert root.findtext("c:BasicInfo/c:ModelName", namespaces=ns) == NAME
+    labels = root.xpath("//c:FairnessEquity//c:Label/text()", namespaces=ns)
+    assert "auroc[sex=F]" in labels and "auroc[age_band=80+]" in labels
+    bias = root.findtext("c:Warnings/c:KnownBiasesOrEthicalConsiderations", namespaces=ns)
+    assert "sex, age_band" in bias and "AUROC" in bias
+    tripod = json.loads((folder / "tripod-ai" / "r1" / "tripod-ai.json").read_text())
+    items = {s["id"]: s for s in tripod["sections"]}
+    assert len(items) == 52 and len({i.rstrip("abcdefg") for i in items}) == 27
+    assert items["14"]["status"] == "automatic"
+    assert "sex, age_band" in items["14"]["text"] and "sex=F" in items["14"]["text"]
+    assert items["1"]["status"] == "manual" and items["17"]["status"] == "manual"
+    assert items["3b"]["status"] == "partial"
+    assert "3a" in tripod["missing"] and "14" not in tripod["missing"]
+    shown = json.loads(run(story, "model", "show", NAME, "--version", "1", "--json"))
+    package_id = shown["versions"][0]["validation"]["package_id"]
+    assert items["23a"]["evidence"] == [f"package {package_id}"]
+    credibility = json.loads((folder / "credibility" / "r1" / "credibility.json").read_text())
+    assert [s["id"] for s in credibility["sections"]] == [f"step {i}" for i in range(1, 8)]
+    assert "approved by alan" in credibility["sections"][6]["text"].lower()
+    # living: nothing new -> up to date; new evidence (a signature) -> a new revision
+    again = run(
+        story,
+        "model",
+        "dossier",
+        NAME,
+        "--version",
+        "1",
+        "--kind",
+        "model-card",
+        "--answers",
+        str(answers),
+        "--out",
+        str(story.root / "dossiers"),
+    )
+    assert "r1 up to date" in again
+    sign(story.home, card, "rita", "reviewed", story.root / "keys")
+    assert verify_package(card).ok
+    bad = story.root / "bad-answers.yaml"
+    bad.write_text("tripod:\n  '99z': nonsense\n")
+    with open_store(home=story.home) as store:
+        before = store.count_records()
+    refused = run(story, "model", "dossier", NAME, "--answers", str(bad), code=2)
+    assert "unknown TRIPOD+AI item '99z'" in refused and len(refused.strip().splitlines()) == 1
+    with open_store(home=story.home) as store:
+        assert store.count_records() == before

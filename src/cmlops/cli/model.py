@@ -195,3 +195,51 @@ def history_cmd(ctx: click.Context, name: str, as_json: bool) -> None:
         version = f" v{payload['version']}" if "version" in payload else ""
         why = f" — {r.reason}" if r.reason else ""
         click.echo(f"{r.seq:>6} {r.ts} {r.actor}: {r.action}{version}{why}")
+
+
+@model.command("dossier")
+@click.argument("name")
+@click.option("--version", type=int, help="The version (default: the latest).")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["model-card", "tripod-ai", "credibility", "annex-iv", "datasheet"]),
+    help="Which dossiers (repeatable; default: all).",
+)
+@click.option(
+    "--answers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML of manual answers (tripod, model_card, credibility, annex_iv, datasheet).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dossiers"),
+    show_default=True,
+    help="Root folder of the dossier packages (revisions are never overwritten).",
+)
+@click.pass_context
+def dossier_cmd(
+    ctx: click.Context,
+    name: str,
+    version: int | None,
+    kinds: tuple[str, ...],
+    answers: Path | None,
+    out: Path,
+) -> None:
+    """Compile the dossiers of a version from the evidence graph (new revision when it changed)."""
+    from cmlops.lifecycle.answers import load_answers
+    from cmlops.lifecycle.dossiers import KINDS, generate_dossiers
+
+    load_answers(answers)  # a bad answers file is refused before the store is opened
+    with open_cli_store(ctx) as store:
+        runs = generate_dossiers(
+            store, name, version=version, kinds=kinds or KINDS, answers=answers, root=out
+        )
+    for run in runs:
+        subject = f" {run.subject}" if run.subject else ""
+        missing = f", missing: {', '.join(run.missing)}" if run.missing else ""
+        click.echo(
+            f"{run.kind}{subject}: r{run.revision} {run.status} ({run.verdict}{missing}) {run.path}"
+        )
