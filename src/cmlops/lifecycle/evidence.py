@@ -21,9 +21,9 @@ SCHEMA = "cmlops.dossier-evidence/1"
 
 
 def evidence_sha256(evidence: dict[str, Any]) -> str:
-    from cmlops.reports.plan import canonical
+    from cmlops.store.chain import canonical_json
 
-    return hashlib.sha256(canonical(evidence)).hexdigest()
+    return hashlib.sha256(canonical_json(evidence)).hexdigest()
 
 
 def _package(store: Any, version: VersionState) -> dict[str, Any]:
