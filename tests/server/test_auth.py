@@ -7,7 +7,7 @@ import re
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from cmlops.server.handlers import routes
+from cmlops.server.extension import routes
 
 
 def concrete(pattern: str) -> str:

@@ -1,10 +1,7 @@
-"""REST handlers under ``/cmlops/api/``: lineage, audit log, verification, reports.
+"""REST handlers of the store under ``/cmlops/api/``: status, head, lineage, audit, verify.
 
-Every handler is a Jupyter ``APIHandler`` with ``@tornado.web.authenticated``,
-so Jupyter's token/cookie auth and XSRF check apply (no token: 403). Store work
-runs on the store thread (see :class:`cmlops.server.extension.Services`).
-Errors come back as ``{"error": {"message", "fix"?}}``: 400 for bad input,
-404 for unknown names, 503 when the store is unavailable.
+Store work runs on the store thread (see :class:`cmlops.server.services.Services`);
+authentication and error mapping are :class:`cmlops.server.base.BaseHandler`'s.
 """
 
 from __future__ import annotations
@@ -13,71 +10,9 @@ import json
 from typing import Any
 
 import tornado.web
-from jupyter_server.base.handlers import APIHandler
 
-from cmlops.errors import InvalidInputError
+from cmlops.server.base import BaseHandler, NotFound
 from cmlops.server.storeaccess import StoreUnavailable
-
-
-class NotFound(Exception):
-    """A named thing (template, run, package) does not exist."""
-
-
-class BaseHandler(APIHandler):
-    """Shared helpers: services, JSON replies, error mapping."""
-
-    @property
-    def services(self) -> Any:
-        from cmlops.server.extension import SETTINGS_KEY
-
-        return self.settings[SETTINGS_KEY]
-
-    def reply(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data, allow_nan=False, default=str))
-
-    def fail(self, status: int, message: str, fix: str = "") -> None:
-        error = {"message": message}
-        if fix:
-            error["fix"] = fix
-        self.reply({"error": error}, status)
-
-    async def store(self, function: Any) -> Any:
-        """Run ``function(store)`` on the store thread."""
-        return await self.services.call(self.services.store.run, function)
-
-    async def guarded(self, coroutine: Any) -> None:
-        """Await the handler body and map cmlops errors to HTTP replies."""
-        try:
-            await coroutine
-        except StoreUnavailable as error:
-            self.reply({"error": error.advice}, 503)
-        except NotFound as error:
-            self.fail(404, str(error))
-        except InvalidInputError as error:
-            self.fail(400, str(error).splitlines()[0])
-
-    def body_json(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.request.body or b"{}")
-        except json.JSONDecodeError as error:
-            raise InvalidInputError(f"request body is not JSON: {error.msg}") from None
-        if not isinstance(data, dict):
-            raise InvalidInputError("request body must be a JSON object")
-        return data
-
-    def int_argument(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.get_argument(name, None)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise InvalidInputError(f"{name}={raw!r} is not an integer") from None
-        if not low <= value <= high:
-            raise InvalidInputError(f"{name}={value} is out of range [{low}, {high}]")
-        return value
 
 
 class StatusHandler(BaseHandler):
@@ -211,17 +146,3 @@ class VerifyHandler(BaseHandler):
             self.reply(await self.store(query))
 
         await self.guarded(body())
-
-
-def routes() -> list[tuple[str, type[BaseHandler]]]:
-    """Every route of the API (relative to ``<base_url>/cmlops/api``)."""
-    from cmlops.server.report_handlers import report_routes
-
-    return [
-        (r"/status", StatusHandler),
-        (r"/head", HeadHandler),
-        (r"/lineage", LineageHandler),
-        (r"/audit", AuditHandler),
-        (r"/verify", VerifyHandler),
-        *report_routes(),
-    ]

@@ -12,7 +12,7 @@ from typing import Any
 
 import tornado.web
 
-from cmlops.server.handlers import BaseHandler, NotFound
+from cmlops.server.base import BaseHandler, NotFound
 from cmlops.server.paths import check_template_name, package_folder
 from cmlops.server.runs import result_to_dict
 
@@ -152,15 +152,3 @@ class PackageVerifyHandler(BaseHandler):
             self.reply(result_to_dict(verdict))
 
         await self.guarded(body())
-
-
-def report_routes() -> list[tuple[str, type[BaseHandler]]]:
-    return [
-        (r"/templates", TemplatesHandler),
-        (r"/templates/([^/]+)", TemplateHandler),
-        (r"/runs", RunsHandler),
-        (r"/runs/([^/]+)", RunHandler),
-        (r"/packages", PackagesHandler),
-        (r"/packages/([^/]+)", PackageHandler),
-        (r"/packages/([^/]+)/verify", PackageVerifyHandler),
-    ]
