@@ -312,3 +312,31 @@ def test_manifest_kernel_of_a_template_default_run(echo_run) -> None:
     assert recorded["kernel"] == "python3"
     assert recorded["kernel_spec"]["name"] == "python3"
     assert recorded["kernel_spec"]["language_version"]
+
+
+def test_progress_comes_from_the_runners_cell_hooks(tmp_path: Path, store) -> None:
+    template = make_template(tmp_path / "p.ipynb", ["a = 1", "", "b = 2", "c = 3"])
+    calls: list[tuple[int, int]] = []
+    run = run_report(
+        template,
+        {},
+        out=tmp_path / "pkg",
+        store=store,
+        progress=False,
+        on_cell=lambda done, total: calls.append((done, total)),
+    )
+    assert run.status == "EXECUTED", run.error
+    # the parameters cell, Papermill's injected parameters cell and three non-empty cells
+    assert calls == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+
+
+def test_a_failing_progress_hook_never_fails_the_run(tmp_path: Path, store) -> None:
+    template = make_template(tmp_path / "p.ipynb", ["a = 1"])
+
+    def broken(done: int, total: int) -> None:
+        raise RuntimeError("display went away")
+
+    run = run_report(
+        template, {}, out=tmp_path / "pkg", store=store, progress=False, on_cell=broken
+    )
+    assert run.status == "EXECUTED", run.error

@@ -16,6 +16,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,36 @@ def _describe(exc: BaseException) -> ExecutionOutcome:
     return ExecutionOutcome(ok=False, error_type=name, error=f"{name}: {_last_line(str(exc))}")
 
 
+#: ``on_cell(done, total)``: called after each executed code cell (from the run's thread)
+CellCallback = Callable[[int, int], None]
+
+
+def cell_hooks(on_cell: CellCallback | None) -> dict[str, Any]:
+    """nbclient hooks that report ``(code cells executed, code cells to execute)``.
+
+    The count comes from the notebook nbclient actually runs (with Papermill's
+    injected parameters cell), so the share is exact; a failing hook never
+    stops the run.
+    """
+    if on_cell is None:
+        return {}
+    count = {"done": 0, "total": 0}
+
+    def started(notebook: Any, **_: Any) -> None:
+        count["total"] = sum(
+            1 for cell in notebook.cells if cell.cell_type == "code" and cell.source.strip()
+        )
+
+    def executed(**_: Any) -> None:
+        count["done"] += 1
+        try:
+            on_cell(count["done"], max(count["total"], count["done"]))
+        except Exception:  # noqa: BLE001, S110 - progress is a courtesy, never the run's failure
+            pass
+
+    return {"on_notebook_start": started, "on_cell_executed": executed}
+
+
 def execute_notebook(
     source: Path,
     target: Path,
@@ -116,9 +147,12 @@ def execute_notebook(
     run_timeout: float | None = None,
     dead_grace: float = 10.0,
     progress: bool = True,
+    on_cell: CellCallback | None = None,
 ) -> ExecutionOutcome:
     """Execute ``source`` into ``target`` with the given parameters; never hangs."""
     import papermill
+
+    hooks = cell_hooks(on_cell)
 
     holder: list[Any] = []
     box: dict[str, BaseException] = {}
@@ -134,6 +168,7 @@ def execute_notebook(
                 cwd=str(cwd),
                 execution_timeout=cell_timeout,
                 kernel_manager_class=_watched_manager_class(holder),
+                **hooks,
             )
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             box["error"] = exc

@@ -33,7 +33,7 @@ from cmlops.reports import lineage as run_lineage
 from cmlops.reports.audit_extract import write_audit_extract
 from cmlops.reports.catalogue import Template, describe_template
 from cmlops.reports.errors import PackageExistsError
-from cmlops.reports.execute import ExecutionOutcome, execute_notebook
+from cmlops.reports.execute import CellCallback, ExecutionOutcome, execute_notebook
 from cmlops.reports.injection import injected_source
 from cmlops.reports.manifest import (
     MANIFEST,
@@ -144,13 +144,15 @@ def run_report(
     run_timeout: float | None = None,
     kernel_name: str | None = None,
     deviation_reason: str = "",
+    on_cell: CellCallback | None = None,
 ) -> ReportRun:
     """Execute a template with validated parameters and write its audit package.
 
     Raises :class:`~cmlops.errors.InvalidInputError` subclasses for bad input
     (nothing is executed or recorded then). A notebook that fails or a kernel
     that dies does not raise: the returned run has status ``FAILED`` and the
-    package records the error.
+    package records the error. ``on_cell(done, total)`` is called after each
+    executed code cell (from the run's worker thread), for progress displays.
     """
     tpl, values, recorded, target, run_id = prepare_run(
         template, parameters, plan=plan, out=out, force=force
@@ -165,6 +167,7 @@ def run_report(
         "cell_timeout": cell_timeout,
         "run_timeout": run_timeout,
         "progress": progress,
+        "on_cell": on_cell,
     }
     manifest, outcome = _build_package(store, run, limits, force=force)
     return _finish(store, run, manifest, outcome)

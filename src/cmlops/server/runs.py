@@ -10,9 +10,7 @@ status, progress, the package id, the error.
 from __future__ import annotations
 
 import itertools
-import json
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -45,6 +43,12 @@ class Run:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def cell_executed(self, done: int, total: int) -> None:
+        """The runner's cell hook: share of code cells executed (packaging is the last 5 %)."""
+        share = done / total if total else 0.0
+        self.progress = max(self.progress, min(share, 0.95))
+        self.message = f"executing cells ({done} of {total})"
 
 
 def result_to_dict(result: Any) -> dict[str, Any]:
@@ -110,15 +114,16 @@ class RunManager:
         run.status = "running"
         run.message = "starting the kernel"
         target = self.packages_dir / f"{run.template}-{run.id}"
-        watcher = threading.Thread(
-            target=_watch_progress, args=(run, target), name="cmlops-progress", daemon=True
-        )
         try:
             self.packages_dir.mkdir(parents=True, exist_ok=True)
             store = self.store_access.get()
-            watcher.start()
             result = run_report(
-                run.template, run.parameters, out=target, store=store, progress=False
+                run.template,
+                run.parameters,
+                out=target,
+                store=store,
+                progress=False,
+                on_cell=run.cell_executed,
             )
             run.package_id = Path(result.package).name
             run.progress = 1.0
@@ -136,29 +141,3 @@ class RunManager:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def notebook_progress(notebook: Path) -> float | None:
-    """Share of code cells Papermill marked completed in a partly executed notebook."""
-    try:
-        cells = json.loads(notebook.read_text("utf-8")).get("cells", [])
-    except (OSError, ValueError):
-        return None
-    code = [c for c in cells if c.get("cell_type") == "code"]
-    if not code:
-        return None
-    done = sum(
-        1 for c in code if c.get("metadata", {}).get("papermill", {}).get("status") == "completed"
-    )
-    return done / len(code)
-
-
-def _watch_progress(run: Run, target: Path) -> None:
-    """Follow the staged notebook the runner saves after each cell, until the run ends."""
-    while not run.ended:
-        for staged in target.parent.glob(f".{target.name}.partial-*/notebook.ipynb"):
-            share = notebook_progress(staged)
-            if share is not None:
-                run.progress = max(run.progress, min(share, 0.95))
-                run.message = f"executing cells ({round(share * 100)}%)"
-        time.sleep(0.3)
