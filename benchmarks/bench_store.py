@@ -126,6 +126,11 @@ def bench_merkle(store, results: dict) -> None:
     tree.consistency_proof(size // 3)
     results["proofs_in_tree_ms"] = (time.perf_counter() - started) * 1000
     results["merkle_baseline_seconds"] = merkle_baseline(store)
+    from cmlops.trust.trail import verify_trail
+
+    started = time.perf_counter()
+    assert verify_trail(store).ok
+    results["trail_seconds"] = time.perf_counter() - started
 
 
 def fill_chain(store, total: int) -> None:
@@ -200,13 +205,15 @@ def main() -> None:
         )
     print(
         f"\n{'backend':<11} {'tree s':>7} {'read+2 sha256 s':>16} {'ratio':>6} "
-        f"{'100 proofs (store) s':>21} {'100 proofs + consistency (tree) ms':>35}"
+        f"{'100 proofs (store) s':>21} {'100 proofs + consistency (tree) ms':>35} "
+        f"{'audit verify (all checks) s':>28}"
     )
     for r in rows:
         print(
             f"{r['backend']:<11} {r['merkle_seconds']:>7.2f} {r['merkle_baseline_seconds']:>16.2f} "
             f"{r['merkle_seconds'] / r['merkle_baseline_seconds']:>6.2f} "
-            f"{r['proofs_seconds']:>21.2f} {r['proofs_in_tree_ms']:>35.2f}"
+            f"{r['proofs_seconds']:>21.2f} {r['proofs_in_tree_ms']:>35.2f} "
+            f"{r['trail_seconds']:>28.2f}"
         )
 
 

@@ -36,6 +36,7 @@ def test_package_is_complete_and_verifies(echo_run, store) -> None:
         "lineage.openlineage.json",
         "audit/trail.jsonl",
         "audit/verify.json",
+        "audit/proofs.json",
     } <= names
     manifest = json.loads((pkg / "manifest.json").read_text())
     assert manifest["parameters"] == {"text": "hello", "n": 3}
@@ -80,7 +81,7 @@ def test_verify_detects_edited_audit_extract(echo_run) -> None:
     lines[0] = json.dumps(record)
     trail.write_text("\n".join(lines) + "\n")
     manifest_path = echo_run.package / "manifest.json"
-    # even with the manifest's file hash updated, the chain segment no longer links
+    # even with the manifest's file hash updated, the record no longer matches its hash
     manifest = json.loads(manifest_path.read_text())
     from cmlops.reports.manifest import dumps, sha256_file
 
@@ -90,7 +91,7 @@ def test_verify_detects_edited_audit_extract(echo_run) -> None:
             entry["size"] = trail.stat().st_size
     manifest_path.write_bytes(dumps(manifest))
     result = verify_package(echo_run.package)
-    assert any("audit extract broken" in p for p in result.problems)
+    assert any("its hash does not match its content" in p for p in result.problems)
 
 
 def test_existing_output_is_refused_unless_forced(echo_run, echo_template, store) -> None:

@@ -38,21 +38,31 @@ def package() -> None:
 
 @package.command("verify")
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A signed checkpoint you kept: the package must belong to that chain.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def verify_cmd(path: Path, as_json: bool) -> None:
+def verify_cmd(path: Path, checkpoint_file: Path | None, as_json: bool) -> None:
     """Recompute every hash and signature of a package folder or zip, offline.
 
     Exit 0 when everything matches, 1 naming each modified, added or removed
-    file and each broken signature.
+    file, each broken signature and each difference from the run's audit trail.
     """
     from cmlops.reports.verify import verify_package
+    from cmlops.trust.checkpoint import read_checkpoint_file
 
-    result = verify_package(path)
+    checkpoint = read_checkpoint_file(checkpoint_file) if checkpoint_file else None
+    result = verify_package(path, checkpoint=checkpoint)
     if as_json:
         echo_json(result.to_dict())
     else:
         for line in result.lines():
             click.echo(line)
+        for note in result.notes:
+            click.echo(f"note: {note}")
         for sig in result.signatures:
             mark = "valid" if sig["valid"] else f"BROKEN ({sig['problem']})"
             click.echo(

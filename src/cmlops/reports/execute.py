@@ -40,8 +40,12 @@ class ExecutionOutcome:
     kernel: dict[str, Any] | None = None
 
 
-def _watched_manager_class(holder: list[Any]) -> type:
-    """A kernel manager class that hands its instance to this run's watchdog."""
+def _watched_manager_class(holder: list[Any], env: dict[str, str] | None = None) -> type:
+    """A kernel manager class that hands its instance to this run's watchdog.
+
+    ``env`` is added to the kernel's environment (this run's kernel only: the
+    runner's own environment is never changed, so concurrent runs cannot mix).
+    """
     from jupyter_client.manager import AsyncKernelManager
 
     class WatchedKernelManager(AsyncKernelManager):
@@ -52,6 +56,11 @@ def _watched_manager_class(holder: list[Any]) -> type:
                 kwargs.setdefault("transport", "ipc")
             super().__init__(*args, **kwargs)
             holder.append(self)
+
+        async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+            if env:
+                kw["env"] = {**(kw.get("env") or os.environ), **env}
+            return await super()._async_pre_start_kernel(**kw)
 
     return WatchedKernelManager
 
@@ -148,8 +157,12 @@ def execute_notebook(
     dead_grace: float = 10.0,
     progress: bool = True,
     on_cell: CellCallback | None = None,
+    env: dict[str, str] | None = None,
 ) -> ExecutionOutcome:
-    """Execute ``source`` into ``target`` with the given parameters; never hangs."""
+    """Execute ``source`` into ``target`` with the given parameters; never hangs.
+
+    ``env``: variables added to the kernel's environment.
+    """
     import papermill
 
     hooks = cell_hooks(on_cell)
@@ -167,7 +180,7 @@ def execute_notebook(
                 progress_bar=progress,
                 cwd=str(cwd),
                 execution_timeout=cell_timeout,
-                kernel_manager_class=_watched_manager_class(holder),
+                kernel_manager_class=_watched_manager_class(holder, env),
                 **hooks,
             )
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread

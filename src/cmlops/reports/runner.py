@@ -297,6 +297,8 @@ def _execute(tmp: Path, run: _RunStart, limits: dict[str, Any]) -> ExecutionOutc
         tmp / NOTEBOOK,
         {**run.values, "cmlops_output_dir": ".", "cmlops_run_id": run.run_id},
         cwd=tmp,
+        # cells the template tracks record the package's notebook: the run's extract finds them
+        env={"CMLOPS_NOTEBOOK": str(run.target / NOTEBOOK)},
         **limits,
     )
 
@@ -358,7 +360,14 @@ def _assemble(store: Any, tmp: Path, run: _RunStart, end: _RunEnd) -> dict[str, 
     _render(tmp, run, end)
     env = environment_lock()
     _record(store, tmp, run, end, env)
-    audit = write_audit_extract(store, tmp, run.head_before, _head(store))
+    audit = write_audit_extract(
+        store,
+        tmp,
+        run.head_before,
+        _head(store),
+        run_id=run.run_id,
+        notebook=str(run.target / NOTEBOOK),
+    )
     return _manifest(tmp, run, end, env, audit)
 
 
@@ -425,7 +434,7 @@ def _record(store: Any, tmp: Path, run: _RunStart, end: _RunEnd, env: dict[str, 
             environment=env,
         )
     )
-    store.append("report.finished", "report", run.run_id, _finished_payload(tmp, end))
+    store.append("report.finished", "report", run.run_id, _finished_payload(tmp, run, end))
     run_lineage.export_run_lineage(store, activity.id, tmp)
 
 
@@ -447,9 +456,19 @@ def _used(tmp: Path, run: _RunStart) -> list[tuple[Any, str]]:
     ]
 
 
-def _finished_payload(tmp: Path, end: _RunEnd) -> dict[str, Any]:
-    """The ``report.finished`` record: status, error, verdict, criteria, output hashes."""
+def _finished_payload(tmp: Path, run: _RunStart, end: _RunEnd) -> dict[str, Any]:
+    """The ``report.finished`` record: what ``package verify`` holds the package to.
+
+    Package id, status, error, verdict, criteria, the digests of the results,
+    plan and template, and of every output file: a package whose results or
+    manifest were edited after the run no longer matches its own chain record.
+    """
+    results = tmp / RESULTS_FILE
     return {
+        "package_id": run.run_id,
+        "results_sha256": sha256_file(results) if results.is_file() else None,
+        "plan_sha256": run.plan.sha256,
+        "template_sha256": run.template.sha256,
         "status": end.status,
         "error": end.error,
         "verdict": end.results.get("verdict"),

@@ -2,9 +2,10 @@
 
 Checks, in order: the manifest parses and conforms to its schema; every file
 listed has its recorded SHA-256 and size (modified / removed files named);
-no file was added; the audit extract links the chain heads named in the
-manifest record by record; every signature signs *this* manifest digest and
-package id with a valid Ed25519 signature, and ``signatures.html`` still shows
+no file was added; the audit extract's records are proven in the chain's
+Merkle tree and say what the package says (:mod:`cmlops.reports.audit_check`);
+every signature signs *this* manifest digest and package id with a valid
+Ed25519 signature, and ``signatures.html`` still shows
 exactly the signatures in ``signatures.json``. Nothing needs the original store
 or a network; a zip is safely extracted to a temporary folder first.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmlops.reports.audit_extract import check_segment, records_from_dicts
+from cmlops.reports.audit_check import check_audit, checkpoint_problems
 from cmlops.reports.manifest import (
     SIGNATURES,
     SIGNATURES_HTML,
@@ -43,6 +44,7 @@ class PackageVerification:
     removed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     signatures: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -69,6 +71,7 @@ class PackageVerification:
             "removed": self.removed,
             "problems": self.problems,
             "signatures": self.signatures,
+            "notes": self.notes,
         }
 
 
@@ -87,25 +90,6 @@ def _check_files(root: Path, manifest: dict[str, Any], out: PackageVerification)
     for path in root.rglob("*"):
         if path.is_symlink():
             out.problems.append(f"symbolic link in package: {path.relative_to(root).as_posix()}")
-
-
-def _check_audit(root: Path, manifest: dict[str, Any], out: PackageVerification) -> None:
-    audit = manifest.get("audit", {})
-    extract = root / audit.get("extract", "audit/trail.jsonl")
-    if not extract.is_file():
-        return  # reported as removed by the file check
-    try:
-        items = [json.loads(line) for line in extract.read_text("utf-8").splitlines() if line]
-        rows = records_from_dicts(items)
-    except (ValueError, KeyError, TypeError) as exc:
-        out.problems.append(f"audit extract unreadable: {exc}")
-        return
-    seg = check_segment(rows, audit.get("head_before"), audit.get("head_after"))
-    if not seg["ok"]:
-        out.problems.append(f"audit extract broken: {seg['reason']}")
-    run_id = manifest.get("package_id")
-    if not any(i.get("action") == "report.started" and i.get("object_id") == run_id for i in items):
-        out.problems.append("audit extract has no report.started record for this package")
 
 
 def _check_consistency(root: Path, manifest: dict[str, Any], out: PackageVerification) -> None:
@@ -136,8 +120,10 @@ def _check_consistency(root: Path, manifest: dict[str, Any], out: PackageVerific
     out.problems.extend(f"manifest does not match {name}" for name, ok in checks if not ok)
 
 
-def verify_folder(root: Path, *, label: str | None = None) -> PackageVerification:
-    """Verify an unpacked package folder."""
+def verify_folder(
+    root: Path, *, label: str | None = None, checkpoint: Any = None
+) -> PackageVerification:
+    """Verify an unpacked package folder (also against a kept ``checkpoint`` when given)."""
     from cmlops.reports.signing import check_signatures
 
     manifest, raw = read_manifest(root)
@@ -151,15 +137,22 @@ def verify_folder(root: Path, *, label: str | None = None) -> PackageVerificatio
         return out
     _check_files(root, manifest, out)
     _check_consistency(root, manifest, out)
-    _check_audit(root, manifest, out)
+    out.problems.extend(check_audit(root, manifest))
+    if checkpoint is not None:
+        problems, notes = checkpoint_problems(root, manifest, out.manifest_sha256, checkpoint)
+        out.problems.extend(problems)
+        out.notes.extend(notes)
     if (root / SIGNATURES).is_file() or (root / SIGNATURES_HTML).is_file():
         out.signatures, problems = check_signatures(root, out.package_id, out.manifest_sha256)
         out.problems.extend(problems)
     return out
 
 
-def verify_package(path: str | Path) -> PackageVerification:
-    """Verify a package folder or its ``.zip`` offline; see the module docstring."""
+def verify_package(path: str | Path, *, checkpoint: Any = None) -> PackageVerification:
+    """Verify a package folder or its ``.zip`` offline; see the module docstring.
+
+    ``checkpoint``: a :class:`cmlops.trust.checkpoint.Checkpoint` the verifier kept.
+    """
     path = Path(path)
     with opened_package(path) as root:
-        return verify_folder(root, label=str(path))
+        return verify_folder(root, label=str(path), checkpoint=checkpoint)

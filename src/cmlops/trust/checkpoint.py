@@ -10,9 +10,10 @@ checkpoint, because the new tree does not extend the signed one.
 The signed document (RFC 8785, context ``cmlops-checkpoint-v1``, see
 :mod:`cmlops.trust.ed25519`) has exactly the fields of :data:`DOC_FIELDS`;
 ``seq`` equals ``tree_size`` (records 1..N). ``signed_packages`` is
-``{"count", "digest"}`` over the package signature records up to N (the list
-itself travels in the file), so an offline verifier can see that a package
-was signed even when its signature files were stripped.
+``{"count", "digest"}`` over the package creation and signature records up to
+N (the list itself travels in the file), so an offline verifier can check a
+package's manifest digest as created, and see that a package was signed even
+when its signature files were stripped.
 
 A checkpoint is written twice: as an ``audit.checkpoint`` record (payload
 ``{"checkpoint", "public_key", "signature"}``) and as a file
@@ -39,7 +40,7 @@ FILE_SCHEMA = "cmlops.checkpoint/1"
 RECORDED = "audit.checkpoint"
 OBJECT_TYPE = "checkpoint"
 #: records whose facts a checkpoint summarises for offline package verifiers
-SIGNATURE_ACTIONS = ("package.signed", "package.sign_withdrawn")
+PACKAGE_ACTIONS = ("package.created", "package.signed", "package.sign_withdrawn")
 DOC_FIELDS = (
     "store_id",
     "seq",
@@ -98,10 +99,10 @@ class Checkpoint:
 
 
 def package_signature_entries(records: list[AuditRecord]) -> list[dict[str, Any]]:
-    """The package signature facts a checkpoint summarises, in seq order."""
+    """The package facts a checkpoint summarises (creations, signatures), in seq order."""
     out = []
     for record in sorted(records, key=lambda r: r.seq):
-        if record.action not in SIGNATURE_ACTIONS:
+        if record.action not in PACKAGE_ACTIONS:
             continue
         payload = record.payload_dict()
         out.append(
@@ -144,7 +145,7 @@ def create_checkpoint(store: Any, private_key: Any, *, signer: str) -> Checkpoin
     if problem:
         raise SigningError(f"cannot sign a checkpoint: {problem}")
     entries = package_signature_entries(
-        [r for r in store.records(action="package.s*") if r.seq <= size]
+        [r for r in store.records(action="package.*") if r.seq <= size]
     )
     document = {
         "store_id": store.store_id,

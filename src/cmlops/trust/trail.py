@@ -155,7 +155,7 @@ def recorded_checkpoint_problems(store: Any, tree: MerkleTree) -> tuple[int, lis
             problem = f"records 1..{size} no longer have the root it signed (re-chained)"
         if not problem:
             entries = package_signature_entries(
-                [r for r in store.records(action="package.s*") if r.seq <= size]
+                [r for r in store.records(action="package.*") if r.seq <= size]
             )
             if packages_summary(entries) != checkpoint.document["signed_packages"]:
                 problem = "the package signature records it summarised changed"
