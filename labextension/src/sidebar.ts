@@ -10,14 +10,16 @@ import { ApiError, requestAPI } from './api';
 import { AuditPanel } from './audit-view';
 import { clear, errorBanner, h } from './dom';
 import { LineagePanel } from './lineage-view';
+import { ModelsPanel } from './models-view';
 import { Opener, ReportsPanel } from './reports-view';
 import { StatusInfo } from './types';
 
-type TabName = 'lineage' | 'audit' | 'reports';
+type TabName = 'lineage' | 'audit' | 'reports' | 'models';
 
 export class Sidebar extends Panel {
   readonly lineage = new LineagePanel();
   readonly audit = new AuditPanel();
+  readonly models = new ModelsPanel();
   readonly reports: ReportsPanel;
   private tab: TabName = 'lineage';
   private head = -1;
@@ -35,7 +37,7 @@ export class Sidebar extends Panel {
       h('h2', { text: 'Clinical MLOps' }), this.tabs) });
     this.addWidget(header);
     this.addWidget(this.banner);
-    for (const [name, label] of [['lineage', 'Lineage'], ['audit', 'Audit trail'], ['reports', 'Reports']] as [TabName, string][]) {
+    for (const [name, label] of [['lineage', 'Lineage'], ['audit', 'Audit trail'], ['reports', 'Reports'], ['models', 'Models']] as [TabName, string][]) {
       this.tabs.appendChild(h('button', {
         class: 'cmlops-tab',
         text: label,
@@ -43,7 +45,7 @@ export class Sidebar extends Panel {
         on: { click: () => this.showTab(name) }
       }));
     }
-    for (const w of [this.lineage, this.audit, this.reports]) {
+    for (const w of [this.lineage, this.audit, this.reports, this.models]) {
       w.addClass('cmlops-pane');
       this.addWidget(w);
     }
@@ -64,6 +66,7 @@ export class Sidebar extends Panel {
     this.lineage.setHidden(name !== 'lineage');
     this.audit.setHidden(name !== 'audit');
     this.reports.setHidden(name !== 'reports');
+    this.models.setHidden(name !== 'models');
     void this.refreshTab();
   }
 
@@ -72,6 +75,8 @@ export class Sidebar extends Panel {
       await this.lineage.refresh();
     } else if (this.tab === 'audit') {
       await this.audit.refresh();
+    } else if (this.tab === 'models') {
+      await this.models.refresh();
     } else {
       await this.reports.refresh();
     }

@@ -118,3 +118,36 @@ export interface StatusInfo {
   store: { records: number; head: { seq: number; hash: string } | null } | null;
   error: StoreAdvice | null;
 }
+
+export interface ModelSummary {
+  name: string;
+  description: string;
+  protocol: string | null;
+  versions: { version: number; status: string }[];
+}
+
+export interface ModelList {
+  models: ModelSummary[];
+}
+
+export interface ModelVersion {
+  version: number;
+  status: string;
+  entity_id: string;
+  class: string;
+  training_data: { name: string; entity_id: string; rows: number | null }[];
+  gaps: string[];
+  change: { scope: string; modification: string | null; reasons: string[] | null };
+  registered: { seq: number; ts: string; actor: string };
+  validation: { package_id: string; validation: string; verdict: string; ts: string; actor: string } | null;
+  approval: { package_id: string; ts: string; actor: string } | null;
+  retirement: { ts: string; actor: string; reason: string } | null;
+}
+
+export interface ModelDetail {
+  name: string;
+  description: string;
+  protocol: { protocol_id: string; sha256: string; ts: string; actor: string } | null;
+  versions: ModelVersion[];
+  history: { seq: number; ts: string; actor: string; action: string; reason: string; version: number | null }[];
+}

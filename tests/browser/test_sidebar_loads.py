@@ -14,11 +14,11 @@ def open_sidebar(page) -> None:
     page.wait_for_selector("#cmlops-sidebar .cmlops-header h2", state="visible")
 
 
-def test_sidebar_opens_with_three_tabs(page):
+def test_sidebar_opens_with_four_tabs(page):
     open_sidebar(page)
     assert page.inner_text("#cmlops-sidebar .cmlops-header h2") == "Clinical MLOps"
     tabs = page.locator("#cmlops-sidebar .cmlops-tab").all_inner_texts()
-    assert tabs == ["Lineage", "Audit trail", "Reports"]
+    assert tabs == ["Lineage", "Audit trail", "Reports", "Models"]
     assert page.locator("#cmlops-sidebar .cmlops-error").count() == 0
     screenshot(page, "sidebar-empty")
 

@@ -39,6 +39,8 @@ def test_every_route_is_listed():
         "/packages",
         "/packages/x",
         "/packages/x/verify",
+        "/models",
+        "/models/x",
     ):
         assert expected in paths
 

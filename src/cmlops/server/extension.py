@@ -12,7 +12,7 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
-from cmlops.server import handlers, report_handlers
+from cmlops.server import handlers, model_handlers, report_handlers
 from cmlops.server.base import BaseHandler
 from cmlops.server.services import SETTINGS_KEY, CmlopsServer, Services
 
@@ -32,6 +32,8 @@ ROUTES: list[tuple[str, type[BaseHandler]]] = [
     (r"/packages", report_handlers.PackagesHandler),
     (r"/packages/([^/]+)", report_handlers.PackageHandler),
     (r"/packages/([^/]+)/verify", report_handlers.PackageVerifyHandler),
+    (r"/models", model_handlers.ModelsHandler),
+    (r"/models/([^/]+)", model_handlers.ModelHandler),
 ]
 
 
