@@ -26,7 +26,7 @@ from typing import Any
 
 from cmlops.atomic_files import write_atomic
 from cmlops.json_safe import json_safe
-from cmlops.reports.plan import judge
+from cmlops.reports.plan import judge, metric_key, plan_verdict
 
 RESULTS_FILE = "results.json"
 PLAN_FILE = "plan.json"
@@ -71,6 +71,52 @@ def read_frame(path: str | os.PathLike[str]) -> Any:
     return readers[suffix](path)
 
 
+OUTCOME_CLASS = {"PASS": "pass", "FAIL": "fail", "NOT EVALUATED": "not-evaluated"}
+
+
+def criteria_table_html(rows: list[dict[str, Any]], verdict: str) -> str:
+    """The criteria as an escaped HTML table: observed value with its warning beside it."""
+    body = []
+    for row in rows:
+        value = "—" if row["value"] is None else f"{row['value']:.4g}"
+        if row.get("reason"):
+            value += f" ⚠ {row['reason']}"
+        cells = [
+            row["id"],
+            row["metric"],
+            row["subgroup"] or "all",
+            f"{row['op']} {row['threshold']:g}",
+            value,
+        ]
+        tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+        cls = OUTCOME_CLASS.get(row["outcome"], "not-evaluated")
+        body.append(
+            f"<tr>{tds}<td class='cmlops-outcome cmlops-{cls}'>"
+            f"{html.escape(row['outcome'])}</td></tr>"
+        )
+    cls = OUTCOME_CLASS.get(verdict, "not-evaluated")
+    return (
+        f"<style>{CRITERIA_CSS}</style>"
+        "<table class='cmlops-criteria'><thead><tr><th>criterion</th><th>metric</th>"
+        "<th>subgroup</th><th>acceptance</th><th>observed</th><th>outcome</th></tr>"
+        f"</thead><tbody>{''.join(body)}</tbody></table>"
+        f"<p class='cmlops-verdict-line'>Overall verdict: <b class='cmlops-outcome "
+        f"cmlops-{cls}'>{html.escape(verdict)}</b></p>"
+    )
+
+
+CRITERIA_CSS = """
+table.cmlops-criteria { border-collapse: collapse; font-size: 13px; margin: 6px 0; }
+table.cmlops-criteria th, table.cmlops-criteria td { border: 1px solid #e0e0e0;
+  padding: 3px 8px; text-align: left; vertical-align: top; white-space: normal; }
+table.cmlops-criteria th { background: #f5f5f5; }
+.cmlops-outcome { font-weight: bold; }
+.cmlops-pass { color: #1a7f37; }
+.cmlops-fail { color: #cf222e; }
+.cmlops-not-evaluated { color: #9a6700; }
+"""
+
+
 def _display_html(markup: str) -> None:
     from IPython.display import HTML, display
 
@@ -86,6 +132,8 @@ class ReportContext:
     metrics: dict[str, Any] = field(default_factory=dict)
     frames: list[dict[str, Any]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    #: metric key -> why its value cannot support an acceptance decision
+    not_evaluable: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def start(cls, output_dir: str | os.PathLike[str] = ".") -> ReportContext:
@@ -129,23 +177,46 @@ class ReportContext:
         _display_html(f"<table class='cmlops-context'>{rows}</table>")
 
     def add_evaluation(self, result: Any) -> None:
-        """Metrics of an EvaluationResult: ``metric`` overall, ``metric[subgroup]`` per group."""
+        """Metrics of an EvaluationResult: ``metric`` overall, ``metric[subgroup]`` per group.
+
+        Confidence bounds are ``metric_ci_low`` / ``metric_ci_high`` (per subgroup
+        ``auroc_ci_low[sex=F]``). A row the evaluation marks not evaluable (too few
+        events, a degenerate interval ...) keeps its value but any criterion on it
+        is NOT EVALUATED with that reason.
+        """
         for row in result.metrics:
-            key = row.metric if row.subgroup == "all" else f"{row.metric}[{row.subgroup}]"
+            subgroup = None if row.subgroup == "all" else row.subgroup
+            key = metric_key(row.metric, subgroup)
             if key in self.metrics:  # keep the first threshold's value
                 continue
             self.metrics[key] = row.value
+            keys = [key]
             if row.ci_low is not None:
-                self.metrics[f"{key}_ci_low"] = row.ci_low
-                self.metrics[f"{key}_ci_high"] = row.ci_high
+                for bound, value in (("ci_low", row.ci_low), ("ci_high", row.ci_high)):
+                    bound_key = metric_key(f"{row.metric}_{bound}", subgroup)
+                    self.metrics[bound_key] = value
+                    keys.append(bound_key)
+            reason = getattr(row, "not_evaluable", "")
+            if reason:
+                self.not_evaluable.update(dict.fromkeys(keys, reason))
 
     def add_drift(self, result: Any, prefix: str = "drift") -> None:
-        """Dataset-level drift metrics and one drifted flag (0/1) per column."""
+        """Dataset-level drift metrics and one drifted flag (0/1) per column.
+
+        With no column tested (all missing, all skipped) nothing was compared, so
+        every drift metric is not evaluable — a share of 0 drifted of 0 is no PASS.
+        """
         self.metrics[f"{prefix}_share_drifted"] = result.share_drifted
         self.metrics[f"{prefix}_n_drifted"] = result.n_drifted
         self.metrics[f"{prefix}_n_tested"] = result.n_tested
         for col in result.columns:
             self.metrics[f"{prefix}_drifted[{col.column}]"] = int(bool(col.drifted))
+            if getattr(col, "status", "") == "skipped":
+                why = "; ".join(getattr(col, "warnings", []) or []) or "column not tested"
+                self.not_evaluable[f"{prefix}_drifted[{col.column}]"] = f"not tested: {why}"
+        if not result.n_tested:
+            for name in ("share_drifted", "n_drifted", "n_tested"):
+                self.not_evaluable[f"{prefix}_{name}"] = "no columns tested"
         self.details[f"{prefix}_drifted_columns"] = list(result.drifted_columns)
 
     def add_independence(self, result: Any) -> None:
@@ -162,48 +233,26 @@ class ReportContext:
         self.metrics["warned_checks"] = sum(1 for c in failures if c.status == "warn")
         self.metrics["checks"] = len(result.checks)
         self.metrics["rows"] = result.n_rows
+        if not result.checks:
+            for name in ("failed_checks", "warned_checks"):
+                self.not_evaluable[name] = "no checks were run"
         self.details["validation_verdict"] = result.verdict
 
     def criteria(self) -> list[dict[str, Any]]:
         """The plan's criteria judged against the metrics collected so far."""
         if not self.plan.get("criteria"):
             return []
-        return judge(self.metrics, self.plan)
+        return judge(self.metrics, self.plan, self.not_evaluable)
 
     def criteria_table(self) -> list[dict[str, Any]]:
         """Display the acceptance criteria as a pass/fail table and return its rows."""
         rows = self.criteria()
-        body = []
-        for row in rows:
-            value = "—" if row["value"] is None else f"{row['value']:.4g}"
-            colour = {"PASS": "#1a7f37", "FAIL": "#cf222e"}.get(row["outcome"], "#9a6700")
-            cells = [
-                row["id"],
-                row["metric"],
-                row["subgroup"] or "all",
-                f"{row['op']} {row['threshold']:g}",
-                value,
-            ]
-            tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-            body.append(
-                f"<tr>{tds}<td style='color:{colour};font-weight:bold'>"
-                f"{html.escape(row['outcome'])}</td></tr>"
-            )
-        verdict = self.verdict()
-        _display_html(
-            "<table class='cmlops-criteria'><thead><tr><th>criterion</th><th>metric</th>"
-            "<th>subgroup</th><th>acceptance</th><th>observed</th><th>outcome</th></tr>"
-            f"</thead><tbody>{''.join(body)}</tbody></table>"
-            f"<p><b>Overall: {html.escape(verdict)}</b></p>"
-        )
+        _display_html(criteria_table_html(rows, self.verdict()))
         return rows
 
     def verdict(self) -> str:
-        """PASS when every criterion passed, FAIL otherwise (NONE without criteria)."""
-        rows = self.criteria()
-        if not rows:
-            return "NONE"
-        return "PASS" if all(row["passed"] for row in rows) else "FAIL"
+        """PASS, FAIL or NOT EVALUATED under the plan (NONE without criteria)."""
+        return plan_verdict(self.criteria(), self.plan)
 
     def finish(self) -> dict[str, Any]:
         """Write ``results.json`` (metrics, criteria, verdict, frames) atomically."""
@@ -214,6 +263,7 @@ class ReportContext:
                 "verdict": self.verdict(),
                 "frames": self.frames,
                 "details": self.details,
+                "not_evaluable": self.not_evaluable,
             }
         )
         target = self.output_dir / RESULTS_FILE

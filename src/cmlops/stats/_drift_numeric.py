@@ -191,22 +191,44 @@ def anderson(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, list[str]]
     return float(res.statistic), float(res.pvalue), notes
 
 
+def _integer_valued(*samples: np.ndarray) -> bool:
+    return all(bool(np.all(np.floor(x) == x)) for x in samples)
+
+
+def histogram_edges(lo: float, hi: float, bins: int, integers: bool) -> np.ndarray:
+    """Equal-width edges over [lo, hi]; for integer data, edges halfway between integers
+    and an integer width, so every bin holds the same number of possible values
+    (non-integer edges over ages or counts draw a comb of empty and double bins)."""
+    if integers:
+        width = max(1, int(np.ceil((hi - lo + 1) / bins)))
+        n = int(np.ceil((hi - lo + 1) / width))
+        return lo - 0.5 + width * np.arange(n + 1, dtype=float)
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, bins + 1)
+
+
 def shared_histogram(ref: np.ndarray, cur: np.ndarray, bins: int = HIST_BINS) -> dict:
     """Counts of both sorted samples in equal-width bins over their joint range.
 
     For display only (the widgets draw overlaid histograms from it); computed by
-    binary search on the sorted samples, so it costs O(bins log n).
+    binary search on the sorted samples, so it costs O(bins log n) plus one pass
+    to tell integer data, which is binned on integers.
     """
     lo, hi = float(min(ref[0], cur[0])), float(max(ref[-1], cur[-1]))
-    if lo == hi:
-        lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, bins + 1)
+    integers = _integer_valued(ref, cur)
+    edges = histogram_edges(lo, hi, bins, integers)
 
     def counts(s: np.ndarray) -> list[int]:
         cuts = np.searchsorted(s, edges[:-1], side="left")
         return np.diff(np.append(cuts, s.size)).tolist()  # last bin closed, as np.histogram
 
-    return {"edges": edges.tolist(), "reference": counts(ref), "current": counts(cur)}
+    return {
+        "edges": edges.tolist(),
+        "reference": counts(ref),
+        "current": counts(cur),
+        "integers": integers,
+    }
 
 
 def _mean_std(x: np.ndarray) -> tuple[float, float | None]:

@@ -20,6 +20,22 @@ Undefined metrics (one class in a subgroup, an empty subgroup) are reported as r
 with ``value=None`` and a note, and listed in ``warnings`` - never silently NaN.
 Optional acceptance ``criteria`` (e.g. ``{"auroc_ci_low": (">=", 0.70)}``) set
 ``passed`` on the matching rows and the overall verdict.
+
+A value can exist and still be unable to support an acceptance decision. Each row
+says so in ``not_evaluable`` (and a criterion on it is then neither passed nor
+failed, ``passed=None``) when:
+
+- its sample has fewer than ``min_events`` events or non-events (default
+  :data:`MIN_EVENTS` = 10; one positive case gives a finite DeLong interval that
+  means nothing — external validation guidance asks for >= 100 events, Collins,
+  Ogundimu & Altman 2016, so 10 is a floor, not a target);
+- its confidence interval is degenerate (zero width, e.g. AUROC = 1 with DeLong
+  se = 0) or missing where the method gives one;
+- its fit did not converge (calibration intercept/slope under separation);
+- more than :data:`MAX_CLIPPED_SHARE` (1 %) of the probabilities are exactly 0 or
+  1, for the metrics computed on the logit or log scale (calibration intercept and
+  slope, log loss), which clip them to [eps, 1 - eps]. Any such score is reported
+  in ``warnings`` — never clipped silently.
 """
 
 from __future__ import annotations
@@ -35,6 +51,27 @@ from cmlops.stats.evaluation_result import EvaluationResult, MetricRow
 __all__ = ["EvaluationInputError", "EvaluationResult", "MetricRow", "evaluate"]
 
 OVERALL = "all"
+#: fewer events (or non-events) than this in a sample: its metrics are not evaluable
+MIN_EVENTS = 10
+#: above this share of probabilities at exactly 0 or 1, logit/log metrics are not evaluable
+MAX_CLIPPED_SHARE = 0.01
+#: metrics computed on clipped probabilities (logit or log)
+CLIPPED_METRICS = ("calibration_intercept", "calibration_slope", "log_loss")
+#: metrics whose method gives a confidence interval (a missing one is degenerate)
+CI_METRICS = (
+    "prevalence",
+    "auroc",
+    "auprc",
+    "brier",
+    "log_loss",
+    "calibration_intercept",
+    "calibration_slope",
+    "oe_ratio",
+    "sensitivity",
+    "specificity",
+    "ppv",
+    "npv",
+)
 ROC_MAX_POINTS = 1001
 THRESHOLD_METRICS = ("sensitivity", "specificity", "ppv", "npv", "f1", "net_benefit")
 GAP_METRICS = ("tpr_gap", "fpr_gap", "equalized_odds_gap", "auroc_gap")
@@ -216,6 +253,65 @@ def _block(
     return rows
 
 
+def _clipped_count(prob: np.ndarray | None) -> int:
+    return 0 if prob is None else int(((prob == 0.0) | (prob == 1.0)).sum())
+
+
+def _mark_not_evaluable(rows: list[MetricRow], prob: np.ndarray | None, min_events: int) -> None:
+    """Say on each row of one sample why it cannot support an acceptance decision."""
+    clipped = _clipped_count(prob)
+    share = clipped / prob.size if prob is not None and prob.size else 0.0
+    for r in rows:
+        non_events = r.n - r.events
+        if r.value is None:
+            reason = r.note or "undefined"
+        elif r.metric != "prevalence" and min(r.events, non_events) < min_events:
+            reason = (
+                f"fewer than {min_events} events or non-events "
+                f"({r.events} events, {non_events} non-events)"
+            )
+        elif r.note.startswith("did not converge"):
+            reason = f"fit {r.note}"
+        elif r.metric in CI_METRICS and (r.ci_low is None or r.ci_high is None):
+            reason = "no confidence interval (degenerate)"
+        elif r.metric in CI_METRICS and r.ci_high - r.ci_low <= 1e-12:
+            reason = "degenerate confidence interval (zero width)"
+        elif r.metric in CLIPPED_METRICS and share > MAX_CLIPPED_SHARE:
+            reason = (
+                f"{share:.1%} of probabilities are exactly 0 or 1 (clipped for the "
+                f"logit/log); more than {MAX_CLIPPED_SHARE:.0%}"
+            )
+        else:
+            reason = ""
+        r.not_evaluable = reason
+
+
+_GAP_BASE = {"tpr_gap": "sensitivity", "fpr_gap": "specificity", "auroc_gap": "auroc"}
+
+
+def _mark_gaps(gaps: list[MetricRow], rows: list[MetricRow], levels: list[str]) -> None:
+    """A gap is not evaluable when it is undefined, degenerate, or rests on a subgroup
+    whose own value is not evaluable (too few events there)."""
+    weak = {
+        (r.metric, r.threshold): r.not_evaluable
+        for r in rows
+        if r.subgroup in levels and r.value is not None and r.not_evaluable
+    }
+    for r in gaps:
+        bases = (
+            ("sensitivity", "specificity")
+            if r.metric == "equalized_odds_gap"
+            else (_GAP_BASE.get(r.metric, ""),)
+        )
+        why = next((weak[(b, r.threshold)] for b in bases if (b, r.threshold) in weak), "")
+        if r.value is None:
+            r.not_evaluable = r.note or "undefined"
+        elif why:
+            r.not_evaluable = f"a subgroup's value is not evaluable: {why}"
+        elif r.ci_low is not None and r.ci_high is not None and r.ci_high - r.ci_low <= 1e-12:
+            r.not_evaluable = "degenerate confidence interval (zero width)"
+
+
 def _newcombe(hi_row: MetricRow, lo_row: MetricRow) -> tuple[float | None, float | None]:
     vals = (hi_row.value, hi_row.ci_low, hi_row.ci_high, lo_row.value, lo_row.ci_low)
     if any(v is None for v in (*vals, lo_row.ci_high)):
@@ -291,8 +387,10 @@ def _parse_criteria(criteria: Mapping[str, Any] | None) -> dict[str, tuple[str, 
     return parsed
 
 
-def _apply_criteria(rows: list[MetricRow], parsed: dict, scope: str) -> bool | None:
-    verdicts: list[bool] = []
+def _apply_criteria(
+    rows: list[MetricRow], parsed: dict, scope: str, warnings: list[str]
+) -> bool | None:
+    verdicts: list[bool | None] = []
     for key, (base, field, (op, *bounds)) in parsed.items():
         text = f"{key} {op} {' and '.join(f'{b:g}' for b in bounds)}"
         matched = False
@@ -302,20 +400,69 @@ def _apply_criteria(rows: list[MetricRow], parsed: dict, scope: str) -> bool | N
                 continue
             matched = True
             v = getattr(r, field)
+            ok: bool | None
             if v is None:
                 ok = False
+            elif r.not_evaluable:
+                ok = None
+                warnings.append(
+                    f"criterion {text} on {r.subgroup}: not evaluated ({r.not_evaluable})"
+                )
             elif op == "between":
                 ok = bounds[0] <= v <= bounds[1]
             else:
                 ok = bool(_OPS[op](v, bounds[0]))
             r.criterion = text if r.criterion is None else f"{r.criterion}; {text}"
-            r.passed = ok if r.passed is None else (r.passed and ok)
+            r.passed = _all_of([r.passed, ok]) if r.criterion != text else ok
             verdicts.append(ok)
         if not matched:
             raise EvaluationInputError(
                 f"criterion {key!r} matches no reported metric (is a threshold or group missing?)"
             )
-    return None if not verdicts else all(verdicts)
+    return None if not verdicts else _all_of(verdicts)
+
+
+def _all_of(outcomes: list[bool | None]) -> bool | None:
+    """False if any failed, else None if any was not evaluable, else True."""
+    if any(o is False for o in outcomes):
+        return False
+    return None if any(o is None for o in outcomes) else True
+
+
+def _all_rows(
+    clean: Any,
+    prob: np.ndarray | None,
+    ts: list[float],
+    level: float,
+    z: float,
+    curves_out: dict[str, dict[str, Any]] | None,
+    dca: np.ndarray | None,
+    min_events: int,
+) -> tuple[list[MetricRow], list[str]]:
+    """Rows of the whole sample, of each subgroup and the gaps, marked when not evaluable."""
+    y, s, warnings = clean.y, clean.score, clean.warnings
+    clipped = _clipped_count(prob)
+    if clipped:
+        warnings.append(
+            f"{clipped} of {y.size} probabilities are exactly 0 or 1: calibration "
+            "intercept/slope and log loss clip them to [eps, 1 - eps]"
+        )
+    rows = _block(y, s, prob, OVERALL, ts, level, z, warnings, curves_out, dca)
+    _mark_not_evaluable(rows, prob, min_events)
+    subgroups: list[str] = []
+    for var, codes in clean.groups.items():
+        for code, level_label in enumerate(clean.group_levels[var]):
+            m = codes == code
+            subgroups.append(level_label)
+            sub_prob = None if prob is None else prob[m]
+            block = _block(y[m], s[m], sub_prob, level_label, ts,
+                           level, z, warnings, curves_out, dca)  # fmt: skip
+            _mark_not_evaluable(block, sub_prob, min_events)
+            rows += block
+        gaps = _gaps(rows, var, clean.group_levels[var], ts)
+        _mark_gaps(gaps, rows, clean.group_levels[var])
+        rows += gaps
+    return rows, subgroups
 
 
 def evaluate(
@@ -334,6 +481,7 @@ def evaluate(
     dca_thresholds: Sequence[float] | None = None,
     curves: bool = True,
     max_subgroups: int = 100,
+    min_events: int = MIN_EVENTS,
 ) -> EvaluationResult:
     """Evaluate a binary risk model: discrimination, calibration, thresholds, subgroups.
 
@@ -358,6 +506,8 @@ def evaluate(
             unchanged): for monitoring, which evaluates many windows and plots none.
         max_subgroups: more subgroups than this in one grouping variable is an error
             (a per-patient or free-text column passed by mistake).
+        min_events: a sample with fewer events or non-events than this has metrics
+            that are reported but not evaluable against criteria (see the module doc).
 
     Raises:
         EvaluationInputError: (an ``InvalidInputError``) with a one-line reason.
@@ -399,16 +549,8 @@ def evaluate(
     z = float(norm.ppf(0.5 + level / 2.0))
     warnings = clean.warnings
     curves_out: dict[str, dict[str, Any]] | None = {} if curves else None
-    rows = _block(y, s, prob, OVERALL, ts, level, z, warnings, curves_out, dca)
-    subgroups: list[str] = []
-    for var, codes in clean.groups.items():
-        for code, level_label in enumerate(clean.group_levels[var]):
-            m = codes == code
-            subgroups.append(level_label)
-            rows += _block(y[m], s[m], None if prob is None else prob[m], level_label, ts,
-                           level, z, warnings, curves_out, dca)  # fmt: skip
-        rows += _gaps(rows, var, clean.group_levels[var], ts)
-    verdict = _apply_criteria(rows, parsed, criteria_scope)
+    rows, subgroups = _all_rows(clean, prob, ts, level, z, curves_out, dca, min_events)
+    verdict = _apply_criteria(rows, parsed, criteria_scope, warnings)
     n, ev = int(y.size), int(y.sum())
     return EvaluationResult(
         metrics=rows,

@@ -30,6 +30,7 @@ FRAME_COLUMNS = (
     "criterion",
     "method",
     "note",
+    "not_evaluable",
 )
 
 
@@ -40,7 +41,10 @@ class MetricRow:
     ``subgroup`` is ``"all"`` for the whole sample, ``"<variable>=<value>"`` for a
     subgroup, and the grouping variable's name for a between-subgroup gap.
     ``value``/``ci_low``/``ci_high`` are None when undefined (``note`` says why);
-    ``passed`` is None unless an acceptance criterion applies to the row.
+    ``passed`` is None unless an acceptance criterion applies to the row (and
+    None too when the row is not evaluable). ``not_evaluable`` says why the value
+    cannot support an acceptance decision (one class, too few events, a degenerate
+    interval, too many clipped scores); empty when it can.
     """
 
     metric: str
@@ -55,6 +59,7 @@ class MetricRow:
     criterion: str | None = None
     method: str = ""
     note: str = ""
+    not_evaluable: str = ""
 
 
 @dataclass
@@ -82,7 +87,8 @@ class EvaluationResult:
             "treat_none"}}``, net benefit per threshold probability.
         criteria: the acceptance criteria as given, ``{key: [op, bound, ...]}``.
         passed: True when every criterion row passed, False when any failed,
-            None when no criteria were given.
+            None when no criteria were given or a criterion row is not evaluable
+            (and none failed); ``warnings`` then names the rows and reasons.
         warnings: everything the caller should know (one class, dropped rows,
             empty subgroups, non-converged fits ...); never silent.
         methods: which estimator and interval each metric used.
