@@ -227,13 +227,35 @@ def test_disk_full_mid_write_leaves_no_package(
 
 
 def test_cover_escapes_hostile_values() -> None:
-    import mistune
+    from bs4 import BeautifulSoup
 
-    from cmlops.reports.render import cover_markdown
+    from cmlops.reports.render import Cover, cover_html
 
-    hostile = "<img src=x onerror=alert(1)> *b* `c` | [l](javascript:x)\nnext"
-    rendered = mistune.html(cover_markdown([("plan", hostile)]))
-    assert "<img" not in rendered and "javascript:x)" in rendered and "<a " not in rendered
+    hostile = "<img src=x onerror=alert(1)> *b* `c` | [l](javascript:x)\r\nnext"
+    cover = Cover(
+        title=hostile,
+        verdict=hostile,
+        criteria=[
+            {
+                "id": hostile,
+                "metric": "auroc",
+                "subgroup": hostile,
+                "op": ">=",
+                "threshold": 0.7,
+                "value": 0.8,
+                "outcome": "PASS",
+                "reason": hostile,
+            }
+        ],
+        context={"question": hostile},
+        parameters={"p": hostile},
+        facts=[("plan", hostile)],
+    )
+    soup = BeautifulSoup(cover_html(cover), "html.parser")
+    assert not soup.find_all("img") and not soup.find_all("a")
+    text = soup.get_text()
+    assert "\r" not in text and "\n" not in text  # a CR never breaks a table row
+    assert "<img src=x onerror=alert(1)>" in text  # shown literally
 
 
 def test_verify_checks_plan_and_results_against_manifest(echo_run) -> None:

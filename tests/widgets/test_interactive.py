@@ -45,7 +45,8 @@ def test_drift_view_sort_by_p_value_and_select_column(drift_result):
     view.dropdown.value = HOSTILE
     assert [t.type for t in view.figure.data] == ["bar", "bar"]
     assert [t.name for t in view.figure.data] == ["reference", "current"]
-    assert "&lt;img src=x onerror=alert(1)&gt;" in view.figure.data[0].x
+    assert view.figure.data[0].orientation == "h"  # categories on the y axis
+    assert "&lt;img src=x onerror=alert(1)&gt;" in view.figure.data[0].y
     assert 'class="cm-selected"' in view.table.body.value
 
     # a numeric column: overlaid density histograms and ECDFs of both samples

@@ -22,6 +22,8 @@ from typing import Any
 from cmlops.reports.errors import PackageError
 
 SCHEMA = "cmlops.package/1"
+#: a manifest lists a few dozen files; anything this large is not one
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 MANIFEST = "manifest.json"
 SIGNATURES = "signatures.json"
 SIGNATURES_HTML = "signatures.html"
@@ -29,6 +31,9 @@ SIGNATURES_HTML = "signatures.html"
 UNLISTED = frozenset({MANIFEST, SIGNATURES, SIGNATURES_HTML})
 
 _HEX = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_TEXT = {"type": "string"}
+#: a path inside the package: relative, POSIX, no ``..`` (checked again before use)
+_REL = {"type": "string", "minLength": 1, "pattern": "^(?!/)(?!.*(^|/)\\.\\.(/|$))[^\\\\\\x00]+$"}
 _HEAD = {
     "type": ["object", "null"],
     "required": ["seq", "hash"],
@@ -64,13 +69,34 @@ JSON_SCHEMA: dict[str, Any] = {
         "template": {
             "type": "object",
             "required": ["name", "sha256", "file"],
-            "properties": {"sha256": _HEX},
+            "properties": {"name": _TEXT, "sha256": _HEX, "file": _REL, "title": _TEXT},
         },
-        "plan": {"type": "object", "required": ["sha256", "recorded_at", "source"]},
+        "plan": {
+            "type": "object",
+            "required": ["sha256", "recorded_at", "source"],
+            "properties": {
+                "sha256": _HEX,
+                "recorded_at": _TEXT,
+                "source": _TEXT,
+                "file": _REL,
+                "plan_id": _TEXT,
+                "deviations": {"type": "array"},
+            },
+        },
         "parameters": {"type": "object"},
         "inputs": {
             "type": "array",
-            "items": {"type": "object", "required": ["parameter", "path", "sha256", "fingerprint"]},
+            "items": {
+                "type": "object",
+                "required": ["parameter", "path", "sha256", "fingerprint"],
+                "properties": {
+                    "parameter": _TEXT,
+                    "path": _TEXT,
+                    "sha256": _HEX,
+                    "fingerprint": _TEXT,
+                    "size": {"type": "integer", "minimum": 0},
+                },
+            },
         },
         "frames": {"type": "array"},
         "files": {
@@ -78,10 +104,22 @@ JSON_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["path", "sha256", "size"],
-                "properties": {"sha256": _HEX, "size": {"type": "integer", "minimum": 0}},
+                "properties": {
+                    "path": _REL,
+                    "sha256": _HEX,
+                    "size": {"type": "integer", "minimum": 0},
+                },
             },
         },
-        "results": {"type": "object", "required": ["verdict", "criteria"]},
+        "results": {
+            "type": "object",
+            "required": ["verdict", "criteria"],
+            "properties": {
+                "verdict": {"type": ["string", "null"]},
+                "criteria": {"type": "array", "items": {"type": "object"}},
+                "metrics": {"type": ["object", "null"]},
+            },
+        },
         "environment": {"type": "object", "required": ["python", "packages"]},
         "kit_version": {"type": "string"},
         "user": {"type": "string"},
@@ -89,7 +127,12 @@ JSON_SCHEMA: dict[str, Any] = {
         "audit": {
             "type": "object",
             "required": ["head_before", "head_after", "extract", "verify"],
-            "properties": {"head_before": _HEAD, "head_after": _HEAD},
+            "properties": {
+                "head_before": _HEAD,
+                "head_after": _HEAD,
+                "extract": _REL,
+                "verify": _REL,
+            },
         },
     },
 }
@@ -165,6 +208,10 @@ def read_manifest(root: Path) -> tuple[dict[str, Any], bytes]:
     """Load a package's manifest and its raw bytes; a one-line error if unusable."""
     path = root / MANIFEST
     try:
+        if path.is_symlink() or not path.is_file():
+            raise PackageError(f"{root} is not an audit package: {MANIFEST} is not a file")
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise PackageError(f"{path} is larger than a manifest can be")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise PackageError(f"{root} is not an audit package: no {MANIFEST}") from None
@@ -172,7 +219,7 @@ def read_manifest(root: Path) -> tuple[dict[str, Any], bytes]:
         raise PackageError(f"cannot read {path}: {exc.strerror}") from None
     try:
         manifest = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError):
         raise PackageError(f"{path} is not valid JSON: the manifest was damaged") from None
     if not isinstance(manifest, dict):
         raise PackageError(f"{path} is not a manifest object")

@@ -21,6 +21,7 @@ import stat
 import tempfile
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -29,7 +30,14 @@ from cmlops.atomic_files import atomic_open
 from cmlops.reports.errors import PackageError, PackageExistsError
 from cmlops.reports.manifest import SIGNATURES
 
-MAX_ZIP_ENTRIES = 100_000
+#: limits on a zip opened for verification (a package holds a few dozen files)
+MAX_ZIP_ENTRIES = 10_000
+#: total bytes a zip may expand to (packages with large outputs stay well below)
+MAX_ZIP_BYTES = 16 * 1024**3
+#: largest expansion factor of one entry above RATIO_FLOOR bytes (deflate tops out near
+#: 1,032; real package files compress 2-20-fold)
+MAX_RATIO = 200
+RATIO_FLOOR = 1024 * 1024
 #: files above this size are stored, not deflated: large outputs are mostly
 #: binary (parquet, models) and deflating them costs far more than it saves
 STORE_ABOVE = 64 * 1024 * 1024
@@ -115,22 +123,102 @@ def _safe_member(info: zipfile.ZipInfo) -> PurePosixPath:
     return path
 
 
+def _check_sizes(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip whose declared sizes already exceed the limits (a zip bomb)."""
+    if len(members) > MAX_ZIP_ENTRIES:
+        raise PackageError(
+            f"unsafe zip: {len(members):,} entries is more than a package holds "
+            f"({MAX_ZIP_ENTRIES:,})"
+        )
+    total = sum(info.file_size for info in members)
+    if total > MAX_ZIP_BYTES:
+        raise PackageError(
+            f"unsafe zip: it would expand to {total:,} bytes, more than the limit of "
+            f"{MAX_ZIP_BYTES:,}"
+        )
+    for info in members:
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise PackageError(
+                f"unsafe zip: entry {info.filename!r} expands more than {MAX_RATIO}-fold "
+                "(a zip bomb?)"
+            )
+
+
+def _extract_entry(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: list[int]
+) -> None:
+    """Copy one entry, counting real bytes: a lying header cannot exceed the limits."""
+    written = 0
+    try:
+        with zf.open(info) as src, open(dest, "xb") as dst:
+            while chunk := src.read(1024 * 1024):
+                written += len(chunk)
+                budget[0] -= len(chunk)
+                if written > info.file_size or budget[0] < 0:
+                    raise PackageError(
+                        f"unsafe zip: entry {info.filename!r} expands beyond its declared size "
+                        "or the total limit (a zip bomb?)"
+                    )
+                if written > RATIO_FLOOR and written > MAX_RATIO * max(info.compress_size, 1):
+                    raise PackageError(
+                        f"unsafe zip: entry {info.filename!r} expands more than "
+                        f"{MAX_RATIO}-fold (a zip bomb?)"
+                    )
+                dst.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise PackageError(
+            f"damaged zip: entry {info.filename!r} cannot be read ({one_line(exc)}): "
+            "get an intact copy of the package"
+        ) from None
+    except NotImplementedError:
+        raise PackageError(
+            f"zip entry {info.filename!r} uses a compression method cmlops does not read"
+        ) from None
+    except RuntimeError as exc:  # encrypted entries
+        raise PackageError(f"zip entry {info.filename!r} cannot be read: {one_line(exc)}") from None
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise PackageError(f"no audit package at {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise PackageError(f"{path} is neither a package folder nor a zip file")
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError):
+        raise PackageError(f"{path} is neither a package folder nor a valid zip") from None
+
+
 @contextmanager
 def opened_package(path: Path) -> Iterator[Path]:
-    """The package folder for ``path``: the folder itself, or a zip safely extracted."""
+    """The package folder for ``path``: the folder itself, or a zip safely extracted.
+
+    A zip is checked before anything is written — entry names (no absolute
+    paths, ``..``, drive letters, backslashes, duplicates or links), entry count,
+    declared total size and compression ratio — and again while extracting,
+    counting the real bytes, so a header that lies about sizes cannot fill the disk.
+    A damaged entry (CRC or deflate error) is a one-line error.
+    """
     if path.is_dir():
         yield path
         return
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise PackageError(f"no audit package at {path}")
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        raise PackageError(f"{path} is neither a package folder nor a valid zip") from None
+    zf = _open_zip(path)
     with zf, tempfile.TemporaryDirectory(prefix="cmlops-verify-") as tmp_name:
-        members = zf.infolist()
-        if len(members) > MAX_ZIP_ENTRIES:
-            raise PackageError(f"unsafe zip: {len(members)} entries is more than a package holds")
+        try:
+            members = zf.infolist()
+        except (zipfile.BadZipFile, ValueError) as exc:
+            raise PackageError(f"damaged zip {path}: {one_line(exc)}") from None
+        _check_sizes(members)
         checked = [(info, _safe_member(info)) for info in members]
         seen: set[PurePosixPath] = set()
         for info, rel in checked:
@@ -138,14 +226,14 @@ def opened_package(path: Path) -> Iterator[Path]:
                 raise PackageError(f"unsafe zip: entry {info.filename!r} appears twice")
             seen.add(rel)
         root = Path(tmp_name)
+        budget = [MAX_ZIP_BYTES]
         for info, rel in checked:
             dest = root.joinpath(*rel.parts)
             if info.is_dir():
                 dest.mkdir(parents=True, exist_ok=True)
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(dest, "xb") as dst:
-                shutil.copyfileobj(src, dst, 1024 * 1024)
+            _extract_entry(zf, info, dest, budget)
         tops = {rel.parts[0] for _info, rel in checked}
         if len(tops) == 1 and (root / next(iter(tops))).is_dir():
             yield root / next(iter(tops))

@@ -15,6 +15,8 @@ import difflib
 import json
 import keyword
 import math
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +131,25 @@ def _check_text(where: str, value: Any) -> None:
                 ) from None
 
 
+def _check_input_file(path: Path, where: str) -> None:
+    """An input must be an existing regular file: a folder, FIFO or device is named as such
+    (hashing a FIFO would block the run forever)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ParameterError(f"{where}: input file not found: {path}") from None
+    except OSError as exc:
+        raise ParameterError(f"{where}: cannot use {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ParameterError(f"{where}: {path} is a folder: give the data file inside it")
+    if not stat.S_ISREG(info.st_mode):
+        raise ParameterError(
+            f"{where}: {path} is not a regular file (a FIFO, socket or device): give a data file"
+        )
+    if not os.access(path, os.R_OK):
+        raise ParameterError(f"{where}: {path} is not readable by this user")
+
+
 def _coerce(spec: ParamSpec, value: Any, base: Path) -> Any:
     where = f"parameter {spec.name!r} ({spec.type})"
     _check_text(where, value)
@@ -174,8 +195,7 @@ def _convert(spec: ParamSpec, value: Any, base: Path, where: str) -> Any:
             raise ParameterError(f"{where}: expected a file path, got {type(value).__name__}")
         path = Path(value).expanduser()
         path = path if path.is_absolute() else base / path
-        if not path.is_file():
-            raise ParameterError(f"{where}: input file not found: {path}")
+        _check_input_file(path, where)
         return str(path.resolve())
     # list: a JSON list on the command line, or comma-separated strings
     if isinstance(value, str):

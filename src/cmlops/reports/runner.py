@@ -53,7 +53,7 @@ from cmlops.reports.package import (
 )
 from cmlops.reports.parameters import validate_parameters
 from cmlops.reports.plan import RecordedPlan, prepare_plan, record_plan
-from cmlops.reports.render import notebook_to_html
+from cmlops.reports.render import Cover, notebook_to_html
 from cmlops.store.chain import canonical_json
 from cmlops.store.model import Activity
 
@@ -372,12 +372,11 @@ def _assemble(store: Any, tmp: Path, run: _RunStart, end: _RunEnd) -> dict[str, 
 
 
 def _render(tmp: Path, run: _RunStart, end: _RunEnd) -> None:
-    """The offline HTML report, with a cover that identifies the run and its plan."""
+    """The offline HTML report: a first page from the run's records, then the details."""
     recorded = run.plan
-    cover = [
+    facts = [
         ("package id", run.run_id),
         ("status", end.status + ("" if end.outcome.ok else f": {end.outcome.error}")),
-        ("acceptance verdict", end.results.get("verdict")),
         ("template", f"{run.template.name} (SHA-256 {run.template.sha256})"),
         (
             "plan",
@@ -386,9 +385,24 @@ def _render(tmp: Path, run: _RunStart, end: _RunEnd) -> None:
         ),
         ("plan deviations", len(recorded.deviations)),
         ("run by", run.user),
-        ("started / ended (UTC)", f"{run.started} / {end.ended}"),
+        ("started (UTC)", run.started),
+        ("ended (UTC)", end.ended),
         ("cmlops", __version__),
     ]
+    results = end.results
+    cover = Cover(
+        title=run.template.title,
+        verdict=str(results.get("verdict")),
+        criteria=list(results.get("criteria") or []),
+        metrics=results.get("metrics") or {},
+        context=(results.get("details") or {}).get("context") or {},
+        inputs=run.inputs,
+        frames=results.get("frames") or [],
+        parameters=run.values,
+        facts=facts,
+        status=end.status,
+        error=end.outcome.error,
+    )
     title = f"{run.template.title} — {run.run_id}"
     notebook_to_html(tmp / NOTEBOOK, tmp / HTML, title=title, cover=cover)
 

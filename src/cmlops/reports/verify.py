@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cmlops.reports.audit_check import check_audit, checkpoint_problems
 from cmlops.reports.manifest import (
     SIGNATURES,
     SIGNATURES_HTML,
-    package_files,
+    UNLISTED,
     read_manifest,
     sha256_file,
     validate_manifest,
@@ -75,21 +77,63 @@ class PackageVerification:
         }
 
 
+def _kind(mode: int) -> str:
+    """What a directory entry is, in words a reviewer reads."""
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISLNK(mode):
+        return "symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file"
+
+
+def package_entries(root: Path) -> dict[str, str]:
+    """Every entry under ``root`` (POSIX relative path -> kind), links never followed."""
+    entries: dict[str, str] = {}
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        base = Path(folder)
+        for name in [*dirs, *files]:
+            path = base / name
+            entries[path.relative_to(root).as_posix()] = _kind(path.lstat().st_mode)
+    return entries
+
+
 def _check_files(root: Path, manifest: dict[str, Any], out: PackageVerification) -> None:
+    """Every listed file has its size and SHA-256; every other entry is reported as added.
+
+    Entries are classified with ``lstat`` before anything is opened, so a FIFO
+    or device put in place of a listed file is reported, never read (reading
+    would block), and directories, links and special files that were added are
+    named like added files (``.ipynb_checkpoints/`` included).
+    """
     listed = {entry["path"]: entry for entry in manifest.get("files", [])}
-    present = set(package_files(root))
+    entries = package_entries(root)
+    expected_dirs = {
+        parent.as_posix() for rel in listed for parent in PurePosixPath(rel).parents
+    } - {"."}
     for rel, entry in sorted(listed.items()):
-        path = root / rel
-        if rel not in present:
+        kind = entries.get(rel)
+        if kind is None:
             out.removed.append(rel)
             continue
+        if kind != "file":
+            out.modified.append(f"{rel} (now a {kind})")
+            continue
         out.files_checked += 1
+        path = root / rel
         if path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
             out.modified.append(rel)
-    out.added.extend(sorted(present - set(listed)))
-    for path in root.rglob("*"):
-        if path.is_symlink():
-            out.problems.append(f"symbolic link in package: {path.relative_to(root).as_posix()}")
+    for rel, kind in sorted(entries.items()):
+        if rel in listed or (kind == "directory" and rel in expected_dirs):
+            continue
+        if rel in UNLISTED and kind == "file":
+            continue
+        out.added.append(rel if kind == "file" else f"{rel} ({kind})")
 
 
 def _check_consistency(root: Path, manifest: dict[str, Any], out: PackageVerification) -> None:

@@ -43,7 +43,16 @@ def base_layout(title: str = "", **extra: Any) -> dict[str, Any]:
         "plot_bgcolor": "#ffffff",
         "margin": {"l": 56, "r": 16, "t": 40 if title else 16, "b": 44},
         "height": 320,
-        "legend": {"orientation": "h", "y": -0.22, "x": 0, "font": {"size": 11}},
+        # right of the plot, where plotly reserves its own margin: a legend below the
+        # plot (at a fixed paper fraction) lands on the x-axis title when ticks are tall
+        "legend": {
+            "orientation": "v",
+            "x": 1.02,
+            "xanchor": "left",
+            "y": 1,
+            "yanchor": "top",
+            "font": {"size": 11},
+        },
         "xaxis": dict(grid, showline=True, automargin=True),
         "yaxis": dict(grid, showline=True, automargin=True),
         "colorway": theme.PALETTE,

@@ -17,7 +17,6 @@ from cmlops.widgets.figures import (
     cap_categories,
     go,
     message_figure,
-    note_annotation,
     num,
     ptext,
     style,
@@ -25,7 +24,14 @@ from cmlops.widgets.figures import (
 from cmlops.widgets.model import ViewModel
 from cmlops.widgets.table import Table, format_cell, plain
 
-HIDDEN = ["correction", "effect_size_name"]
+#: ``warnings`` are listed above the table, column by column
+HIDDEN = ["correction", "effect_size_name", "warnings"]
+#: the same for every column of an unstratified result: shown once, in the facts
+UNSTRATIFIED_HIDDEN = ["n_reference", "n_current"]
+
+
+def _hidden(d: dict[str, Any]) -> list[str]:
+    return HIDDEN + ([] if d.get("by") else UNSTRATIFIED_HIDDEN)
 
 
 def _pct(x: Any) -> str:
@@ -38,13 +44,17 @@ def refine(model: ViewModel) -> None:
     n_tested = d.get("n_tested")
     n_drifted = d.get("n_drifted")
     dataset = d.get("dataset_drift")
-    if n_tested is not None and n_drifted is not None:
+    if n_tested == 0:
+        model.verdict = "No column could be tested: drift is not evaluated"
+        model.status, model.badge = "warn", "not evaluated"
+    elif n_tested is not None and n_drifted is not None:
         head = "Dataset drift" if dataset else "No dataset drift"
         model.verdict = (
             f"{head}: {n_drifted} of {n_tested} tested columns drifted "
             f"({_pct(d.get('share_drifted'))}; dataset threshold {_pct(d.get('drift_share'))})"
         )
         model.status = "bad" if dataset else ("warn" if n_drifted else "good")
+        model.badge = "dataset drift" if dataset else ("columns drifted" if n_drifted else "stable")
     model.facts = [
         ("correction", str(d.get("correction", "—"))),
         ("alpha", format_cell(d.get("alpha"))),
@@ -65,10 +75,10 @@ def refine(model: ViewModel) -> None:
     table = model.table
     model.table = Table(
         columns=table.columns,
-        rows=_ordered(table),
+        rows=_tested_words(table, _ordered(table)),
         key_column="column" if "column" in table.columns else table.key_column,
         total_rows=table.total_rows,
-        hidden=[c for c in HIDDEN if c in table.columns],
+        hidden=[c for c in _hidden(d) if c in table.columns],
     )
     by_name = {str(c.get("column")): c for c in columns}
     order = sorted(
@@ -110,6 +120,15 @@ def refine(model: ViewModel) -> None:
                 ),
             )
         )
+
+
+def _tested_words(table: Table, rows: list[list[Any]]) -> list[list[Any]]:
+    """The per-column ``status`` says whether a column was tested, not a verdict:
+    "ok" reads as a green pass next to a red "drifted", so it is shown as "tested"."""
+    if "status" not in table.columns:
+        return rows
+    i = table.columns.index("status")
+    return [[*r[:i], "tested" if r[i] == "ok" else r[i], *r[i + 1 :]] for r in rows]
 
 
 def _ordered(table: Table) -> list[list[Any]]:
@@ -182,25 +201,27 @@ def _categorical_figure(col: dict[str, Any], title: str) -> Any:
     shown = [ptext(label) for label in shown]
     rs = [v / n_ref for v in rs]
     cs = [v / n_cur for v in cs]
+    # categories on the y axis: long labels then never collide with each other or
+    # with the value axis, however many there are (rotated x labels do)
     g = go()
     fig = g.Figure(
         [
-            g.Bar(name="reference", x=shown, y=rs, marker_color=theme.REFERENCE),
-            g.Bar(name="current", x=shown, y=cs, marker_color=theme.CURRENT),
+            g.Bar(name="reference", y=shown, x=rs, orientation="h", marker_color=theme.REFERENCE),
+            g.Bar(name="current", y=shown, x=cs, orientation="h", marker_color=theme.CURRENT),
         ]
     )
-    notes = []
+    axis_title = "share of non-missing"
     if folded or truncated:
         drawn = len(shown) - (1 if shown and shown[-1].startswith("other (") else 0)
         of = f" of {total:,}" if total else ""
-        notes.append(f"{drawn} most frequent{of} categories shown; the rest summed as other")
+        axis_title += f"<br>{drawn} most frequent{of} categories shown; the rest summed as other"
     style(
         fig,
         title,
         barmode="group",
-        yaxis={"title": {"text": "share of non-missing"}, "tickformat": ".0%"},
-        xaxis={"type": "category"},
-        annotations=[note_annotation("; ".join(notes))] if notes else [],
+        height=max(220, 90 + 30 * len(shown)),
+        xaxis={"title": {"text": axis_title}, "tickformat": ".0%"},
+        yaxis={"type": "category", "autorange": "reversed"},
     )
     return fig
 

@@ -23,6 +23,8 @@ SUBGROUPS = "Subgroup metrics"
 FOREST_METRICS = ("auroc", "calibration_slope", "oe_ratio", "sensitivity", "specificity")
 HIDDEN = ["method"]
 MAX_GROUP_LINES = 8
+#: panels per row of the subgroup figure (more side by side and their titles collide)
+FOREST_COLUMNS = 3
 
 
 def _ci(v: Any, lo: Any, hi: Any) -> str:
@@ -48,16 +50,18 @@ def refine(model: ViewModel) -> None:
     level = num(d.get("level")) or 0.95
     auroc = overall.get("auroc") or {}
     auc_text = f"AUROC {_ci(auroc.get('value'), auroc.get('ci_low'), auroc.get('ci_high'))}"
+    unjudged = [m for m in rows if m.get("criterion") and m.get("passed") is None]
     if d.get("passed") is True:
-        model.verdict, model.status = (
-            f"All {len(judged)} acceptance criteria met · {auc_text}",
-            "good",
-        )
+        model.verdict = f"All {len(judged)} acceptance criteria met · {auc_text}"
+        model.status, model.badge = "good", "pass"
     elif d.get("passed") is False:
         model.verdict = f"{len(failed)} of {len(judged)} acceptance criteria failed · {auc_text}"
-        model.status = "bad"
-    else:
-        model.verdict, model.status = f"No acceptance criteria given · {auc_text}", "neutral"
+        model.status, model.badge = "bad", "fail"
+    elif unjudged:
+        model.verdict = f"{len(unjudged)} acceptance criteria not evaluable · {auc_text}"
+        model.status, model.badge = "warn", "not evaluated"
+    else:  # descriptive: a report's plan (if any) is judged elsewhere, not claimed here
+        model.verdict, model.status = auc_text, "neutral"
     prevalence = num(d.get("prevalence"))
     model.facts = [
         ("n", format_cell(d.get("n"))),
@@ -317,15 +321,18 @@ def subgroup_figure(d: dict[str, Any]) -> Any:
             panels.append((label, sel))
     if not panels:
         return message_figure("No subgroup metrics to compare.", SUBGROUPS)
+    ncols = min(FOREST_COLUMNS, len(panels))
+    nrows = (len(panels) + ncols - 1) // ncols
     fig = make_subplots(
-        rows=1,
-        cols=len(panels),
+        rows=nrows,
+        cols=ncols,
         shared_yaxes=True,
         subplot_titles=[p[0] for p in panels],
-        horizontal_spacing=0.03,
+        horizontal_spacing=0.06,
+        vertical_spacing=min(0.3, 0.5 / nrows) if nrows > 1 else 0.0,
     )
     g = go()
-    for j, (_label, sel) in enumerate(panels, start=1):
+    for j, (_label, sel) in enumerate(panels):
         xs, ys, plus, minus = [], [], [], []
         for s in subgroups:
             m = sel.get(s) or {}
@@ -346,10 +353,12 @@ def subgroup_figure(d: dict[str, Any]) -> Any:
                 },
                 error_x={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1.2},
             ),
-            row=1,
-            col=j,
+            row=j // ncols + 1,
+            col=j % ncols + 1,
         )
-    style(fig, SUBGROUPS, height=max(260, 60 + 26 * len(subgroups)))
+    per_row = max(180, 50 + 24 * len(subgroups))
+    style(fig, SUBGROUPS, height=60 + nrows * per_row)
     fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(nticks=5)
     fig.update_annotations(font_size=11)
     return fig

@@ -15,17 +15,21 @@ from typing import Any
 from cmlops.widgets.escape import esc
 
 #: columns whose boolean cells show as a coloured status badge
+#: (word for True, word for False): one vocabulary across every view — acceptance
+#: outcomes PASS / FAIL / NOT EVALUATED, drift drifted / stable, alerts alert / no alert
 STATUS_COLUMNS = {
-    "drifted": ("drifted", "ok"),
-    "passed": ("pass", "fail"),
-    "fired": ("alert", "ok"),
-    "alert": ("alert", "ok"),
-    "triggered": ("alert", "ok"),
+    "drifted": ("drifted", "stable"),
+    "passed": ("PASS", "FAIL"),
+    "fired": ("alert", "no alert"),
+    "alert": ("alert", "no alert"),
+    "triggered": ("alert", "no alert"),
 }
 STATUS_CLASS = {
     "drifted": "bad",
     "fail": "bad",
     "alert": "bad",
+    "stable": "good",
+    "no alert": "good",
     "ok": "good",
     "pass": "good",
     "warn": "warn",
@@ -33,7 +37,12 @@ STATUS_CLASS = {
     "failed": "bad",
     "passed": "good",
     "error": "bad",
+    "not evaluated": "warn",
+    "dataset drift": "bad",
+    "columns drifted": "warn",
 }
+#: status words shown in capitals (acceptance outcomes)
+UPPER_WORDS = frozenset({"pass", "fail", "warn", "not evaluated"})
 #: columns that identify a row, in order of preference
 KEY_COLUMNS = ("column", "metric", "check", "name", "feature", "subgroup", "window")
 
@@ -145,7 +154,8 @@ def table_from_frame(frame: Any, *, max_rows: int | None = None) -> Table:
 def status_badge(text: str) -> str:
     """A coloured pill for a status word (pass / fail / drifted / ok / warn)."""
     cls = STATUS_CLASS.get(text.lower(), "neutral")
-    return f'<span class="cm-badge cm-{cls}">{esc(text)}</span>'
+    shown = text.upper() if text.lower() in UPPER_WORDS else text
+    return f'<span class="cm-badge cm-{cls}">{esc(shown)}</span>'
 
 
 def cell_html(value: Any, column: str) -> str:
@@ -192,7 +202,8 @@ def table_html(
             arrow = ""
             if c == table.sort_column:
                 arrow = " ▲" if table.ascending else " ▼"
-            parts.append(f"<th{cls}>{esc(c)}{arrow}</th>")
+            # a line may break after "_" in long names (innerText is unchanged)
+            parts.append(f"<th{cls}>{esc(c).replace('_', '_<wbr>')}{arrow}</th>")
         parts.append("</tr></thead>")
     parts.append("<tbody>")
     key_i = table.columns.index(table.key_column) if table.key_column in table.columns else None
