@@ -137,9 +137,7 @@ def _check_sizes(members: list[zipfile.ZipInfo]) -> None:
             f"{MAX_ZIP_BYTES:,}"
         )
     for info in members:
-        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
-            info.compress_size, 1
-        ):
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise PackageError(
                 f"unsafe zip: entry {info.filename!r} expands more than {MAX_RATIO}-fold "
                 "(a zip bomb?)"
