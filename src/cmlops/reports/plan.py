@@ -237,7 +237,9 @@ def prepare_plan(path: str | Path | None, default: dict[str, Any] | None) -> Rec
             raise PlanError("this template has no default plan: pass --plan FILE")
         plan = check_plan(json.loads(json.dumps(default)), "template default plan")
         return RecordedPlan(
-            plan=plan, sha256=hashlib.sha256(canonical_json(plan)).hexdigest(), source="template-default"
+            plan=plan,
+            sha256=hashlib.sha256(canonical_json(plan)).hexdigest(),
+            source="template-default",
         )
     plan, raw = load_plan(path)
     return RecordedPlan(
