@@ -35,6 +35,7 @@ _PUBLIC: dict[str, str] = {
     "log_dataset": "cmlops.capture.api:log_dataset",
     "log_model": "cmlops.capture.api:log_model",
     "lineage": "cmlops.capture.api:lineage",
+    "record_alerts": "cmlops.capture.api:record_alerts",
     "export_lineage": "cmlops.capture.export:export_lineage",
     "kernel_state": "cmlops.capture.kernel_state:kernel_state",
     # statistics

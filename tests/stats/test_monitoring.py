@@ -156,28 +156,6 @@ def test_trigger_values_are_validated():
         monitor(df, time="when", window="MS", target="y")
 
 
-def test_record_alerts_appends_one_audit_record_per_alert(tmp_path):
-    from cmlops.store import open_store
-
-    df = _cohort(seed=5)
-    res = monitor(df, time="when", window="MS", target="y", prediction="p")
-    assert res.alerts
-    store = open_store(home=tmp_path / ".cmlops")
-    try:
-        n = res.record_alerts(store)
-        assert n == len(res.alerts)
-        records = store.records(action="monitor.alert")
-        assert len(records) == n
-        first = json.loads(records[0].payload)
-        assert first["monitor_id"] == res.monitor_id == records[0].object_id
-        assert first["rule"] == res.alerts[0].rule
-        assert records[0].reason == res.alerts[0].message
-        assert records[0].object_type == "monitor"
-        assert store.verify().ok
-    finally:
-        store.close()
-
-
 def test_naive_times_aware_bounds_and_bad_scores():
     df = _cohort(seed=6, per_month=60)
     df["when"] = df["when"].dt.tz_localize(None)  # naive times

@@ -143,6 +143,27 @@ def log_model(
     return _log(model, name or type(model).__name__, role, reason, "log_model", None, store)
 
 
+def record_alerts(result: Any, store: Any = None, *, actor: str | None = None) -> int:
+    """Record each alert of a ``cmlops.monitor()`` result once; returns how many were new.
+
+    ``store`` defaults to this kernel's capture store. Calling it again, or
+    tracking the cell that made the result, records no alert twice (the one
+    ``monitor.alert`` shape is :mod:`cmlops.capture.alerts`').
+    """
+    from cmlops.capture.alerts import alert_events, write_alert_events
+    from cmlops.capture.namespace import result_content
+    from cmlops.fingerprinting import FingerprintOptions
+
+    if getattr(type(result), "_cmlops_result_kind", None) != "monitor":
+        raise InvalidInputError(
+            f"record_alerts takes the result of cmlops.monitor(), got a {type(result).__name__}"
+        )
+    if store is None:
+        store = _session_for(None).store
+    content, entity_id = result_content(result, FingerprintOptions.from_env())
+    return len(write_alert_events(store, alert_events(entity_id, content), actor=actor))
+
+
 def lineage(entity: Any = None, *, notebook: str | None = None, store: Any = None) -> LineageGraph:
     """The lineage graph of an entity (ancestors and descendants), a notebook, or all.
 

@@ -81,6 +81,16 @@ class Snapshot:
     before: dict[str, Observed] = field(default_factory=dict)
 
 
+def result_content(obj: Any, options: FingerprintOptions) -> tuple[dict[str, Any], str]:
+    """A cmlops result as recorded: its JSON-safe ``to_dict()`` and that content's fingerprint.
+
+    The fingerprint is the result's entity id in the lineage (and the object of
+    its ``monitor.alert`` records), whoever records it.
+    """
+    content = json_safe(obj.to_dict())
+    return content, fingerprint(content, options=options)
+
+
 def describe(name: str, obj: Any, options: FingerprintOptions, notes: list[str]) -> Observed | None:
     """Fingerprint ``obj`` into an entity; a one-line note instead when it cannot be."""
     kind = kind_of(obj)
@@ -91,8 +101,7 @@ def describe(name: str, obj: Any, options: FingerprintOptions, notes: list[str])
         return None
     try:
         if kind == "result":
-            content = json_safe(obj.to_dict())
-            fp = fingerprint(content, options=options)
+            content, fp = result_content(obj, options)
             schema: dict[str, Any] = {"kind": "result"}
             attributes: dict[str, Any] = {
                 "result_kind": type(obj)._cmlops_result_kind,

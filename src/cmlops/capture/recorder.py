@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from cmlops._version import __version__
+from cmlops.capture.alerts import alert_events, write_alert_events
 from cmlops.capture.environment import (
     current_user,
     environment_snapshot,
@@ -40,6 +41,7 @@ from cmlops.store import (
     Activity,
     Agent,
     Associated,
+    AuditEvent,
     Derived,
     Entity,
     Generated,
@@ -249,13 +251,9 @@ class CellRecorder:
             self._fail(exc, before=False)
             return []
 
-    def _write(self, store: Any, batch: LineageBatch, alerts: list[tuple[str, dict]]) -> list:
+    def _write(self, store: Any, batch: LineageBatch, alerts: list[AuditEvent]) -> list:
         records = list(store.record_lineage(batch))
-        for entity_id, alert in alerts:
-            records.append(
-                store.append("monitor.alert", "entity", entity_id, alert, reason=self.reason)
-            )
-        return records
+        return records + write_alert_events(store, alerts)
 
     def _fail(self, exc: Exception, before: bool) -> None:
         message = f"could not record the {self.kind} ({type(exc).__name__}: {exc})"
@@ -267,7 +265,7 @@ class CellRecorder:
     # -- building the batch
     def _build(
         self, error: BaseException | None, ended: str
-    ) -> tuple[LineageBatch, list[tuple[str, dict]]]:
+    ) -> tuple[LineageBatch, list[AuditEvent]]:
         session = self.session
         self.io.finish()
         used_vars: list[Observed] = []
@@ -343,11 +341,12 @@ class CellRecorder:
             environment_id=env_id,
             attributes=attributes,
         )
-        alerts: list[tuple[str, dict]] = []
-        for entity in entities.values():
-            if entity.kind == "result" and entity.attributes.get("result_kind") == "monitor":
-                for alert in entity.attributes.get("result", {}).get("alerts", []) or []:
-                    alerts.append((entity.id, {"activity": aid, "alert": alert}))
+        alerts = [
+            event
+            for entity in entities.values()
+            if entity.kind == "result" and entity.attributes.get("result_kind") == "monitor"
+            for event in alert_events(entity.id, entity.attributes.get("result") or {})
+        ]
         batch = LineageBatch(
             entities=list(entities.values()),
             activities=[activity],

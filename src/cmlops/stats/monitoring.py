@@ -5,7 +5,7 @@ the case mix moved away from the data the model was validated on (drift), and
 does the model still discriminate and stay calibrated (performance)? Both are
 computed per window against one reference, and pre-specified
 :class:`Trigger` rules turn them into alerts that can be written to the audit
-log (``MonitorResult.record_alerts(store)``).
+log by the capture layer (``cmlops.record_alerts(result)``; this module never writes).
 """
 
 from __future__ import annotations
@@ -116,16 +116,6 @@ class MonitorResult:
                 "warnings": self.warnings,
             }
         )
-
-    def record_alerts(self, store: Any, *, actor: str | None = None) -> int:
-        """Append one ``monitor.alert`` audit record per alert to ``store``; returns the count."""
-        for a in self.alerts:
-            payload = json_safe({**a.to_dict(), "monitor_id": self.monitor_id})
-            kwargs = {"reason": a.message}
-            if actor is not None:
-                kwargs["actor"] = actor
-            store.append("monitor.alert", "monitor", self.monitor_id, payload, **kwargs)
-        return len(self.alerts)
 
     def __repr__(self) -> str:
         return f"MonitorResult({len(self.windows)} windows, {len(self.alerts)} alerts)"
