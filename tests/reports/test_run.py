@@ -363,3 +363,29 @@ def test_a_failing_progress_hook_never_fails_the_run(tmp_path: Path, store) -> N
         template, {}, out=tmp_path / "pkg", store=store, progress=False, on_cell=broken
     )
     assert run.status == "EXECUTED", run.error
+
+
+def test_audit_extract_keeps_the_alerts_of_results_the_run_made(tmp_path: Path, store) -> None:
+    template = make_template(
+        tmp_path / "m.ipynb",
+        [
+            "%load_ext cmlops",
+            "%%cmlops_track monitoring\n"
+            "import numpy as np, pandas as pd, cmlops\n"
+            "x = np.random.default_rng(0).normal(size=600)\n"
+            "x[300:] += 2.0\n"
+            "frame = pd.DataFrame({'t': pd.date_range('2024-01-01', periods=600), 'x': x})\n"
+            "mon = cmlops.monitor(frame, time='t', window=100)\n"
+            "cmlops.record_alerts(mon)",
+        ],
+    )
+    run = run_report(template, {}, out=tmp_path / "pkg", store=store, progress=False)
+    assert run.status == "EXECUTED", run.error
+    alerts = store.records(action="monitor.alert")
+    assert alerts
+    lines = (run.package / "audit" / "trail.jsonl").read_text().splitlines()
+    extracted = [json.loads(line) for line in lines]
+    assert sorted(r["seq"] for r in extracted if r["action"] == "monitor.alert") == [
+        r.seq for r in alerts
+    ]
+    assert verify_package(run.package).ok

@@ -84,8 +84,15 @@ def run_record_seqs(records: Iterable[AuditRecord], run_id: str, notebook: str) 
         if record.object_id in activities or _payload(record).get("notebook") == notebook:
             activities.add(record.object_id)
             own |= _batch_of(record, window)
+    # alerts are recorded on the result entity (cmlops.capture.alerts): the run's own are
+    # those on results its activities generated
+    results = {
+        str(_payload(r).get("entity_id"))
+        for r in window.values()
+        if r.action == "lineage.generated" and _payload(r).get("activity_id") in activities
+    }
     for record in window.values():
-        if record.action == "monitor.alert" and _payload(record).get("activity") in activities:
+        if record.action == "monitor.alert" and record.object_id in results:
             own.add(record.seq)
     return sorted(own)
 
