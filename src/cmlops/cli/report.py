@@ -76,7 +76,11 @@ def describe_cmd(name: str, as_json: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Package folder to create (default: ./reports/NAME-TIME-ID).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing unsigned package folder.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing unsigned cmlops package of this store (never anything else).",
+)
 @click.option(
     "--cell-timeout", type=float, default=600, show_default=True, help="Seconds one cell may run."
 )

@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from cmlops.atomic_files import atomic_open
 from cmlops.reports.errors import PackageError, PackageExistsError
@@ -48,18 +49,61 @@ def is_signed(folder: Path) -> bool:
     return (folder / SIGNATURES).is_file()
 
 
-def check_destination(out: Path, *, force: bool) -> None:
-    """Refuse an existing destination (a signed package even with ``force``)."""
-    if out.exists() or out.is_symlink():
-        if is_signed(out):
-            raise PackageExistsError(
-                f"{out} holds a signed package: signed packages are never overwritten; "
-                "choose another --out"
-            )
-        if not force:
-            raise PackageExistsError(f"output folder {out} exists: choose another --out or --force")
-        if not out.is_dir() or out.is_symlink():
-            raise PackageExistsError(f"{out} exists and is not a folder: remove it first")
+def check_destination(out: Path, *, force: bool, store: Any = None) -> None:
+    """Refuse an existing destination unless ``force`` may replace it.
+
+    ``force`` replaces only an unsigned cmlops package: a folder whose manifest
+    is a valid package manifest, that holds nothing but the package's own files
+    (no audit store, no signature, no nested package, no file the manifest does
+    not list) and — when ``store`` is given — whose run was recorded in that
+    store. Anything else (a project folder, a signed package, another store's
+    package) is refused, with or without ``force``.
+    """
+    if not (out.exists() or out.is_symlink()):
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise PackageExistsError(f"{out} exists and is not a folder: choose another --out")
+    if is_signed(out):
+        raise PackageExistsError(
+            f"{out} holds a signed package: signed packages are never overwritten; "
+            "choose another --out"
+        )
+    if not force:
+        raise PackageExistsError(f"output folder {out} exists: choose another --out or --force")
+    package_id = _replaceable_package(out)
+    if store is not None and not store.records(
+        action="report.started", object_type="report", object_id=package_id, limit=1
+    ):
+        raise PackageExistsError(
+            f"{out} holds package {package_id} of another audit store: --force replaces "
+            "only packages of this store; choose another --out"
+        )
+
+
+def _replaceable_package(out: Path) -> str:
+    """The package id of ``out`` if it is nothing but an unsigned cmlops package."""
+    from cmlops.reports.manifest import MANIFEST, UNLISTED, read_manifest, validate_manifest
+
+    refuse = f"--force replaces only an unsigned cmlops package, and {out}"
+    try:
+        manifest, _raw = read_manifest(out)
+    except PackageError:
+        raise PackageExistsError(f"{refuse} is not one (no valid {MANIFEST})") from None
+    if validate_manifest(manifest):
+        raise PackageExistsError(f"{refuse} has a manifest that is not a package manifest")
+    listed = {entry["path"] for entry in manifest["files"]}
+    allowed = listed | set(UNLISTED)
+    allowed |= {p.as_posix() for rel in listed for p in PurePosixPath(rel).parents}
+    for folder, dirs, files in os.walk(out, followlinks=False):
+        for name in [*dirs, *files]:
+            rel = (Path(folder) / name).relative_to(out).as_posix()
+            if name in (".cmlops", SIGNATURES, MANIFEST) and rel not in (MANIFEST,):
+                raise PackageExistsError(f"{refuse} contains {rel}: never replaced")
+            if rel not in allowed:
+                raise PackageExistsError(
+                    f"{refuse} contains {rel}, which is not part of the package: move it first"
+                )
+    return str(manifest["package_id"])
 
 
 def staging_dir(out: Path) -> Path:
@@ -83,9 +127,9 @@ def staging(out: Path) -> Iterator[Path]:
         raise
 
 
-def publish(tmp: Path, out: Path, *, force: bool) -> None:
+def publish(tmp: Path, out: Path, *, force: bool, store: Any = None) -> None:
     """Move the finished staging folder to ``out`` (replacing an unsigned one if forced)."""
-    check_destination(out, force=force)
+    check_destination(out, force=force, store=store)
     if out.exists():
         trash = out.parent / f".{out.name}.replaced-{uuid.uuid4().hex[:8]}"
         os.replace(out, trash)

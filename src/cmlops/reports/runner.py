@@ -161,6 +161,7 @@ def run_report(
         from cmlops.store import open_store
 
         store = open_store()
+    check_destination(target, force=force, store=store)  # --force: only this store's packages
     run = _start(store, tpl, values, recorded, target, run_id, deviation_reason)
     limits = {
         "kernel_name": kernel_name,
@@ -274,7 +275,7 @@ def _build_package(
                 shutil.copyfile(tmp / TEMPLATE_COPY, tmp / NOTEBOOK)
             manifest = _assemble(store, tmp, run, end)
             (tmp / MANIFEST).write_bytes(dumps(manifest))
-            publish(tmp, run.target, force=force)
+            publish(tmp, run.target, force=force, store=store)
     except (OSError, CmlopsError) as exc:
         if staged is not None:
             shutil.rmtree(staged, ignore_errors=True)
