@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cmlops.json_safe import json_safe
+from cmlops.stats.subject_ids import canonical_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -94,8 +95,6 @@ class IndependenceResult:
 
     def shared_rows(self, frame: pd.DataFrame, id: str | None = None) -> pd.DataFrame:
         """The rows of ``frame`` whose subject is shared (needs the salt of this kernel)."""
-        from cmlops.stats.independence import canonical_ids
-
         if not self._salt:
             raise ValueError("this result has no salt (it was loaded, not computed): re-run it")
         column = id or self.id_column
