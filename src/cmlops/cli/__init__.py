@@ -32,8 +32,27 @@ class RootGroup(ErrorHandlingGroup):
         return lazy(target)() if target else None
 
 
-@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cmlops")
+def _print_version(verbose: bool) -> None:
+    if verbose:
+        from cmlops.build_info import build_info, format_build_info
+
+        click.echo(format_build_info(build_info()))
+    else:
+        click.echo(f"cmlops, version {__version__}")
+
+
+@click.group(
+    cls=RootGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option("--version", is_flag=True, help="Show the version and exit.")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="With --version: the commit, Python, platform and every dependency's version.",
+)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -41,8 +60,16 @@ class RootGroup(ErrorHandlingGroup):
 )
 @click.option("--store-url", help="SQLAlchemy URL of the store (default: CMLOPS_STORE_URL).")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, store_url: str | None) -> None:
+def cli(
+    ctx: click.Context, version: bool, verbose: bool, home: Path | None, store_url: str | None
+) -> None:
     """cmlops: lineage, audit trail, validation and signed audit packages for clinical ML."""
+    if version:
+        _print_version(verbose)
+        ctx.exit(0)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+        ctx.exit(0)
     ctx.obj = {"home": home, "store_url": store_url}
 
 
