@@ -11,7 +11,7 @@ import cmlops
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "cmlops"
 LAYERS = [
-    {"_version", "errors", "config", "atomic_files", "json_safe", "build_info"},
+    {"_version", "errors", "config", "atomic_files", "json_safe", "build_info", "spark_frames"},
     {"fingerprinting", "_fingerprint_support"},
     {"store"},
     {"trust"},

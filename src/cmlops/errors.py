@@ -14,6 +14,7 @@ the CLI prints it without a traceback. The tree::
     │   ├── StoreCorruptError               the database file is damaged or not a store
     │   ├── StoreUnreachableError (ConnectionError)
     │   └── SchemaVersionError              store written by an older or newer cmlops
+    ├── SparkError                          Spark or its JVM failed (no Java, a lost executor)
     ├── ImmutableRecordError                an attempt to update or delete evidence
     ├── ProofError                          a Merkle proof or checkpoint does not verify
     └── ArtifactError                       a blob is missing or does not match its name
@@ -64,6 +65,10 @@ class StoreUnreachableError(StoreError, ConnectionError):
 
 class SchemaVersionError(StoreError):
     """The store was written by another schema version than this cmlops supports."""
+
+
+class SparkError(CmlopsError):
+    """Spark could not run a job (Java missing, the JVM failed); the message is one line."""
 
 
 class ImmutableRecordError(CmlopsError):

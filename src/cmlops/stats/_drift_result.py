@@ -42,6 +42,10 @@ class ColumnDrift:
     unseen_drifted: bool = False
     warnings: list[str] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    #: half-width of the interval holding the exact statistic (sketch-based results; 0 exact)
+    error_bound: float | None = None
+    #: the interval of the statistic (or of the adjusted p-value) straddles the threshold
+    uncertain: bool = False
 
     def to_dict(self) -> dict:
         return json_safe({f.name: getattr(self, f.name) for f in fields(self)})
@@ -62,6 +66,8 @@ FRAME_COLUMNS = [
     "effect_size",
     "effect_size_name",
     "drifted",
+    "error_bound",
+    "uncertain",
     "status",
     "n_reference",
     "n_current",
@@ -100,6 +106,8 @@ class DriftResult:
     by: str | None = None
     strata: dict[str, DriftResult] = field(default_factory=dict)
     strata_skipped: list[dict] = field(default_factory=list)
+    #: the error bounds of sketch-based statistics could change the dataset verdict
+    uncertain: bool = False
 
     def __getitem__(self, column: str) -> ColumnDrift:
         for c in self.columns:
@@ -110,6 +118,11 @@ class DriftResult:
     @property
     def drifted_columns(self) -> list[str]:
         return [c.column for c in self.columns if c.drifted]
+
+    @property
+    def uncertain_columns(self) -> list[str]:
+        """Columns whose verdict the statistic's error bound could reverse."""
+        return [c.column for c in self.columns if c.uncertain]
 
     def _rows(self, stratum: str | None) -> list[dict]:
         rows = []
@@ -126,6 +139,8 @@ class DriftResult:
                 "effect_size": c.effect_size,
                 "effect_size_name": c.effect_size_name,
                 "drifted": c.drifted,
+                "error_bound": c.error_bound,
+                "uncertain": c.uncertain,
                 "status": c.status,
                 "n_reference": c.reference.get("n"),
                 "n_current": c.current.get("n"),
@@ -175,11 +190,14 @@ class DriftResult:
                 "by": self.by,
                 "strata": {k: v.to_dict() for k, v in self.strata.items()},
                 "strata_skipped": self.strata_skipped,
+                "uncertain": self.uncertain,
             }
         )
 
     def __repr__(self) -> str:
         verdict = "DRIFT" if self.dataset_drift else "no dataset drift"
+        if self.uncertain:
+            verdict += " (uncertain within the error bounds)"
         return (
             f"DriftResult({verdict}: {self.n_drifted}/{self.n_tested} columns drifted, "
             f"correction={self.correction!r}, drifted={self.drifted_columns})"

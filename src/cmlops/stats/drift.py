@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cmlops.errors import InvalidInputError
+from cmlops.spark_frames import is_spark_frame
 from cmlops.stats import _drift_categorical as cat
 from cmlops.stats import _drift_engine as eng
 from cmlops.stats._drift_corrections import adjust, check_correction
@@ -28,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ColumnDrift", "DriftResult", "drift"]
 
+#: KLL sketch parameter of the Spark path (see cmlops.stats.spark_profile.DEFAULT_SKETCH_K).
+DEFAULT_SKETCH_K = 4096
 #: below this many values per sample (both summed) a thread pool costs more than it saves.
 _PARALLEL_MIN_VALUES = 200_000
 
@@ -50,6 +53,8 @@ def drift(
     by: str | None = None,
     min_stratum_rows: int = 30,
     n_jobs: int | None = None,
+    exact: bool = False,
+    sketch_k: int = DEFAULT_SKETCH_K,
 ) -> DriftResult:
     """Compare ``current`` with ``reference`` column by column.
 
@@ -72,12 +77,20 @@ def drift(
         by: grouping column; adds one result per stratum in ``result.strata``.
         min_stratum_rows: strata with fewer rows on either side are reported as skipped.
         n_jobs: threads over columns (default: CPU count, used for large inputs only).
+        exact: Spark frames only: exact KS and Wasserstein computed in Spark instead of
+            from sketches (costs a distributed sort; see docs/spark.md).
+        sketch_k: Spark frames only: the KLL sketch parameter (larger: smaller error bound).
+
+    Either frame may be a ``pyspark.sql.DataFrame``: the statistics are then computed
+    in Spark (:mod:`cmlops.stats.spark_drift`), with an error bound per statistic.
 
     Raises:
         InvalidInputError: no common columns, unknown column/method/correction, bad settings.
     """
-    ref = _as_frame(reference, "reference")
-    cur = _as_frame(current, "current")
+    on_spark = is_spark_frame(reference) or is_spark_frame(current)
+    if not on_spark:
+        ref = _as_frame(reference, "reference")
+        cur = _as_frame(current, "current")
     corr = check_correction(correction)
     if not 0 < alpha < 1:
         raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha!r}")
@@ -85,34 +98,42 @@ def drift(
         raise InvalidInputError(f"drift_share must be in (0, 1], got {drift_share!r}")
     if int(n_bins) < 2:
         raise InvalidInputError(f"n_bins must be at least 2, got {n_bins!r}")
-    names = _select_columns(ref, cur, columns, by)
     methods = dict(methods or {})
     thresholds = dict(thresholds or {})
+    if on_spark:
+        return _drift_on_spark(
+            reference,
+            current,
+            columns,
+            set(categorical),
+            methods,
+            thresholds,
+            by=by,
+            alpha=alpha,
+            correction=corr,
+            drift_share=drift_share,
+            exact=exact,
+            sketch_k=sketch_k,
+            missing_threshold=missing_threshold,
+            unseen_threshold=unseen_threshold,
+            n_bins=n_bins,
+            psi_epsilon=psi_epsilon,
+        )
+    names = _select_columns(ref, cur, columns, by)
     _check_overrides(names, methods, thresholds)
-    opts = eng.Options(
-        alpha=float(alpha),
-        thresholds=thresholds,
-        methods=methods,
-        missing_threshold=float(missing_threshold),
-        unseen_threshold=float(unseen_threshold),
-        n_bins=int(n_bins),
-        psi_epsilon=float(psi_epsilon),
-    )
     forced_cat = set(categorical)
-    settings = {
-        "alpha": float(alpha),
-        "correction": corr,
-        "drift_share": float(drift_share),
-        "auto_max_test_n": eng.AUTO_MAX_TEST_N,
-        "default_distance_thresholds": dict(eng.DEFAULT_DISTANCE_THRESHOLDS),
-        "methods": methods,
-        "thresholds": thresholds,
-        "missing_threshold": float(missing_threshold),
-        "unseen_threshold": float(unseen_threshold),
-        "n_bins": int(n_bins),
-        "psi_epsilon": float(psi_epsilon),
-        "categorical": sorted(forced_cat),
-    }
+    opts, settings = _options(
+        alpha,
+        corr,
+        drift_share,
+        methods,
+        thresholds,
+        missing_threshold,
+        unseen_threshold,
+        n_bins,
+        psi_epsilon,
+        forced_cat,
+    )
     warnings = _column_set_warnings(ref, cur, names, columns, by)
     overall = _drift_frames(ref, cur, names, forced_cat, opts, corr, drift_share, settings, n_jobs)
     overall.warnings[:0] = warnings
@@ -147,6 +168,89 @@ def drift(
             + ", ".join(s["stratum"] for s in overall.strata_skipped)
         )
     return overall
+
+
+def _options(
+    alpha,
+    corr,
+    drift_share,
+    methods,
+    thresholds,
+    missing_threshold,
+    unseen_threshold,
+    n_bins,
+    psi_epsilon,
+    forced_cat,
+) -> tuple[eng.Options, dict]:
+    """The per-column options and the settings recorded in the result."""
+    opts = eng.Options(
+        alpha=float(alpha),
+        thresholds=thresholds,
+        methods=methods,
+        missing_threshold=float(missing_threshold),
+        unseen_threshold=float(unseen_threshold),
+        n_bins=int(n_bins),
+        psi_epsilon=float(psi_epsilon),
+    )
+    settings = {
+        "alpha": float(alpha),
+        "correction": corr,
+        "drift_share": float(drift_share),
+        "auto_max_test_n": eng.AUTO_MAX_TEST_N,
+        "default_distance_thresholds": dict(eng.DEFAULT_DISTANCE_THRESHOLDS),
+        "methods": methods,
+        "thresholds": thresholds,
+        "missing_threshold": float(missing_threshold),
+        "unseen_threshold": float(unseen_threshold),
+        "n_bins": int(n_bins),
+        "psi_epsilon": float(psi_epsilon),
+        "categorical": sorted(forced_cat),
+    }
+    return opts, settings
+
+
+def _drift_on_spark(
+    reference,
+    current,
+    columns,
+    forced,
+    methods,
+    thresholds,
+    *,
+    by,
+    alpha,
+    correction,
+    drift_share,
+    exact,
+    sketch_k,
+    **rest,
+) -> DriftResult:
+    """The Spark path (:mod:`cmlops.stats.spark_drift`): same options, statistics in Spark."""
+    from cmlops.stats.spark_drift import drift_spark
+
+    if by is not None:
+        raise InvalidInputError(
+            "by= is not supported on Spark frames: filter the frames per stratum "
+            "(df.where(...)) and call drift on each"
+        )
+    if isinstance(sketch_k, bool) or not isinstance(sketch_k, int) or not 8 <= sketch_k <= 65535:
+        raise InvalidInputError(f"sketch_k must be an integer in [8, 65535], got {sketch_k!r}")
+    opts, settings = _options(
+        alpha, correction, drift_share, methods, thresholds, forced_cat=forced, **rest
+    )
+    return drift_spark(
+        reference,
+        current,
+        columns=columns,
+        forced=forced,
+        opts=opts,
+        corr=correction,
+        drift_share=drift_share,
+        settings=settings,
+        exact=bool(exact),
+        sketch_k=sketch_k,
+        check=lambda names: _check_overrides(names, methods, thresholds),
+    )
 
 
 def _as_frame(obj: Any, label: str) -> pd.DataFrame:
