@@ -80,8 +80,9 @@ def test_small_frames_give_the_pandas_result_exactly(spark) -> None:
 def test_one_side_pandas_the_other_spark(spark) -> None:
     ref, cur = frames(300, seed=3)
     expected = cmlops.drift(ref, cur, methods={"x": "wasserstein", "c": "jensenshannon"})
-    got = cmlops.drift(ref, spark.createDataFrame(cur), methods={"x": "wasserstein",
-                                                                "c": "jensenshannon"})  # fmt: skip
+    got = cmlops.drift(
+        ref, spark.createDataFrame(cur), methods={"x": "wasserstein", "c": "jensenshannon"}
+    )
     same_columns(got, expected)
     assert got.settings["engine"]["sides"] == {"reference": "pandas", "current": "spark"}
 
@@ -137,8 +138,13 @@ def test_binned_statistics_hold_their_bounds(spark) -> None:
 def test_categorical_counts_are_exact_on_large_frames(spark) -> None:
     ref, cur = frames(20_000, seed=2)
     expected = cmlops.drift(ref, cur, columns=["c", "k", "flag"], categorical=["k"])
-    got = cmlops.drift(spark.createDataFrame(ref), spark.createDataFrame(cur),
-                       columns=["c", "k", "flag"], categorical=["k"], sketch_k=256)  # fmt: skip
+    got = cmlops.drift(
+        spark.createDataFrame(ref),
+        spark.createDataFrame(cur),
+        columns=["c", "k", "flag"],
+        categorical=["k"],
+        sketch_k=256,
+    )
     same_columns(got, expected)
     assert got["c"].unseen_categories == ["e"]
 
@@ -216,3 +222,34 @@ def test_bad_input_is_one_line(spark) -> None:
             cmlops.drift(sref, other)
         except exc as err:
             assert "\n" not in str(err)
+
+
+def test_exact_true_gives_scipy_ks_and_wasserstein(spark) -> None:
+    ref, cur = frames(12_000, seed=21)
+    sref, scur = spark.createDataFrame(ref).repartition(3), spark.createDataFrame(cur)
+    got = cmlops.drift(
+        sref, scur, columns=["x", "y"], methods={"x": "ks"}, exact=True, sketch_k=128
+    )
+    x_r, x_c = ref["x"].dropna().to_numpy(), cur["x"].dropna().to_numpy()
+    expected = cmlops.drift(ref, cur, columns=["x", "y"], methods={"x": "ks"})
+    assert got["x"].statistic == pytest.approx(stats.ks_2samp(x_r, x_c).statistic, rel=1e-12)
+    assert got["x"].p_value == pytest.approx(expected["x"].p_value, rel=1e-9)
+    y_r, y_c = ref["y"].to_numpy(), cur["y"].to_numpy()
+    w = stats.wasserstein_distance(y_r, y_c) / np.std(y_r)
+    assert got["y"].statistic == pytest.approx(w, rel=1e-9)
+    assert got["y"].statistic == pytest.approx(expected["y"].statistic, rel=1e-9)
+    assert got["x"].error_bound == 0.0 and got["y"].error_bound == 0.0
+    assert got["x"].drifted == expected["x"].drifted and got["y"].drifted == expected["y"].drifted
+    assert got.settings["exact"] is True
+    # small samples are collected and give SciPy's exact p-value
+    small = cmlops.drift(
+        spark.createDataFrame(ref.head(3000)),
+        spark.createDataFrame(cur.head(3000)),
+        columns=["x"],
+        methods={"x": "ks"},
+        exact=True,
+        sketch_k=64,
+    )
+    ks = stats.ks_2samp(ref["x"].head(3000).dropna(), cur["x"].head(3000).dropna())
+    assert small["x"].statistic == pytest.approx(ks.statistic, rel=1e-12)
+    assert small["x"].p_value == pytest.approx(ks.pvalue, rel=1e-9)

@@ -14,9 +14,14 @@ to adjusted p-values (compared with the same alpha) and recorded in the result.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from cmlops.errors import InvalidInputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cmlops.stats._drift_result import ColumnDrift
 
 CORRECTIONS = ("none", "bonferroni", "holm", "bh")
 
@@ -48,3 +53,14 @@ def adjust(pvalues: np.ndarray, method: str) -> np.ndarray:
     out = np.empty(m)
     out[order] = np.minimum(adj, 1.0)
     return out
+
+
+def apply_correction(cols: list[ColumnDrift], corr: str) -> None:
+    """Adjust the p-values of every tested column and decide ``drifted`` on the adjusted ones."""
+    family = [c for c in cols if c.status == "ok" and c.p_value is not None]
+    adjusted = adjust(np.array([c.p_value for c in family]), corr)
+    for c, p_adj in zip(family, adjusted, strict=True):
+        c.p_value_adjusted = float(p_adj)
+        c.correction = corr
+        c.drifted = bool(p_adj < c.threshold)
+        c.details["family_size"] = len(family)

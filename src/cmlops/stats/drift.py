@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,8 +21,15 @@ from cmlops.errors import InvalidInputError
 from cmlops.spark_frames import is_spark_frame
 from cmlops.stats import _drift_categorical as cat
 from cmlops.stats import _drift_engine as eng
-from cmlops.stats._drift_corrections import adjust, check_correction
+from cmlops.stats._drift_corrections import apply_correction, check_correction
 from cmlops.stats._drift_result import ColumnDrift, DriftResult
+from cmlops.stats.drift_inputs import (
+    as_frame,
+    column_kind,
+    epoch_seconds,
+    float_values,
+    label_counts,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -89,8 +96,8 @@ def drift(
     """
     on_spark = is_spark_frame(reference) or is_spark_frame(current)
     if not on_spark:
-        ref = _as_frame(reference, "reference")
-        cur = _as_frame(current, "current")
+        ref = as_frame(reference, "reference")
+        cur = as_frame(current, "current")
     corr = check_correction(correction)
     if not 0 < alpha < 1:
         raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha!r}")
@@ -253,19 +260,6 @@ def _drift_on_spark(
     )
 
 
-def _as_frame(obj: Any, label: str) -> pd.DataFrame:
-    import pandas as pd
-
-    if isinstance(obj, pd.DataFrame):
-        return obj
-    try:
-        return pd.DataFrame(obj)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"{label} must be a pandas DataFrame (or convertible to one): {exc}"
-        ) from None
-
-
 def _select_columns(ref, cur, columns, by) -> list[str]:
     for label, frame in (("reference", ref), ("current", cur)):
         dup = frame.columns[frame.columns.duplicated()]
@@ -330,7 +324,7 @@ def _drift_frames(ref, cur, names, forced_cat, opts, corr, drift_share, settings
             cols = list(pool.map(lambda c: _one_column(ref, cur, c, forced_cat, opts), names))
     else:
         cols = [_one_column(ref, cur, c, forced_cat, opts) for c in names]
-    _apply_correction(cols, corr)
+    apply_correction(cols, corr)
     tested = [c for c in cols if c.status == "ok"]
     n_drifted = sum(c.drifted for c in tested)
     share = n_drifted / len(tested) if tested else 0.0
@@ -353,20 +347,10 @@ def _drift_frames(ref, cur, names, forced_cat, opts, corr, drift_share, settings
     )
 
 
-def _apply_correction(cols: list[ColumnDrift], corr: str) -> None:
-    family = [c for c in cols if c.status == "ok" and c.p_value is not None]
-    adjusted = adjust(np.array([c.p_value for c in family]), corr)
-    for c, p_adj in zip(family, adjusted, strict=True):
-        c.p_value_adjusted = float(p_adj)
-        c.correction = corr
-        c.drifted = bool(p_adj < c.threshold)
-        c.details["family_size"] = len(family)
-
-
 def _one_column(ref, cur, name, forced_cat, opts) -> ColumnDrift:
     r, c = ref[name], cur[name]
     label = str(name)
-    kind_r, kind_c = _kind(r, name in forced_cat), _kind(c, name in forced_cat)
+    kind_r, kind_c = column_kind(r, name in forced_cat), column_kind(c, name in forced_cat)
     if kind_r == "datetime" or kind_c == "datetime":
         return _datetime_column(label, r, c, kind_r, kind_c, opts)
     if kind_r != kind_c:
@@ -377,32 +361,8 @@ def _one_column(ref, cur, name, forced_cat, opts) -> ColumnDrift:
             "cast both to the same type",
         )
     if kind_r == "numeric":
-        return eng.numeric_column(label, _floats(r), _floats(c), opts)
+        return eng.numeric_column(label, float_values(r), float_values(c), opts)
     return eng.categorical_counts(label, _codes(r, c), opts)
-
-
-def _kind(s, force_cat: bool) -> str:
-    import pandas as pd
-
-    dt = s.dtype
-    if pd.api.types.is_bool_dtype(dt):
-        return "categorical"
-    if isinstance(dt, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dt):
-        return "datetime"
-    if pd.api.types.is_numeric_dtype(dt):
-        return "categorical" if force_cat else "numeric"
-    if dt is np.dtype(object) and pd.api.types.infer_dtype(s, skipna=True) in (
-        "datetime",
-        "datetime64",
-    ):
-        return "datetime"
-    return "categorical"
-
-
-def _floats(s) -> np.ndarray:
-    if s.dtype == np.float64:
-        return s.to_numpy(copy=False)  # NaN already marks missing; no copy
-    return s.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _codes(r, c) -> cat.Counts:
@@ -414,8 +374,8 @@ def _codes(r, c) -> cat.Counts:
     """
     import pandas as pd
 
-    r_lab, r_cnt, r_na = _label_counts(r)
-    c_lab, c_cnt, c_na = _label_counts(c)
+    r_lab, r_cnt, r_na = label_counts(r)
+    c_lab, c_cnt, c_na = label_counts(c)
     pos = pd.Index(r_lab).get_indexer(pd.Index(c_lab)) if len(c_lab) else np.array([], int)
     new = pos < 0
     k = len(r_lab)
@@ -426,19 +386,6 @@ def _codes(r, c) -> cat.Counts:
     cur_counts = np.zeros(len(labels), dtype=np.int64)
     cur_counts[pos] = c_cnt
     return cat.Counts(labels, ref_counts, cur_counts, r_na, c_na)
-
-
-def _label_counts(s) -> tuple[Any, np.ndarray, int]:
-    """(labels, counts, number missing) of one column."""
-    import pandas as pd
-
-    if s.dtype is np.dtype(object):
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        counts = np.bincount(codes + 1, minlength=len(uniques) + 1)
-        return list(uniques), counts[1:], int(counts[0])
-    vc = s.value_counts(dropna=True, sort=False)
-    counts = vc.to_numpy(dtype=np.int64)
-    return list(vc.index), counts, int(len(s) - counts.sum())
 
 
 def _datetime_column(label, r, c, kind_r, kind_c, opts) -> ColumnDrift:
@@ -453,7 +400,7 @@ def _datetime_column(label, r, c, kind_r, kind_c, opts) -> ColumnDrift:
     arrays = []
     tz_kinds = set()
     for s in (r, c):
-        conv, note, tz = _epoch_seconds(s)
+        conv, note, tz = epoch_seconds(s)
         if conv is None:
             return eng.skipped(label, "unsupported", note)
         tz_kinds.add(tz)
@@ -471,28 +418,3 @@ def _datetime_column(label, r, c, kind_r, kind_c, opts) -> ColumnDrift:
     res.warnings.extend([*notes, "datetimes tested as seconds since 1970-01-01 (UTC)"])
     res.details["datetime"] = True
     return res
-
-
-def _epoch_seconds(s) -> tuple[np.ndarray | None, str, str]:
-    import pandas as pd
-
-    note = ""
-    if s.dtype is np.dtype(object):
-        try:
-            s = pd.to_datetime(s, utc=True)
-        except (TypeError, ValueError) as exc:
-            return None, f"object column of datetimes could not be converted: {exc}", ""
-        note = "object datetimes with mixed time zones converted to UTC"
-        tz = "aware"
-    elif isinstance(s.dtype, pd.DatetimeTZDtype):
-        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        tz = "aware"
-    else:
-        tz = "naive"
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        s = s.dt.tz_localize(None)
-    values = s.to_numpy(dtype="datetime64[ns]")
-    nat = np.isnat(values)
-    out = values.astype(np.int64).astype(np.float64) / 1e9
-    out[nat] = np.nan
-    return out, note, tz

@@ -139,30 +139,13 @@ def _sketch_column(column, r, c, method, opts, r_sum, c_sum) -> ColumnDrift:
     std = r.std * math.sqrt((n_r - 1) / n_r) if r.std and n_r > 1 else 0.0
     w_norm = w.scaled(1.0 / std) if std > 0 else None
     details.update(wasserstein_raw=w.estimate, reference_std_ddof0=std)
-    p = p_iv = None
-    if method == "ks":
-        iv, p, p_iv = _ks(r, c)
-        details["ks_method"] = "asymp (statistic from sketches)"
-    elif method == "wasserstein":
-        iv = w_norm if w_norm is not None else w
-        details["normalisation"] = (
-            "reference std (ddof=0)" if w_norm else "none (constant reference)"
-        )
-        if w_norm is None:
-            notes.append(
-                "reference standard deviation is 0: Wasserstein reported unnormalised "
-                "and any difference counts as drift"
-            )
-    elif method in ("psi", "jensenshannon"):
-        iv = _binned(r, c, method, opts, details)
-    else:
+    got = _statistic(method, r, c, w, w_norm, opts, details, notes)
+    if got is None:
+        why = f"method {method!r} needs every value, not a sketch: on Spark frames use ks, "
         return eng.skipped(
-            column,
-            "numeric",
-            f"method {method!r} needs every value, not a sketch: use exact=True or another method",
-            r_sum,
-            c_sum,
+            column, "numeric", why + "wasserstein, psi or jensenshannon", r_sum, c_sum
         )
+    iv, p, p_iv = got
     threshold = eng.threshold_for(column, method, opts)
     details["statistic_interval"] = [iv.low, iv.high]
     if p is not None:
@@ -201,6 +184,26 @@ def _sketch_column(column, r, c, method, opts, r_sum, c_sum) -> ColumnDrift:
         error_bound=iv.bound,
         uncertain=bool(uncertain),
     )
+
+
+def _statistic(method, r, c, w, w_norm, opts, details, notes):
+    """(interval, p-value, p-value interval) of ``method``, or None if a sketch cannot give it."""
+    if method == "ks":
+        details["ks_method"] = "asymp (statistic from sketches)"
+        return _ks(r, c)
+    if method == "wasserstein":
+        details["normalisation"] = (
+            "reference std (ddof=0)" if w_norm else "none (constant reference)"
+        )
+        if w_norm is None:
+            notes.append(
+                "reference standard deviation is 0: Wasserstein reported unnormalised "
+                "and any difference counts as drift"
+            )
+        return (w_norm if w_norm is not None else w), None, None
+    if method in ("psi", "jensenshannon"):
+        return _binned(r, c, method, opts, details), None, None
+    return None
 
 
 def ks_pvalue(d: float, n1: float, n2: float) -> float:

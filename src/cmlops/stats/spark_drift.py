@@ -23,7 +23,9 @@ from cmlops.spark_frames import is_spark_frame, spark_version
 from cmlops.stats import _drift_categorical as cat
 from cmlops.stats import _drift_engine as eng
 from cmlops.stats._drift_corrections import adjust
+from cmlops.stats._drift_corrections import apply_correction as base_correction
 from cmlops.stats._drift_result import ColumnDrift, DriftResult
+from cmlops.stats.drift_inputs import as_frame, column_kind
 from cmlops.stats.sketch_drift import numeric_from_profiles
 from cmlops.stats.spark_profile import (
     MAX_CATEGORIES,
@@ -54,9 +56,7 @@ class Side:
                 raise InvalidInputError(f"{label} has duplicated column names {dupes}; rename them")
             self.types = {f.name: f.dataType.typeName() for f in frame.schema.fields}
         else:
-            from cmlops.stats.drift import _as_frame
-
-            frame = _as_frame(frame, label)
+            frame = as_frame(frame, label)
         self.frame = frame
         self.names = list(frame.columns)
         self.kinds: dict[str, str] = {}
@@ -97,12 +97,10 @@ class Side:
 def _pandas_kinds(frame: Any, names: list[str], forced: set[str]) -> dict[str, str]:
     import pandas as pd
 
-    from cmlops.stats.drift import _kind
-
     kinds = {}
     for name in names:
         s = frame[name]
-        kind = _kind(s, name in forced)
+        kind = column_kind(s, name in forced)
         if kind == "datetime":
             aware = isinstance(s.dtype, pd.DatetimeTZDtype) or s.dtype == object
             kind = "datetime" if aware else "datetime_naive"
@@ -238,9 +236,7 @@ def apply_correction(cols: list[ColumnDrift], corr: str) -> None:
     the range of each adjusted p-value; a column is uncertain when it straddles
     the threshold.
     """
-    from cmlops.stats.drift import _apply_correction
-
-    _apply_correction(cols, corr)
+    base_correction(cols, corr)
     family = [c for c in cols if c.status == "ok" and c.p_value is not None]
     if not any("p_value_interval" in c.details for c in family):
         return
@@ -322,12 +318,7 @@ def drift_spark(
         check(names)
     for side in (ref, cur):
         side.classify(names, forced)
-    testable = [n for n in names if _unsupported(n, ref, cur) is None]
-    for side in (ref, cur):
-        side.profile(testable, sketch_k)
-    to_count = [n for n in testable if _needs_counts(n, ref, cur)]
-    for side in (ref, cur):
-        side.count(to_count)
+    _profile_both(ref, cur, names, sketch_k)
     exact_fn = None
     if exact:
         from cmlops.stats.spark_exact import exact_numeric
@@ -364,6 +355,16 @@ def drift_spark(
         warnings=warnings,
         uncertain=uncertain,
     )
+
+
+def _profile_both(ref: Side, cur: Side, names: list[str], sketch_k: int) -> None:
+    """Two Spark jobs per Spark side: the profile, then the exact counts where needed."""
+    testable = [n for n in names if _unsupported(n, ref, cur) is None]
+    for side in (ref, cur):
+        side.profile(testable, sketch_k)
+    to_count = [n for n in testable if _needs_counts(n, ref, cur)]
+    for side in (ref, cur):
+        side.count(to_count)
 
 
 def _needs_counts(name: str, ref: Side, cur: Side) -> bool:

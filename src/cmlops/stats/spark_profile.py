@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from cmlops.spark_frames import spark_errors
+from cmlops.stats.drift_inputs import epoch_seconds, float_values, label_counts
 from cmlops.stats.sketch_distribution import Distribution
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "CategoricalProfile",
     "NumericProfile",
     "count_categories",
+    "finite_values",
     "pandas_profiles",
     "spark_kind",
     "spark_profiles",
@@ -102,7 +104,7 @@ def _col(name: str) -> Any:
     return F.col("`" + name.replace("`", "``") + "`")
 
 
-def _finite(name: str, type_name: str) -> Any:
+def finite_values(name: str, type_name: str) -> Any:
     """The column as float64 seconds / values, null where missing or infinite."""
     from pyspark.sql import functions as F
 
@@ -128,7 +130,7 @@ def _q(name: str) -> str:
 def _numeric_aggs(j: int, name: str, type_name: str, k: int) -> list[Any]:
     from pyspark.sql import functions as F
 
-    c, v = _col(name), _finite(name, type_name)
+    c, v = _col(name), finite_values(name, type_name)
     nan = F.count_if(F.isnan(c.cast("double"))) if type_name in _FLOATING else F.lit(0)
     pos = F.count_if(c.cast("double") == float("inf")) if type_name in _FLOATING else F.lit(0)
     neg = F.count_if(c.cast("double") == float("-inf")) if type_name in _FLOATING else F.lit(0)
@@ -210,7 +212,7 @@ def count_categories(frame: Any, specs: dict[str, tuple[str, str]], label: str) 
     exprs = []
     for j, name in enumerate(names):
         kind, type_name = specs[name]
-        e = _col(name) if kind == "categorical" else _finite(name, type_name)
+        e = _col(name) if kind == "categorical" else finite_values(name, type_name)
         exprs.append(e.alias(f"c{j}"))
     keys = [f"c{j}" for j in range(len(names))]
     grouped = frame.select(*exprs).groupingSets([[k] for k in keys], *keys)
@@ -241,18 +243,16 @@ def pandas_profiles(frame: Any, kinds: dict[str, str]) -> tuple[int, dict]:
 
     ``kinds`` maps column -> numeric | categorical | datetime | datetime_naive.
     """
-    from cmlops.stats.drift import _epoch_seconds, _floats, _label_counts
-
     out: dict[str, Any] = {}
     for name, kind in kinds.items():
         s = frame[name]
         if kind == "categorical":
-            labels, counts, n_na = _label_counts(s)
+            labels, counts, n_na = label_counts(s)
             prof = CategoricalProfile(len(s), int(n_na), len(labels))
             prof.counts = {_py(lab): int(c) for lab, c in zip(labels, counts, strict=True) if c}
             out[name] = prof
             continue
-        values = _floats(s) if kind == "numeric" else _epoch_seconds(s)[0]
+        values = float_values(s) if kind == "numeric" else epoch_seconds(s)[0]
         out[name] = _exact_numeric(values)
     return len(frame), out
 
