@@ -306,6 +306,33 @@ class Schema:
         return cls.from_json(text)
 
 
+def as_schema(schema: Any) -> Schema:
+    """A Schema from a Schema, its dict, its JSON text or the path of its file."""
+    if isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, dict):
+        return Schema.from_dict(schema)
+    if isinstance(schema, str) and schema.lstrip().startswith("{"):
+        return Schema.from_json(schema)
+    if isinstance(schema, (str, os.PathLike)):
+        return Schema.load(schema)
+    raise SchemaError(
+        f"schema must be a Schema, its dict or JSON text, or a path; got {type(schema).__name__}"
+    )
+
+
+def sorted_values(values: Any) -> list[Any]:
+    """Allowed values as plain JSON in a stable order: numbers numerically, then text."""
+    plain = [json_safe(v) for v in values]
+
+    def key(v: Any) -> tuple:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return (0, "", v)
+        return (1, type(v).__name__, str(v))
+
+    return sorted(plain, key=key)
+
+
 def _level(value: str) -> str:
     if value not in ("fail", "warn", "ignore"):
         raise SchemaError(f"missing/extra column severity must be fail, warn or ignore: {value!r}")

@@ -30,12 +30,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from cmlops.spark_frames import is_spark_frame
 from cmlops.stats.schema import (
     CheckSpec,
     ColumnSchema,
     Schema,
     SchemaError,
     dtype_family,
+    sorted_values,
 )
 
 __all__ = ["DEFAULT_SEVERITY", "check_frame", "infer_schema"]
@@ -73,19 +75,6 @@ def check_frame(df: Any, what: str = "df") -> None:
         )
 
 
-def _sorted_values(values: Iterable[Any]) -> list[Any]:
-    from cmlops.json_safe import json_safe
-
-    plain = [json_safe(v) for v in values]
-
-    def key(v: Any) -> tuple:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return (0, "", v)  # numbers in numeric order
-        return (1, type(v).__name__, str(v))
-
-    return sorted(plain, key=key)
-
-
 def _infer_column(s: Any, family: str, max_categories: int, sev: Mapping[str, str]) -> list:
     import numpy as np
     import pandas as pd
@@ -115,13 +104,24 @@ def _infer_column(s: Any, family: str, max_categories: int, sev: Mapping[str, st
             else:
                 values = list(pd.unique(present.to_numpy()))
             if len(values) <= max_categories:
-                checks.append(CheckSpec("allowed_values", _sorted_values(values),
+                checks.append(CheckSpec("allowed_values", sorted_values(values),
                                         sev["allowed_values"]))  # fmt: skip
             if family in _KEY_FAMILIES and not n_null and n >= 2 and not s.duplicated().any():
                 checks.append(CheckSpec("unique", None, sev["unique"]))
         except TypeError:  # unhashable values (lists, dicts) in an object column
             pass
     return checks
+
+
+def _infer_columns(df: Any, max_categories: int, sev: Mapping[str, str]) -> list[ColumnSchema]:
+    return [
+        ColumnSchema(
+            col,
+            dtype_family(df[col].dtype),
+            _infer_column(df[col], dtype_family(df[col].dtype), max_categories, sev),
+        )
+        for col in df.columns
+    ]
 
 
 def infer_schema(
@@ -138,7 +138,8 @@ def infer_schema(
     """Draft a schema from ``df`` (see the module docstring for what is inferred).
 
     Args:
-        df: the reference frame.
+        df: the reference frame (pandas, or a Spark DataFrame: then inferred by Spark
+            aggregations, see :mod:`cmlops.stats.spark_validation`).
         max_categories: columns with at most this many distinct values get an
             allowed-values check.
         keys: columns (or tuples of columns) that must be unique together.
@@ -148,7 +149,9 @@ def infer_schema(
         infer_unique: set False to not guess single-column keys.
         name: free-text name stored in the schema.
     """
-    check_frame(df)
+    spark = is_spark_frame(df)
+    if not spark:
+        check_frame(df)
     sev = dict(DEFAULT_SEVERITY)
     for kind, level in (severity or {}).items():
         if kind not in sev:
@@ -156,19 +159,19 @@ def infer_schema(
         if level not in ("fail", "warn"):
             raise SchemaError(f"severity of {kind!r} must be 'fail' or 'warn', got {level!r}")
         sev[kind] = level
-    columns = []
-    for col in df.columns:
-        s = df[col]
-        family = dtype_family(s.dtype)
-        checks = _infer_column(s, family, max_categories, sev)
-        if not infer_unique:
-            checks = [c for c in checks if c.kind != "unique"]
-        columns.append(ColumnSchema(col, family, checks))
-    schema = Schema(
-        columns=columns,
-        name=name,
-        source={"rows": len(df), "columns": df.shape[1], "max_categories": max_categories},
-    )
+    if spark:
+        from cmlops.stats.spark_validation import infer_columns
+
+        rows, columns = infer_columns(df, max_categories, sev)
+    else:
+        rows, columns = len(df), _infer_columns(df, max_categories, sev)
+    if not infer_unique:
+        for col in columns:
+            col.checks = [c for c in col.checks if c.kind != "unique"]
+    source = {"rows": rows, "columns": len(columns), "max_categories": max_categories}
+    if spark:
+        source["engine"] = "spark"
+    schema = Schema(columns=columns, name=name, source=source)
     for column, pattern in (regex or {}).items():
         schema.add_regex(column, pattern, sev["regex"])
     for pair in date_order or []:

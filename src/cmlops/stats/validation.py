@@ -23,9 +23,9 @@ frame's own index labels.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from cmlops.spark_frames import is_spark_frame
 from cmlops.stats.schema import (
     SCHEMA_VERSION,
     CheckSpec,
@@ -36,24 +36,12 @@ from cmlops.stats.schema import (
     dtype_family,
     families_compatible,
 )
+from cmlops.stats.schema import as_schema as _coerce_schema
 from cmlops.stats.schema_infer import check_frame, infer_schema
 from cmlops.stats.validation_result import CheckResult, ValidationResult
+from cmlops.stats.validation_result import check_result as _result
 
 __all__ = ["Schema", "SchemaError", "ValidationResult", "infer_schema", "validate"]
-
-
-def _coerce_schema(schema: Any) -> Schema:
-    if isinstance(schema, Schema):
-        return schema
-    if isinstance(schema, dict):
-        return Schema.from_dict(schema)
-    if isinstance(schema, str) and schema.lstrip().startswith("{"):
-        return Schema.from_json(schema)
-    if isinstance(schema, (str, os.PathLike)):
-        return Schema.load(schema)
-    raise SchemaError(
-        f"schema must be a Schema, its dict or JSON text, or a path; got {type(schema).__name__}"
-    )
 
 
 def _bound(value: Any, family: str) -> Any:
@@ -91,29 +79,6 @@ def _dataset_fn(check: DatasetCheck):
         return lambda d: ~d.duplicated(subset=cols, keep=False)
     start, end = cols
     return lambda d: (d[start] <= d[end]) | d[start].isna() | d[end].isna()
-
-
-def _expected(spec: CheckSpec | DatasetCheck) -> Any:
-    """The rule in words a reviewer reads: '>= 18', the allowed list, 'start <= end'."""
-    if isinstance(spec, DatasetCheck):
-        return " <= ".join(spec.columns) if spec.kind == "date_order" else list(spec.columns)
-    if spec.kind == "min":
-        return f">= {spec.value}"
-    if spec.kind == "max":
-        return f"<= {spec.value}"
-    return spec.value
-
-
-def _status(passed: bool | None, severity: str) -> str:
-    if passed is None:
-        return "skipped"
-    return "pass" if passed else severity
-
-
-def _result(column: str, spec: Any, passed: bool | None, **kw: Any) -> CheckResult:
-    return CheckResult(column=column, check=spec.kind, passed=passed, severity=spec.severity,
-                       status=_status(passed, spec.severity), expected=_expected(spec),
-                       **kw)  # fmt: skip
 
 
 def _examples(df: Any, positions: list[int], cols: list[str], k: int) -> list[dict[str, Any]]:
@@ -157,10 +122,16 @@ def _collect(failures: Any) -> dict[str, tuple[list[int], str]]:
 def validate(df: Any, schema: Any, *, max_examples: int = 5) -> ValidationResult:
     """Check ``df`` against ``schema`` (a Schema, its dict/JSON, or a schema file path).
 
-    Returns a :class:`ValidationResult` with one row per declared check plus one per
-    schema-level problem; never raises for bad *data* - only for an unusable frame
-    (duplicate or non-text column names) or schema (:class:`SchemaError`).
+    ``df`` may be a Spark DataFrame: the checks then run as Spark aggregations
+    (:mod:`cmlops.stats.spark_validation`). Returns a :class:`ValidationResult` with
+    one row per declared check plus one per schema-level problem; never raises for bad
+    *data* - only for an unusable frame (duplicate or non-text column names) or schema
+    (:class:`SchemaError`).
     """
+    if is_spark_frame(df):
+        from cmlops.stats.spark_validation import validate_spark
+
+        return validate_spark(df, schema, max_examples=max_examples)
     import pandera
     import pandera.pandas as pa
 

@@ -10,7 +10,7 @@ from cmlops.json_safe import json_safe
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["FRAME_COLUMNS", "CheckResult", "ValidationResult"]
+__all__ = ["FRAME_COLUMNS", "CheckResult", "ValidationResult", "check_result", "expected_text"]
 
 FRAME_COLUMNS = (
     "column",
@@ -102,3 +102,28 @@ class ValidationResult:
         out["kind"] = self._cmlops_result_kind
         out["passed"] = self.passed
         return json_safe(out)
+
+
+def expected_text(spec: Any) -> Any:
+    """The rule in words a reviewer reads: '>= 18', the allowed list, 'start <= end'."""
+    if hasattr(spec, "columns"):  # a dataset check
+        return " <= ".join(spec.columns) if spec.kind == "date_order" else list(spec.columns)
+    if spec.kind == "min":
+        return f">= {spec.value}"
+    if spec.kind == "max":
+        return f"<= {spec.value}"
+    return spec.value
+
+
+def check_result(column: str, spec: Any, passed: bool | None, **kw: Any) -> CheckResult:
+    """The result row of one check (``passed`` None: skipped, with the reason in ``message``)."""
+    status = "skipped" if passed is None else ("pass" if passed else spec.severity)
+    return CheckResult(
+        column=column,
+        check=spec.kind,
+        passed=passed,
+        severity=spec.severity,
+        status=status,
+        expected=expected_text(spec),
+        **kw,
+    )
