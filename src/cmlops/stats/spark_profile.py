@@ -141,7 +141,7 @@ def _numeric_aggs(j: int, name: str, type_name: str, k: int) -> list[Any]:
         neg.alias(f"ninf{j}"),
         F.avg(v).alias(f"mean{j}"),
         F.stddev_samp(v).alias(f"sd{j}"),
-        F.kll_sketch_agg_double(v, F.lit(int(k))).alias(f"kll{j}"),
+        F.call_function("kll_sketch_agg_double", v, F.lit(int(k))).alias(f"kll{j}"),
     ]
 
 
