@@ -52,32 +52,22 @@ def _previous(state: ModelState, version: int, kind: str, subject: str) -> dict[
     return runs[-1] if runs else None
 
 
-def _generate(
+def _run(
     store: Any,
-    state: ModelState,
-    version: VersionState,
+    name: str,
+    version: int,
     kind: str,
     subject: str,
     evidence: dict[str, Any],
+    digest: str,
+    revision: int,
     root: Path,
-) -> DossierRun:
+) -> Any:
+    """Run the dossier template on the evidence into its revision folder."""
     from cmlops.reports.runner import run_report
 
-    digest = evidence_sha256(evidence)
-    previous = _previous(state, version.version, kind, subject)
-    if previous and previous.get("evidence_sha256") == digest:
-        return DossierRun(
-            kind,
-            subject,
-            previous["revision"],
-            Path(previous["path"]),
-            "up to date",
-            previous.get("verdict", ""),
-            previous.get("missing"),
-        )
-    revision = (previous["revision"] + 1) if previous else 1
     label = kind if not subject else f"{kind}-{subject.split(':')[-1][:12]}"
-    folder = root / state.name / f"v{version.version}" / label
+    folder = root / name / f"v{version}" / label
     work = root / ".evidence"
     work.mkdir(parents=True, exist_ok=True)
     evidence_file = work / f"{digest}.json"
@@ -94,6 +84,32 @@ def _generate(
     )
     if not run.ok:
         raise DossierError(f"the {kind} dossier failed to build: {run.error}")
+    return run
+
+
+def _generate(
+    store: Any,
+    state: ModelState,
+    version: VersionState,
+    kind: str,
+    subject: str,
+    evidence: dict[str, Any],
+    root: Path,
+) -> DossierRun:
+    digest = evidence_sha256(evidence)
+    previous = _previous(state, version.version, kind, subject)
+    if previous and previous.get("evidence_sha256") == digest:
+        return DossierRun(
+            kind,
+            subject,
+            previous["revision"],
+            Path(previous["path"]),
+            "up to date",
+            previous.get("verdict", ""),
+            previous.get("missing"),
+        )
+    revision = (previous["revision"] + 1) if previous else 1
+    run = _run(store, state.name, version.version, kind, subject, evidence, digest, revision, root)
     details = json.loads((run.package / "results.json").read_text("utf-8")).get("details", {})
     missing = details.get("dossier", {}).get("missing", [])
     verdict = run.manifest["results"]["verdict"]

@@ -176,6 +176,40 @@ def _salt_bytes(salt: bytes | str | None) -> bytes:
     return value
 
 
+def _row_checks(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    id_column: str | None,
+    keys: list[str],
+    tolerances: dict[str, float],
+    exclude: Sequence[str],
+    warnings: list[str],
+) -> dict[str, Any]:
+    """Exact duplicate rows (every shared column but the id) and near-duplicates on keys."""
+    for column in exclude:
+        if column not in train.columns and column not in test.columns:
+            raise IndependenceInputError(f"excluded column {column!r} is in neither set")
+    skip = {id_column, *exclude}
+    columns = [c for c in train.columns if c in set(test.columns) and c not in skip]
+    out: dict[str, Any] = {
+        "columns": columns,
+        "duplicate_rows": None,
+        "duplicate_positions": [],
+        "near_duplicates": None,
+        "near_positions": [],
+    }
+    if columns:
+        out["duplicate_rows"], out["duplicate_positions"] = _duplicates(train, test, columns)
+    else:
+        warnings.append("train and test share no column besides the id: duplicates not checked")
+    if keys:
+        near, positions, skipped = _near_duplicates(train, test, keys, tolerances)
+        out["near_duplicates"], out["near_positions"] = near, positions
+        if skipped:
+            warnings.append(f"{skipped} test rows have a missing key value: not compared")
+    return out
+
+
 def independence(
     train: pd.DataFrame,
     test: pd.DataFrame,
@@ -211,24 +245,8 @@ def independence(
         )
     else:
         warnings.append("no id column given: shared subjects were not checked")
-    for column in exclude:
-        if column not in train.columns and column not in test.columns:
-            raise IndependenceInputError(f"excluded column {column!r} is in neither set")
-    columns = [
-        c for c in train.columns if c in set(test.columns) and c != id and c not in set(exclude)
-    ]
-    duplicate_rows: int | None = None
-    positions: list[int] = []
-    if columns:
-        duplicate_rows, positions = _duplicates(train, test, columns)
-    else:
-        warnings.append("train and test share no column besides the id: duplicates not checked")
-    near: int | None = None
-    near_positions: list[int] = []
-    if keys:
-        near, near_positions, skipped = _near_duplicates(train, test, keys, tolerances)
-        if skipped:
-            warnings.append(f"{skipped} test rows have a missing key value: not compared")
+    rows = _row_checks(train, test, id, keys, tolerances, exclude, warnings)
+    duplicate_rows, near = rows["duplicate_rows"], rows["near_duplicates"]
     shared = len(hashes) if id is not None else None
     verdict = "fail" if shared else "warn" if (duplicate_rows or near) else "pass"
     return IndependenceResult(
@@ -240,13 +258,13 @@ def independence(
         shared_subjects=shared,
         shared_subject_hashes=hashes,
         shared_test_rows=shared_rows,
-        duplicate_columns=[str(c) for c in columns],
+        duplicate_columns=[str(c) for c in rows["columns"]],
         duplicate_rows=duplicate_rows,
-        duplicate_positions=positions,
+        duplicate_positions=rows["duplicate_positions"],
         key_columns=[str(k) for k in keys],
         tolerances=tolerances,
         near_duplicates=near,
-        near_duplicate_positions=near_positions,
+        near_duplicate_positions=rows["near_positions"],
         verdict=verdict,
         salt_id=salt_id(secret),
         id_type=id_type,

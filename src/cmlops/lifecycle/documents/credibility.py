@@ -21,19 +21,54 @@ STEPS = (
 )
 
 
-def _texts(e: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
-    pkg, params = ev.validation(e), ev.parameters(e)
-    refs = ev.package_ref(e)
-    plan = pkg.get("plan") or {}
-    results = pkg.get("results") or {}
+def _outcome_texts(e: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    """Steps 6 and 7: results and deviations; signatures and the approval for use."""
+    pkg, refs = ev.validation(e), ev.package_ref(e)
+    plan, results = pkg.get("plan") or {}, pkg.get("results") or {}
+    approval = ev.version(e).get("approval") or {}
     version = ev.version(e)
-    influence, consequence = params.get("model_influence"), params.get("decision_consequence")
+    deviations = plan.get("deviations") or []
     signatures = "; ".join(
         f"{s.get('meaning')} by {s.get('name')} ({s.get('user_id')}) at {s.get('signed_at')}"
         for s in pkg.get("signatures") or []
     )
-    approval = version.get("approval") or {}
-    deviations = plan.get("deviations") or []
+    return {
+        "6": (
+            f"Verdict {results.get('verdict')}; {ev.criteria_text(e)}; plan deviations: "
+            + (
+                "; ".join(
+                    f"{d.get('previous_sha256', '')[:12]}… → {d.get('sha256', '')[:12]}… "
+                    f"({d.get('reason')})"
+                    for d in deviations
+                )
+                or "none"
+            )
+            if results
+            else "",
+            refs,
+        ),
+        "7": (
+            "; ".join(
+                x
+                for x in (
+                    f"Package signatures: {signatures}" if signatures else "",
+                    f"Model version approved for use by {approval.get('actor')} "
+                    f"at {approval.get('ts')}"
+                    if approval
+                    else f"Model version status: {version.get('status')}",
+                )
+                if x
+            ),
+            refs,
+        ),
+    }
+
+
+def _texts(e: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    pkg, params = ev.validation(e), ev.parameters(e)
+    refs = ev.package_ref(e)
+    plan = pkg.get("plan") or {}
+    influence, consequence = params.get("model_influence"), params.get("decision_consequence")
     return {
         "1": (params.get("question", ""), refs),
         "2": (
@@ -67,34 +102,7 @@ def _texts(e: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
             else "",
             refs,
         ),
-        "6": (
-            f"Verdict {results.get('verdict')}; {ev.criteria_text(e)}; plan deviations: "
-            + (
-                "; ".join(
-                    f"{d.get('previous_sha256', '')[:12]}… → {d.get('sha256', '')[:12]}… "
-                    f"({d.get('reason')})"
-                    for d in deviations
-                )
-                or "none"
-            )
-            if results
-            else "",
-            refs,
-        ),
-        "7": (
-            "; ".join(
-                x
-                for x in (
-                    f"Package signatures: {signatures}" if signatures else "",
-                    f"Model version approved for use by {approval.get('actor')} "
-                    f"at {approval.get('ts')}"
-                    if approval
-                    else f"Model version status: {version.get('status')}",
-                )
-                if x
-            ),
-            refs,
-        ),
+        **_outcome_texts(e),
     }
 
 

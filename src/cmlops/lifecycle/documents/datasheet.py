@@ -8,8 +8,8 @@ from cmlops.lifecycle.documents import evidence_text as ev
 from cmlops.lifecycle.documents.base import Document, Section
 
 
-def build_datasheet(evidence: dict[str, Any]) -> Document:
-    data = evidence.get("dataset") or {}
+def _rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(id, title, text) of the sections the lineage fills."""
     entity = data.get("entity") or {}
     schema = entity.get("schema") or {}
     columns = schema.get("columns") or []
@@ -33,7 +33,7 @@ def build_datasheet(evidence: dict[str, Any]) -> Document:
         f"{u.get('name') or u.get('id')} ({u.get('kind')})" for u in data.get("used_by") or []
     )
     models = ", ".join(data.get("models") or [])
-    rows = [
+    return [
         (
             "identity",
             "Identity",
@@ -45,6 +45,11 @@ def build_datasheet(evidence: dict[str, Any]) -> Document:
         ("uses", "Uses recorded in the lineage", uses),
         ("models", "Registered model versions trained on it", models),
     ]
+
+
+def build_datasheet(evidence: dict[str, Any]) -> Document:
+    data = evidence.get("dataset") or {}
+    entity = data.get("entity") or {}
     sections = [
         Section(
             id=i,
@@ -53,7 +58,7 @@ def build_datasheet(evidence: dict[str, Any]) -> Document:
             text=x,
             evidence=[f"entity {entity.get('id')}"] if x else [],
         )
-        for i, t, x in rows
+        for i, t, x in _rows(data)
     ]
     for key, title in (
         ("motivation", "Motivation"),

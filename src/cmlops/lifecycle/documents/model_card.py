@@ -51,109 +51,118 @@ def _risk(evidence: dict[str, Any]) -> str:
     )
 
 
-def _fields(evidence: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """element name -> (text, status) for the text fields of the card."""
-    model, version = evidence.get("model") or {}, ev.version(evidence)
-    protocol, facts, params = ev.protocol(evidence), ev.facts(evidence), ev.parameters(evidence)
+def _joined(*parts: str, sep: str = " ") -> str:
+    return sep.join(p for p in parts if p)
 
-    def pick(auto: str, key: str | None = None, partial: bool = False) -> tuple[str, str]:
-        given = ev.answer(evidence, "model_card", key) if key else ""
-        if auto and given:
-            return f"{auto}\n\n{given}", "partial" if partial else "automatic"
-        if auto:
-            return auto, "automatic"
-        if given:
-            return given, "manual"
-        return ev.NOT_STATED, "missing"
 
-    approval = version.get("approval") or {}
-    sensitive = protocol.get("sensitive_attributes")
-    fairness = protocol.get("fairness_approach", "")
-    subgroup = "; ".join(f"{a}={lvl}: AUROC {v}" for a, lvl, v in ev.subgroup_rows(evidence))
-    gaps = "; ".join(facts.get("gaps") or [])
+def _warnings_text(evidence: dict[str, Any]) -> tuple[str, str]:
+    """(known risks and limitations, known biases) from gaps, failed criteria, fairness."""
+    protocol, facts = ev.protocol(evidence), ev.facts(evidence)
     failed = [
         c["id"]
         for c in (ev.validation(evidence).get("results") or {}).get("criteria", [])
         if c.get("outcome") != "PASS"
     ]
+    risks = _joined(
+        "; ".join(facts.get("gaps") or []),
+        f"criteria not met: {', '.join(failed)}" if failed else "",
+        sep="; ",
+    )
+    sensitive = protocol.get("sensitive_attributes")
+    if sensitive is None:
+        return risks, ""
+    subgroup = "; ".join(f"{a}={lvl}: AUROC {v}" for a, lvl, v in ev.subgroup_rows(evidence))
+    biases = _joined(
+        f"Declared sensitive attributes: {', '.join(sensitive) or 'none'}.",
+        protocol.get("fairness_approach", ""),
+        f"Per-group results: {subgroup}." if subgroup else "",
+    )
+    return risks, biases
+
+
+def _system_text(evidence: dict[str, Any]) -> dict[str, str]:
+    """The AI system facts the lineage and the protocol give."""
+    protocol, facts, params = ev.protocol(evidence), ev.facts(evidence), ev.parameters(evidence)
+    modifications = "; ".join(
+        f"{m['id']} ({m['description']})" for m in protocol.get("modifications", [])
+    )
+    features = ", ".join(f"{n} ({t})" for n, t in facts.get("features") or [])
     return {
-        "ModelName": pick(model.get("name", "")),
-        "ModelDeveloper": pick("", "developer"),
-        "DeveloperContact": pick("", "contact"),
-        "ReleaseStage": pick(
-            f"cmlops registry status: {version.get('status', '')}", "release_stage"
+        "OutcomesAndOutputs": f"Predicted probability of {params['outcome']} (column "
+        f"{params.get('score')}); decision threshold {params.get('threshold')}"
+        if params.get("outcome")
+        else "",
+        "ModelType": str(facts.get("class") or ""),
+        "InputDataSource": ", ".join(
+            f"{d.get('name')} ({d.get('entity_id')})" for d in facts.get("training_data") or []
         ),
-        "ReleaseDate": pick(approval.get("ts") or (version.get("registered") or {}).get("ts", "")),
-        "ReleaseVersion": pick(f"v{version.get('version')} ({version.get('entity_id', '')})"),
-        "GlobalAvailability": pick("", "global_availability"),
-        "Summary": pick(
-            " ".join(x for x in (model.get("description"), protocol.get("intended_use")) if x)
+        "OutputAndInputDataTypes": f"Inputs: {features}" if features else "",
+        "DevelopmentDataCharacterization": ev.training_text(evidence),
+        "BiasMitigationApproaches": protocol.get("fairness_approach", ""),
+        "OngoingMaintenance": _joined(
+            protocol.get("monitoring", ""),
+            f"Pre-specified modifications: {modifications}" if modifications else "",
         ),
-        "IntendedUseAndWorkflow": pick(protocol.get("intended_use", ""), "primary_users", True),
-        "PrimaryIntendedUsers": pick("", "primary_users"),
-        "HowToUse": pick(params.get("context_of_use", "")),
-        "TargetedPatientPopulation": pick("", "target_population"),
-        "CautionedOutOfScopeSettings": pick("", "out_of_scope"),
-        "KnownRisksAndLimitations": pick(
-            "; ".join(
-                x for x in (gaps, f"criteria not met: {', '.join(failed)}" if failed else "") if x
-            ),
-            "risks_and_limitations",
-            True,
-        ),
-        "KnownBiasesOrEthicalConsiderations": pick(
-            (
-                f"Declared sensitive attributes: {', '.join(sensitive) or 'none'}. {fairness} "
-                + (f"Per-group results: {subgroup}." if subgroup else "")
-            ).strip()
-            if sensitive is not None
-            else ""
-        ),
-        "ClinicalRiskLevel": pick(_risk(evidence)),
-        "OutcomesAndOutputs": pick(
-            f"Predicted probability of {params['outcome']} (column {params.get('score')}); "
-            f"decision threshold {params.get('threshold')}"
-            if params.get("outcome")
-            else ""
-        ),
-        "ModelType": pick(f"{facts.get('class', '')}" if facts.get("class") else ""),
-        "InputDataSource": pick(
-            ", ".join(
-                f"{d.get('name')} ({d.get('entity_id')})" for d in facts.get("training_data") or []
-            )
-        ),
-        "OutputAndInputDataTypes": pick(
-            "Inputs: " + ", ".join(f"{n} ({t})" for n, t in facts.get("features") or [])
-            if facts.get("features")
-            else ""
-        ),
-        "DevelopmentDataCharacterization": pick(ev.training_text(evidence)),
-        "BiasMitigationApproaches": pick(fairness),
-        "OngoingMaintenance": pick(
-            " ".join(
-                x
-                for x in (
-                    protocol.get("monitoring", ""),
-                    (
-                        "Pre-specified modifications: "
-                        + "; ".join(
-                            f"{m['id']} ({m['description']})"
-                            for m in protocol.get("modifications", [])
-                        )
-                    )
-                    if protocol.get("modifications")
-                    else "",
-                )
-                if x
-            )
-        ),
-        "Security": pick("", "security"),
-        "FundingSource": pick("", "funding"),
-        "StakeholdersConsulted": pick("", "stakeholders"),
-        "PeerReviewedPublications": pick("", "publications"),
-        "PatientConsentOrDisclosure": pick("", "patient_consent"),
-        "EvaluationReferences": pick(", ".join(ev.package_ref(evidence))),
     }
+
+
+def _pick(
+    evidence: dict[str, Any], auto: str, key: str | None = None, partial: bool = False
+) -> tuple[str, str]:
+    """(text, status): the evidence's text, the user's answer, both, or Not stated."""
+    given = ev.answer(evidence, "model_card", key) if key else ""
+    if auto and given:
+        return f"{auto}\n\n{given}", "partial" if partial else "automatic"
+    if auto:
+        return auto, "automatic"
+    if given:
+        return given, "manual"
+    return ev.NOT_STATED, "missing"
+
+
+#: card element -> the model_card answer that fills it when the evidence cannot
+MANUAL = {
+    "ModelDeveloper": "developer",
+    "DeveloperContact": "contact",
+    "GlobalAvailability": "global_availability",
+    "PrimaryIntendedUsers": "primary_users",
+    "TargetedPatientPopulation": "target_population",
+    "CautionedOutOfScopeSettings": "out_of_scope",
+    "Security": "security",
+    "FundingSource": "funding",
+    "StakeholdersConsulted": "stakeholders",
+    "PeerReviewedPublications": "publications",
+    "PatientConsentOrDisclosure": "patient_consent",
+}
+
+
+def _fields(evidence: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """element name -> (text, status) for the text fields of the card."""
+    model, version = evidence.get("model") or {}, ev.version(evidence)
+    protocol, params = ev.protocol(evidence), ev.parameters(evidence)
+    registered = (version.get("registered") or {}).get("ts", "")
+    risks, biases = _warnings_text(evidence)
+    auto = {
+        "ModelName": model.get("name", ""),
+        "ReleaseDate": (version.get("approval") or {}).get("ts") or registered,
+        "ReleaseVersion": f"v{version.get('version')} ({version.get('entity_id', '')})",
+        "Summary": _joined(model.get("description", ""), protocol.get("intended_use", "")),
+        "HowToUse": params.get("context_of_use", ""),
+        "KnownBiasesOrEthicalConsiderations": biases,
+        "ClinicalRiskLevel": _risk(evidence),
+        "EvaluationReferences": ", ".join(ev.package_ref(evidence)),
+        **_system_text(evidence),
+    }
+    fields = {name: _pick(evidence, text) for name, text in auto.items()}
+    fields.update({name: _pick(evidence, "", key) for name, key in MANUAL.items()})
+    fields["ReleaseStage"] = _pick(
+        evidence, f"cmlops registry status: {version.get('status', '')}", "release_stage"
+    )
+    fields["IntendedUseAndWorkflow"] = _pick(
+        evidence, protocol.get("intended_use", ""), "primary_users", True
+    )
+    fields["KnownRisksAndLimitations"] = _pick(evidence, risks, "risks_and_limitations", True)
+    return fields
 
 
 def _metric_block(
@@ -217,32 +226,12 @@ def _key_metrics(evidence: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def card_xml(evidence: dict[str, Any]) -> bytes:
-    """The card as XML in the v0.2 namespace (element order of the v0.2 structure)."""
-    from lxml import etree
-
-    fields = {k: v for k, (v, _s) in _fields(evidence).items()}
-    root = etree.Element(f"{{{NAMESPACE}}}AppliedModelCard", nsmap={None: NAMESPACE})
-
-    def add(parent: Any, name: str, text: str | None = None) -> Any:
-        element = etree.SubElement(parent, f"{{{NAMESPACE}}}{name}")
-        if text is not None:
-            element.text = text
-        return element
-
-    def group(name: str, children: list[str]) -> Any:
-        element = add(root, name)
-        for child in children:
-            add(element, child, fields[child])
-        return element
-
-    group("BasicInfo", ["ModelName", "ModelDeveloper", "DeveloperContact"])
-    group("ReleaseInfo", ["ReleaseStage", "ReleaseDate", "ReleaseVersion", "GlobalAvailability"])
-    summary = group("ModelSummary", ["Summary"])
-    keywords = add(summary, "Keywords")
-    for word in ("clinical prediction model", "cmlops"):
-        add(keywords, "Keyword", word)
-    group(
+#: the card's element tree in v0.2 order: (element, children) or a text field's name
+LAYOUT: list[Any] = [
+    ("BasicInfo", ["ModelName", "ModelDeveloper", "DeveloperContact"]),
+    ("ReleaseInfo", ["ReleaseStage", "ReleaseDate", "ReleaseVersion", "GlobalAvailability"]),
+    ("ModelSummary", ["Summary", ("Keywords", "*keywords")]),
+    (
         "UsesAndDirections",
         [
             "IntendedUseAndWorkflow",
@@ -251,48 +240,93 @@ def card_xml(evidence: dict[str, Any]) -> bytes:
             "TargetedPatientPopulation",
             "CautionedOutOfScopeSettings",
         ],
-    )
-    group(
+    ),
+    (
         "Warnings",
         ["KnownRisksAndLimitations", "KnownBiasesOrEthicalConsiderations", "ClinicalRiskLevel"],
-    )
-    trust = add(root, "TrustIngredients")
-    facts = add(trust, "AISystemFacts")
-    for child in (
-        "OutcomesAndOutputs",
-        "ModelType",
-        "InputDataSource",
-        "OutputAndInputDataTypes",
-        "DevelopmentDataCharacterization",
-        "BiasMitigationApproaches",
-        "OngoingMaintenance",
-        "Security",
-    ):
-        add(facts, child, fields[child])
-    transparency = add(trust, "TransparencyInformation")
-    add(transparency, "FundingSource", fields["FundingSource"])
-    add(transparency, "StakeholdersConsulted", fields["StakeholdersConsulted"])
-    key_metrics = add(root, "KeyMetrics")
+    ),
+    (
+        "TrustIngredients",
+        [
+            (
+                "AISystemFacts",
+                [
+                    "OutcomesAndOutputs",
+                    "ModelType",
+                    "InputDataSource",
+                    "OutputAndInputDataTypes",
+                    "DevelopmentDataCharacterization",
+                    "BiasMitigationApproaches",
+                    "OngoingMaintenance",
+                    "Security",
+                ],
+            ),
+            ("TransparencyInformation", ["FundingSource", "StakeholdersConsulted"]),
+        ],
+    ),
+    ("KeyMetrics", "*metrics"),
+    (
+        "Resources",
+        ["EvaluationReferences", "PeerReviewedPublications", "PatientConsentOrDisclosure"],
+    ),
+    ("Bibliography", "*empty"),
+]
+METRIC_TEXTS = (
+    "Interpretation",
+    "TestType",
+    "TestingDataDescription",
+    "ValidationProcessAndJustification",
+)
+
+
+def _add(parent: Any, name: str, text: str | None = None) -> Any:
+    from lxml import etree
+
+    element = etree.SubElement(parent, f"{{{NAMESPACE}}}{name}")
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _metrics_xml(parent: Any, evidence: dict[str, Any]) -> None:
     for name, block in _key_metrics(evidence).items():
-        element = add(key_metrics, name)
-        add(element, "MetricGoal", block["MetricGoal"])
-        results = add(element, "Results")
+        element = _add(parent, name)
+        _add(element, "MetricGoal", block["MetricGoal"])
+        results = _add(element, "Results")
         for label, value in block["Results"]:
-            result = add(results, "MetricResult")
-            add(result, "Label", label)
-            add(result, "ValueJson", value)
-        for child in (
-            "Interpretation",
-            "TestType",
-            "TestingDataDescription",
-            "ValidationProcessAndJustification",
-        ):
-            add(element, child, block[child])
-    resources_el = add(root, "Resources")
-    add(resources_el, "EvaluationReferences", fields["EvaluationReferences"])
-    add(resources_el, "PeerReviewedPublications", fields["PeerReviewedPublications"])
-    add(resources_el, "PatientConsentOrDisclosure", fields["PatientConsentOrDisclosure"])
-    add(root, "Bibliography", "")
+            result = _add(results, "MetricResult")
+            _add(result, "Label", label)
+            _add(result, "ValueJson", value)
+        for child in METRIC_TEXTS:
+            _add(element, child, block[child])
+
+
+def _build(parent: Any, spec: Any, fields: dict[str, str], evidence: dict[str, Any]) -> None:
+    if isinstance(spec, str):
+        _add(parent, spec, fields[spec])
+        return
+    name, children = spec
+    element = _add(parent, name)
+    if children == "*keywords":
+        for word in ("clinical prediction model", "cmlops"):
+            _add(element, "Keyword", word)
+    elif children == "*metrics":
+        _metrics_xml(element, evidence)
+    elif children == "*empty":
+        element.text = ""
+    else:
+        for child in children:
+            _build(element, child, fields, evidence)
+
+
+def card_xml(evidence: dict[str, Any]) -> bytes:
+    """The card as XML in the v0.2 namespace (element order of the v0.2 structure)."""
+    from lxml import etree
+
+    fields = {k: v for k, (v, _s) in _fields(evidence).items()}
+    root = etree.Element(f"{{{NAMESPACE}}}AppliedModelCard", nsmap={None: NAMESPACE})
+    for spec in LAYOUT:
+        _build(root, spec, fields, evidence)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
