@@ -226,10 +226,8 @@ def independence(
     values). ``keys`` are columns on which near-duplicates are sought, each
     compared exactly unless ``tolerance`` gives it a numeric tolerance
     (``{"age": 1}``). ``exclude`` drops columns from the exact-duplicate comparison
-    (row numbers, load timestamps). ``salt`` (>= 16 bytes) makes the subject
-    hashes comparable across calls; by default a random salt is used and kept only
-    in the returned object, so the hashes cannot be linked to anything outside
-    this kernel.
+    (row numbers, load timestamps). ``salt`` (>= 16 bytes) makes the hashes
+    comparable across calls; by default a random salt, kept only in the result.
     """
     train, test = _frame(train, "train"), _frame(test, "test")
     keys = list(dict.fromkeys(keys))
