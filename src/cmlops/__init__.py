@@ -15,10 +15,39 @@ from cmlops._version import __version__ as __version__
 
 #: public name -> "module:attribute". One place lists the whole public API.
 _PUBLIC: dict[str, str] = {
-    # errors
+    # errors (the tree is drawn in cmlops/errors.py)
     "CmlopsError": "cmlops.errors:CmlopsError",
-    "StoreError": "cmlops.errors:StoreError",
     "InvalidInputError": "cmlops.errors:InvalidInputError",
+    "InvalidAnchorError": "cmlops.errors:InvalidAnchorError",
+    "InvalidRecordError": "cmlops.errors:InvalidRecordError",
+    "SigningError": "cmlops.errors:SigningError",
+    "PolicyError": "cmlops.errors:PolicyError",
+    "ResultFormatError": "cmlops.errors:ResultFormatError",
+    "StoreError": "cmlops.errors:StoreError",
+    "StoreNotWritableError": "cmlops.errors:StoreNotWritableError",
+    "StoreCorruptError": "cmlops.errors:StoreCorruptError",
+    "StoreUnreachableError": "cmlops.errors:StoreUnreachableError",
+    "SchemaVersionError": "cmlops.errors:SchemaVersionError",
+    "ImmutableRecordError": "cmlops.errors:ImmutableRecordError",
+    "ArtifactError": "cmlops.errors:ArtifactError",
+    "ProofError": "cmlops.errors:ProofError",
+    "OutputFileError": "cmlops.errors:OutputFileError",
+    "UnfingerprintableError": "cmlops.fingerprinting:UnfingerprintableError",
+    "FingerprintTooLargeError": "cmlops.fingerprinting:FingerprintTooLargeError",
+    "TrackingError": "cmlops.capture.recorder:TrackingError",
+    "SchemaError": "cmlops.stats.schema:SchemaError",
+    "EvaluationInputError": "cmlops.stats._eval_inputs:EvaluationInputError",
+    "IndependenceInputError": "cmlops.stats.independence:IndependenceInputError",
+    "TemplateError": "cmlops.reports.errors:TemplateError",
+    "ParameterError": "cmlops.reports.errors:ParameterError",
+    "PlanError": "cmlops.reports.errors:PlanError",
+    "PackageExistsError": "cmlops.reports.errors:PackageExistsError",
+    "PackageError": "cmlops.reports.errors:PackageError",
+    "ReportExecutionError": "cmlops.reports.errors:ReportExecutionError",
+    "RegistryError": "cmlops.lifecycle.errors:RegistryError",
+    "ProtocolError": "cmlops.lifecycle.errors:ProtocolError",
+    "ApprovalError": "cmlops.lifecycle.errors:ApprovalError",
+    "DossierError": "cmlops.lifecycle.errors:DossierError",
     # store
     "Store": "cmlops.store:Store",
     "open_store": "cmlops.store:open_store",
@@ -32,13 +61,14 @@ _PUBLIC: dict[str, str] = {
     "fingerprint": "cmlops.fingerprinting:fingerprint",
     "schema_summary": "cmlops.fingerprinting:schema_summary",
     "track": "cmlops.capture.api:track",
+    "CellRecorder": "cmlops.capture.recorder:CellRecorder",
     "log_dataset": "cmlops.capture.api:log_dataset",
     "log_model": "cmlops.capture.api:log_model",
     "lineage": "cmlops.capture.api:lineage",
     "record_alerts": "cmlops.capture.api:record_alerts",
     "export_lineage": "cmlops.capture.export:export_lineage",
     "kernel_state": "cmlops.capture.kernel_state:kernel_state",
-    # statistics
+    # statistics and their results (every result follows cmlops.stats.result.Result)
     "drift": "cmlops.stats.drift:drift",
     "DriftResult": "cmlops.stats.drift:DriftResult",
     "ColumnDrift": "cmlops.stats.drift:ColumnDrift",
@@ -51,22 +81,36 @@ _PUBLIC: dict[str, str] = {
     "Schema": "cmlops.stats.schema:Schema",
     "validate": "cmlops.stats.validation:validate",
     "ValidationResult": "cmlops.stats.validation:ValidationResult",
+    "CheckResult": "cmlops.stats.validation_result:CheckResult",
     "evaluate": "cmlops.stats.evaluation:evaluate",
     "EvaluationResult": "cmlops.stats.evaluation:EvaluationResult",
     "independence": "cmlops.stats.independence:independence",
     "IndependenceResult": "cmlops.stats.independence_result:IndependenceResult",
+    "MetricRow": "cmlops.stats.evaluation_result:MetricRow",
+    "compare": "cmlops.stats.comparison:compare",
+    "ComparisonResult": "cmlops.stats.comparison_result:ComparisonResult",
+    "ComparisonRow": "cmlops.stats.comparison_result:ComparisonRow",
+    "Result": "cmlops.stats.result:Result",
+    "result_from_dict": "cmlops.stats.result:result_from_dict",
     # reports and audit packages
     "list_templates": "cmlops.reports.catalogue:list_templates",
     "describe_template": "cmlops.reports.catalogue:describe_template",
+    "Template": "cmlops.reports.catalogue:Template",
     "run_report": "cmlops.reports.runner:run_report",
+    "ReportRun": "cmlops.reports.runner:ReportRun",
     "verify_package": "cmlops.reports.verify:verify_package",
+    "PackageVerification": "cmlops.reports.verify:PackageVerification",
     "sign_package": "cmlops.reports.signing:sign_package",
     "generate_keys": "cmlops.trust.keys:generate_keys",
+    "KeyInfo": "cmlops.trust.keys:KeyInfo",
     "reproduce_package": "cmlops.reports.reproduce:reproduce_package",
+    "Reproduction": "cmlops.reports.reproduce:Reproduction",
     # model life cycle
     "register_model": "cmlops.lifecycle.api:register_model",
     "record_change_protocol": "cmlops.lifecycle.api:record_change_protocol",
     "model_state": "cmlops.lifecycle.api:model_state",
+    "ModelState": "cmlops.lifecycle.registry:ModelState",
+    "VersionState": "cmlops.lifecycle.registry:VersionState",
     "list_models": "cmlops.lifecycle.api:list_models",
     "validate_model_version": "cmlops.lifecycle.api:validate_model_version",
     "approve_model_version": "cmlops.lifecycle.api:approve_model_version",
@@ -118,30 +162,28 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return points()
 
 
-def _register_display() -> None:
-    """In a running IPython, let cmlops results display themselves (by type name, lazily).
+def _widgets_renderer() -> Any:
+    """The renderer results display with (the widgets layer), built on first display."""
+    from cmlops.widgets.renderer import WidgetRenderer
 
-    Registration by type *name* keeps :mod:`cmlops.stats` free of display code
-    and costs nothing until a result is shown. A failure here must never break
-    ``import cmlops`` in a scientist's notebook: it becomes one warning.
+    return WidgetRenderer()
+
+
+def _install_renderer() -> None:
+    """Give every result its renderer: the composition root wiring ``stats`` to ``widgets``.
+
+    ``stats`` may not import ``widgets`` (the one-way flow), so it owns a slot
+    (:mod:`cmlops.stats.rendering`) that this package root — which may know every
+    layer and always runs before any ``cmlops.stats`` module — fills with a factory.
+    Results then render through their own ``_repr_mimebundle_``/``_repr_html_`` in any
+    front end, with no IPython formatter registration.
     """
-    import sys
+    from cmlops.stats.rendering import set_renderer
 
-    ipython_module = sys.modules.get("IPython")
-    shell = ipython_module.get_ipython() if ipython_module is not None else None
-    if shell is None:
-        return
-    try:
-        from cmlops.widgets.display import register_formatters
-
-        register_formatters(shell)
-    except Exception as error:  # noqa: BLE001 - never break the user's import
-        import warnings
-
-        warnings.warn(f"cmlops: results will display as text ({error})", stacklevel=2)
+    set_renderer(_widgets_renderer)
 
 
-_register_display()
+_install_renderer()
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cmlops.errors import CmlopsError, InvalidInputError, StoreError  # noqa: F401

@@ -8,7 +8,8 @@ the CLI prints it without a traceback. The tree::
     │   ├── InvalidAnchorError              an anchor that is not a chain head hash
     │   ├── InvalidRecordError              an audit record that cannot be canonicalised
     │   ├── SigningError                    a signature, key or registration refused
-    │   └── PolicyError                     a malformed policy or a refused policy change
+    │   ├── PolicyError                     a malformed policy or a refused policy change
+    │   └── ResultFormatError               a dict given to ``from_dict`` is not a readable result
     ├── StoreError                          the audit store cannot be used
     │   ├── StoreNotWritableError (PermissionError)
     │   ├── StoreCorruptError               the database file is damaged or not a store
@@ -17,7 +18,15 @@ the CLI prints it without a traceback. The tree::
     ├── SparkError                          Spark or its JVM failed (no Java, a lost executor)
     ├── ImmutableRecordError                an attempt to update or delete evidence
     ├── ProofError                          a Merkle proof or checkpoint does not verify
-    └── ArtifactError                       a blob is missing or does not match its name
+    ├── ArtifactError                       a blob is missing or does not match its name
+    └── OutputFileError (OSError)           a file the caller asked for cannot be written
+
+Errors of one part live beside it and subclass these (``cmlops`` exports them all):
+``TrackingError`` (capture), ``SchemaError`` and ``EvaluationInputError`` (stats),
+``TemplateError``, ``ParameterError``, ``PlanError``, ``PackageError`` … (reports),
+``UnfingerprintableError`` and ``FingerprintTooLargeError`` (fingerprinting),
+``IndependenceInputError`` (stats), ``RegistryError``, ``ProtocolError``,
+``ApprovalError``, ``DossierError`` (lifecycle).
 """
 
 from __future__ import annotations
@@ -45,6 +54,14 @@ class SigningError(InvalidInputError):
 
 class PolicyError(InvalidInputError):
     """A policy file is malformed, or a policy change is refused (not an admin, bad signature)."""
+
+
+class ResultFormatError(InvalidInputError):
+    """A dict given to a result's ``from_dict`` is not one this cmlops can read.
+
+    Written by an older or newer cmlops (another result format version), of another
+    result kind, damaged, or edited so that its verdict no longer follows from its content.
+    """
 
 
 class StoreError(CmlopsError):
@@ -81,3 +98,7 @@ class ProofError(CmlopsError):
 
 class ArtifactError(CmlopsError):
     """A content-addressed artifact is missing or its bytes do not match its digest."""
+
+
+class OutputFileError(CmlopsError, OSError):
+    """A file the caller asked cmlops to write (``save_html``, an export) cannot be written."""

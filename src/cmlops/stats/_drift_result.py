@@ -1,23 +1,24 @@
-"""Result objects of a drift comparison: plain dataclasses, JSON-clean on request.
+"""Result objects of a drift comparison: plain dataclasses under the result protocol.
 
 Why plain dataclasses: widgets, capture and reports consume them without
 knowing how they were computed, and ``to_dict()`` is what gets stored as
 evidence, so it records the tests, thresholds and correction actually used.
+Display, export and the exact round trip come from :class:`cmlops.stats.result.Result`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
-from cmlops.json_safe import json_safe
+from cmlops.stats.result import DictOf, ListOf, Record, Result
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
 @dataclass
-class ColumnDrift:
+class ColumnDrift(Record):
     """Drift of one column: the test used, its outcome and both samples' summaries."""
 
     column: str
@@ -46,9 +47,6 @@ class ColumnDrift:
     error_bound: float | None = None
     #: the interval of the statistic (or of the adjusted p-value) straddles the threshold
     uncertain: bool = False
-
-    def to_dict(self) -> dict:
-        return json_safe({f.name: getattr(self, f.name) for f in fields(self)})
 
 
 #: stratum label of the rows computed on all rows of a stratified result.
@@ -81,15 +79,21 @@ FRAME_COLUMNS = [
 
 
 @dataclass
-class DriftResult:
+class DriftResult(Result):
     """Per-column drift, a dataset-level verdict and, if stratified, one result per stratum.
 
     ``dataset_drift`` is True when ``share_drifted >= drift_share`` (Evidently's
     rule; default 0.5). Skipped columns are listed with their reason and do not
     count in the share.
+
+    ``verdict``: ``"fail"`` with dataset drift, ``"warn"`` when some columns drifted
+    below the dataset threshold, ``"pass"`` when none did, ``"not evaluable"`` when no
+    column could be tested or the dataset verdict is ``uncertain`` (``passed`` None).
     """
 
-    _cmlops_result_kind = "drift"
+    _cmlops_result_kind: ClassVar[str] = "drift"
+    _nested: ClassVar[dict] = {}  # set below the class: it refers to the class itself
+    _title: ClassVar[str] = "Data drift"
 
     columns: list[ColumnDrift]
     correction: str
@@ -170,35 +174,31 @@ class DriftResult:
         cols = (["stratum"] if self.by is not None else []) + FRAME_COLUMNS
         return pd.DataFrame(rows, columns=cols)
 
-    def to_dict(self) -> dict:
-        """Plain JSON-compatible dict (no NaN, no numpy types)."""
-        return json_safe(
-            {
-                "kind": self._cmlops_result_kind,
-                "correction": self.correction,
-                "alpha": self.alpha,
-                "drift_share": self.drift_share,
-                "n_tested": self.n_tested,
-                "n_drifted": self.n_drifted,
-                "share_drifted": self.share_drifted,
-                "dataset_drift": self.dataset_drift,
-                "n_reference": self.n_reference,
-                "n_current": self.n_current,
-                "settings": self.settings,
-                "warnings": self.warnings,
-                "columns": [c.to_dict() for c in self.columns],
-                "by": self.by,
-                "strata": {k: v.to_dict() for k, v in self.strata.items()},
-                "strata_skipped": self.strata_skipped,
-                "uncertain": self.uncertain,
-            }
+    @property
+    def passed(self) -> bool | None:
+        """False with dataset drift, else True; None when no column was tested or the
+        dataset verdict is ``uncertain`` (a sketch's error bounds could flip it)."""
+        if self.n_tested == 0 or self.uncertain:
+            return None
+        return not self.dataset_drift
+
+    @property
+    def verdict(self) -> str:
+        if self.passed is None:
+            return "not evaluable"
+        if self.dataset_drift:
+            return "fail"
+        return "warn" if self.n_drifted else "pass"
+
+    def _summary(self) -> str:
+        head = "dataset drift" if self.dataset_drift else "no dataset drift"
+        if self.uncertain:
+            head += " (uncertain within the error bounds)"
+        strata = f", {len(self.strata)} strata by {self.by!r}" if self.by is not None else ""
+        return (
+            f"{head}, {self.n_drifted} of {self.n_tested} tested columns drifted "
+            f"(correction={self.correction}, alpha={self.alpha:g}){strata}"
         )
 
-    def __repr__(self) -> str:
-        verdict = "DRIFT" if self.dataset_drift else "no dataset drift"
-        if self.uncertain:
-            verdict += " (uncertain within the error bounds)"
-        return (
-            f"DriftResult({verdict}: {self.n_drifted}/{self.n_tested} columns drifted, "
-            f"correction={self.correction!r}, drifted={self.drifted_columns})"
-        )
+
+DriftResult._nested = {"columns": ListOf(ColumnDrift), "strata": DictOf(DriftResult)}

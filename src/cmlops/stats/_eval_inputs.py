@@ -1,4 +1,4 @@
-"""Input checking for :func:`cmlops.stats.evaluation.evaluate`.
+"""Input checking for :func:`cmlops.stats.evaluation.evaluate` and ``compare``.
 
 Every problem becomes one :class:`EvaluationInputError` line that says what is wrong
 and what to do; nothing is coerced silently.
@@ -14,14 +14,20 @@ import numpy as np
 
 from cmlops.errors import InvalidInputError
 
-__all__ = ["SCALES", "CleanInputs", "EvaluationInputError", "clean_inputs"]
+__all__ = [
+    "SCALES",
+    "CleanInputs",
+    "EvaluationInputError",
+    "clean_inputs",
+    "clean_paired_inputs",
+]
 
 SCALES = ("probability", "logit", "raw")
 MISSING_LABEL = "<missing>"
 
 
 class EvaluationInputError(InvalidInputError):
-    """y_true, y_score, groups or an option given to evaluate() cannot be used."""
+    """y_true, a score, groups or an option given to evaluate() or compare() cannot be used."""
 
 
 @dataclass
@@ -139,6 +145,80 @@ def _coerce_groups(
     return out, levels
 
 
+def _clean_scores(name: str, raw: np.ndarray) -> np.ndarray:
+    try:
+        s_missing = _is_missing(raw)
+        s = np.where(s_missing, np.nan, raw).astype(float)
+    except (TypeError, ValueError):
+        raise EvaluationInputError(
+            f"{name} must be numeric (a probability, logit or raw score per case)"
+        ) from None
+    if np.isinf(s).any():
+        raise EvaluationInputError(
+            f"{name} has {int(np.isinf(s).sum())} infinite values; replace or remove them"
+        )
+    return s
+
+
+def _clean(
+    y_true: Any,
+    named_scores: Mapping[str, Any],
+    groups: Any,
+    *,
+    scores: str,
+    missing: str,
+    pos_label: Any,
+    max_subgroups: int,
+) -> tuple[dict[str, np.ndarray], CleanInputs]:
+    """Shared by one model (:func:`clean_inputs`) and paired models (``clean_paired_inputs``)."""
+    if scores not in SCALES:
+        raise EvaluationInputError(f"scores must be one of {SCALES}, got {scores!r}")
+    if missing not in ("error", "drop"):
+        raise EvaluationInputError(f"missing must be 'error' or 'drop', got {missing!r}")
+    y_raw = _to_array("y_true", y_true)
+    raws = {name: _to_array(name, values) for name, values in named_scores.items()}
+    for name, raw in raws.items():
+        if raw.shape[0] != y_raw.shape[0]:
+            raise EvaluationInputError(
+                f"y_true has {y_raw.shape[0]} values but {name} has {raw.shape[0]}; "
+                "pass one score per case"
+            )
+    y = _coerce_y(y_raw, pos_label)
+    found = {name: _clean_scores(name, raw) for name, raw in raws.items()}
+    grp, levels = _coerce_groups(groups, y.shape[0], max_subgroups)
+    warnings: list[str] = []
+    bad = np.isnan(y)
+    for s in found.values():
+        bad = bad | np.isnan(s)
+    n_bad = int(bad.sum())
+    if n_bad:
+        detail = ", ".join(
+            [f"{int(np.isnan(y).sum())} in y_true"]
+            + [f"{int(np.isnan(s).sum())} in {name}" for name, s in found.items()]
+        )
+        if missing == "error":
+            raise EvaluationInputError(
+                f"{n_bad} rows have a missing outcome or score ({detail}); "
+                "remove them or pass missing='drop'"
+            )
+        keep = ~bad
+        y = y[keep]
+        found = {name: s[keep] for name, s in found.items()}
+        grp = {k: v[keep] for k, v in grp.items()}
+        warnings.append(f"dropped {n_bad} of {bad.size} rows with a missing value ({detail})")
+    if y.size == 0:
+        raise EvaluationInputError("no cases to evaluate: y_true is empty (after dropping)")
+    for name, s in found.items():
+        if scores == "probability" and ((s < 0).any() or (s > 1).any()):
+            lo, hi = float(s.min()), float(s.max())
+            raise EvaluationInputError(
+                f"{name} lies in [{lo:.4g}, {hi:.4g}], outside [0, 1]; pass scores='logit' "
+                "for log-odds or scores='raw' for an uncalibrated score"
+            )
+    clean = CleanInputs(y=y, score=np.empty(0), groups=grp, group_levels=levels, warnings=warnings)
+    return found, clean
+
+
 def clean_inputs(
     y_true: Any,
     y_score: Any,
@@ -150,50 +230,28 @@ def clean_inputs(
     max_subgroups: int = 100,
 ) -> CleanInputs:
     """Check shapes, values and options; drop or reject missing rows per ``missing``."""
-    if scores not in SCALES:
-        raise EvaluationInputError(f"scores must be one of {SCALES}, got {scores!r}")
-    if missing not in ("error", "drop"):
-        raise EvaluationInputError(f"missing must be 'error' or 'drop', got {missing!r}")
-    y_raw = _to_array("y_true", y_true)
-    s_raw = _to_array("y_score", y_score)
-    if y_raw.shape[0] != s_raw.shape[0]:
-        raise EvaluationInputError(
-            f"y_true has {y_raw.shape[0]} values but y_score has {s_raw.shape[0]}; "
-            "pass one score per case"
-        )
-    y = _coerce_y(y_raw, pos_label)
-    try:
-        s_missing = _is_missing(s_raw)
-        s = np.where(s_missing, np.nan, s_raw).astype(float)
-    except (TypeError, ValueError):
-        raise EvaluationInputError(
-            "y_score must be numeric (a probability, logit or raw score per case)"
-        ) from None
-    if np.isinf(s).any():
-        raise EvaluationInputError(
-            f"y_score has {int(np.isinf(s).sum())} infinite values; replace or remove them"
-        )
-    grp, levels = _coerce_groups(groups, y.shape[0], max_subgroups)
-    warnings: list[str] = []
-    bad = np.isnan(y) | np.isnan(s)
-    n_bad = int(bad.sum())
-    if n_bad:
-        detail = f"{int(np.isnan(y).sum())} in y_true, {int(np.isnan(s).sum())} in y_score"
-        if missing == "error":
-            raise EvaluationInputError(
-                f"{n_bad} rows have a missing outcome or score ({detail}); "
-                "remove them or pass missing='drop'"
-            )
-        keep = ~bad
-        y, s = y[keep], s[keep]
-        grp = {k: v[keep] for k, v in grp.items()}
-        warnings.append(f"dropped {n_bad} of {bad.size} rows with a missing value ({detail})")
-    if y.size == 0:
-        raise EvaluationInputError("no cases to evaluate: y_true is empty (after dropping)")
-    if scores == "probability" and ((s < 0).any() or (s > 1).any()):
-        lo, hi = float(s.min()), float(s.max())
-        raise EvaluationInputError(
-            f"y_score lies in [{lo:.4g}, {hi:.4g}], outside [0, 1]; pass scores='logit' "
-            "for log-odds or scores='raw' for an uncalibrated score"
-        )
-    return CleanInputs(y=y, score=s, groups=grp, group_levels=levels, warnings=warnings)
+    found, clean = _clean(y_true, {"y_score": y_score}, groups, scores=scores,
+                             missing=missing, pos_label=pos_label,
+                             max_subgroups=max_subgroups)  # fmt: skip
+    clean.score = found["y_score"]
+    return clean
+
+
+def clean_paired_inputs(
+    y_true: Any,
+    named_scores: Mapping[str, Any],
+    groups: Any,
+    *,
+    scores: str,
+    missing: str,
+    pos_label: Any,
+    max_subgroups: int = 100,
+) -> tuple[CleanInputs, dict[str, np.ndarray]]:
+    """Like :func:`clean_inputs` for several models scored on the same cases.
+
+    A row missing any model's score is missing for all (the comparison is paired).
+    Returns the cleaned outcome and groups (``score`` left empty) and the scores by name.
+    """
+    found, clean = _clean(y_true, named_scores, groups, scores=scores, missing=missing,
+                             pos_label=pos_label, max_subgroups=max_subgroups)  # fmt: skip
+    return clean, found

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from cmlops.errors import InvalidInputError
+from cmlops.stats.result import Record
 
 
 class Rule(str, Enum):
@@ -33,7 +34,7 @@ class Rule(str, Enum):
 
 
 @dataclass(frozen=True)
-class Trigger:
+class Trigger(Record):
     """One alert rule. Build it with the class methods, e.g. ``Trigger.auroc_below(0.70)``.
 
     Fields: ``rule``; ``low``/``high`` the bound(s); ``column`` for feature drift
@@ -46,7 +47,11 @@ class Trigger:
     column: str | None = None
     decision_threshold: float | None = None
 
+    #: ``to_dict`` adds the rule in words (``from_dict`` ignores it)
+    _derived = ("description",)
+
     def __post_init__(self) -> None:
+        super().__post_init__()
         try:
             object.__setattr__(self, "rule", Rule(self.rule))
         except ValueError:
@@ -119,15 +124,13 @@ class Trigger:
             return "dataset drift verdict"
         return f"F1 at {self.decision_threshold:g} drops by > {self.low:g}"
 
+    @property
+    def description(self) -> str:
+        """The rule in words, as alerts and reports show it."""
+        return self.describe()
+
     def to_dict(self) -> dict:
-        return {
-            "rule": self.rule.value,
-            "low": self.low,
-            "high": self.high,
-            "column": self.column,
-            "decision_threshold": self.decision_threshold,
-            "description": self.describe(),
-        }
+        return {**super().to_dict(), "rule": self.rule.value}
 
 
 #: rules used when ``triggers`` is not given: calibration bands from the clinical
@@ -142,7 +145,7 @@ DEFAULT_DRIFT_TRIGGERS = (Trigger.feature_drift(None),)
 
 
 @dataclass(frozen=True)
-class Alert:
+class Alert(Record):
     """One fired rule in one window."""
 
     window: str
@@ -151,16 +154,6 @@ class Alert:
     threshold: float | list | None
     message: str
     column: str | None = None
-
-    def to_dict(self) -> dict:
-        return {
-            "window": self.window,
-            "rule": self.rule,
-            "observed": self.observed,
-            "threshold": self.threshold,
-            "message": self.message,
-            "column": self.column,
-        }
 
 
 def evaluate_trigger(trig: Trigger, win: dict, ref_perf: dict) -> tuple[list[Alert], str | None]:

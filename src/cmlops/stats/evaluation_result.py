@@ -1,7 +1,8 @@
 """The result of :func:`cmlops.stats.evaluation.evaluate`: a plain dataclass.
 
 Kept apart from the computation so renderers (widgets, reports) and the monitoring
-code can import the type without the statistics.
+code can import the type without the statistics. Display, export and the exact
+round trip come from the result protocol (:class:`cmlops.stats.result.Result`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cmlops.json_safe import json_safe
+from cmlops.stats.result import ListOf, Record, Result
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -35,7 +36,7 @@ FRAME_COLUMNS = (
 
 
 @dataclass
-class MetricRow:
+class MetricRow(Record):
     """One metric for one subgroup (and one threshold for threshold metrics).
 
     ``subgroup`` is ``"all"`` for the whole sample, ``"<variable>=<value>"`` for a
@@ -63,7 +64,7 @@ class MetricRow:
 
 
 @dataclass
-class EvaluationResult:
+class EvaluationResult(Result):
     """Discrimination, calibration, threshold and decision metrics of a binary risk model.
 
     Attributes:
@@ -89,12 +90,15 @@ class EvaluationResult:
         passed: True when every criterion row passed, False when any failed,
             None when no criteria were given or a criterion row is not evaluable
             (and none failed); ``warnings`` then names the rows and reasons.
+            ``verdict`` is then "not evaluable": None is never a pass.
         warnings: everything the caller should know (one class, dropped rows,
             empty subgroups, non-converged fits ...); never silent.
         methods: which estimator and interval each metric used.
     """
 
     _cmlops_result_kind: ClassVar[str] = "evaluation"
+    _nested: ClassVar[dict] = {"metrics": ListOf(MetricRow)}
+    _title: ClassVar[str] = "Model evaluation"
 
     metrics: list[MetricRow]
     n: int
@@ -125,12 +129,35 @@ class EvaluationResult:
         frame["passed"] = frame["passed"].astype("boolean")
         return frame
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict (None instead of NaN, no numpy types)."""
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["metrics"] = [asdict(m) for m in self.metrics]
-        out["kind"] = self._cmlops_result_kind
-        return json_safe(out)
+    @property
+    def verdict(self) -> str:
+        """``"pass"``/``"fail"`` from the criteria; ``"not evaluable"`` without criteria or
+        when a criterion could not be evaluated and none failed."""
+        return {True: "pass", False: "fail", None: "not evaluable"}[self.passed]
+
+    def _summary(self) -> str:
+        judged = [m for m in self.metrics if m.criterion is not None]
+        failed = sum(m.passed is False for m in judged)
+        open_ = sum(m.passed is None for m in judged)
+        crit = "no criteria, "
+        if judged:
+            crit = f"{failed} of {len(judged)} criteria failed, "
+            crit += f"{open_} not evaluated, " if open_ else ""
+        auc = next((m for m in self.metrics if m.metric == "auroc" and m.subgroup == "all"), None)
+        auc_text = "AUROC undefined"
+        if auc is not None and auc.value is not None:
+            auc_text = f"AUROC {auc.value:.3f}"
+            if auc.ci_low is not None and auc.ci_high is not None:
+                auc_text += f" ({auc.ci_low:.3f}-{auc.ci_high:.3f})"
+        groups = f", {len(self.subgroups)} subgroups" if self.subgroups else ""
+        return f"{crit}{auc_text}, n={self.n}, events={self.events}{groups}"
+
+    def _consistent(self) -> bool:
+        """``passed`` follows from the rows' criteria (checked when reading a stored dict)."""
+        from cmlops.stats.criteria import all_of
+
+        judged = [m.passed for m in self.metrics if m.criterion is not None]
+        return self.passed == (all_of(judged) if judged else None)
 
     def metric(self, name: str, subgroup: str = "all", threshold: float | None = None) -> MetricRow:
         """The row of metric ``name`` for ``subgroup`` (and ``threshold``); KeyError if absent."""

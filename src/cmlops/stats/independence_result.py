@@ -2,9 +2,11 @@
 
 It holds counts, 0-based row positions in the test set and *salted hashes* of the
 shared subject identifiers — never an identifier in clear. The salt stays in the
-object (``repr=False``) and out of :meth:`IndependenceResult.to_dict`, so whatever
-is stored, exported or rendered cannot be matched back to a subject without it;
-:meth:`IndependenceResult.shared_rows` uses it, in the kernel, to point at the rows.
+object (a private field: never normalised, stored or read back — see
+:mod:`cmlops.stats.result`) and out of :meth:`IndependenceResult.to_dict`, so
+whatever is stored, exported or rendered cannot be matched back to a subject
+without it; :meth:`IndependenceResult.shared_rows` uses it, in the kernel, to point
+at the rows. Display, export and the round trip come from the result protocol.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from cmlops.json_safe import json_safe
+from cmlops.stats.result import Result
 from cmlops.stats.subject_ids import canonical_ids
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,7 +40,7 @@ def id_digest(salt: bytes, canonical: bytes) -> str:
 
 
 @dataclass
-class IndependenceResult:
+class IndependenceResult(Result):
     """Train/test independence: shared subjects, duplicate rows, near-duplicates.
 
     Attributes:
@@ -56,6 +58,7 @@ class IndependenceResult:
     """
 
     _cmlops_result_kind: ClassVar[str] = "independence"
+    _title: ClassVar[str] = "Train/test independence"
 
     id_column: str | None
     n_train_rows: int
@@ -134,12 +137,24 @@ class IndependenceResult:
         frame["found"] = frame["found"].astype("Int64")
         return frame
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict; the salt is never part of it."""
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if not k.startswith("_")}
-        out["kind"] = self._cmlops_result_kind
-        out["passed"] = self.passed
-        return json_safe(out)
+    def _summary(self) -> str:
+        subjects = "not compared" if self.shared_subjects is None else self.shared_subjects
+        return (
+            f"shared subjects {subjects}, duplicate rows {self.duplicate_rows}, "
+            f"near-duplicates {self.near_duplicates} ({self.n_train_rows} training vs "
+            f"{self.n_test_rows} test rows)"
+        )
+
+    def _consistent(self) -> bool:
+        """``verdict`` follows from the counts (as :func:`independence` sets it)."""
+        expected = (
+            "fail"
+            if self.shared_subjects
+            else "warn"
+            if (self.duplicate_rows or self.near_duplicates)
+            else "pass"
+        )
+        return self.verdict == expected
 
 
 def _key_label(column: str, tolerances: dict[str, float]) -> str:

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from cmlops.stats._monitor_triggers import (
     Trigger,
     evaluate_trigger,
 )
+from cmlops.stats.result import DictOf, ListOf, Result
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -56,10 +57,23 @@ WINDOW_COLUMNS = [
 
 
 @dataclass
-class MonitorResult:
-    """Per-window drift and performance, the rules applied and the alerts they fired."""
+class MonitorResult(Result):
+    """Per-window drift and performance, the rules applied and the alerts they fired.
 
-    _cmlops_result_kind = "monitor"
+    ``drift`` holds the full drift result of every tested window (every column's test,
+    not only the drifted ones), so the stored result backs each alert with its test.
+    ``verdict``: ``"fail"`` when a rule fired, ``"pass"`` when none did, ``"not
+    evaluable"`` when no window was large enough to test (``passed`` is then None).
+    """
+
+    _cmlops_result_kind: ClassVar[str] = "monitor"
+    _nested: ClassVar[dict] = {
+        "alerts": ListOf(Alert),
+        "triggers": ListOf(Trigger),
+        "drift": DictOf(DriftResult),
+    }
+    _derived: ClassVar[tuple[str, ...]] = ("monitor_id", "passed", "verdict")
+    _title: ClassVar[str] = "Monitoring"
 
     windows: list[dict]
     alerts: list[Alert]
@@ -102,23 +116,28 @@ class MonitorResult:
         cols = ["window", "rule", "observed", "threshold", "message", "column"]
         return pd.DataFrame([a.to_dict() for a in self.alerts], columns=cols)
 
-    def to_dict(self) -> dict:
-        """Plain JSON-compatible dict; ``alerts`` is a list of alert dicts."""
-        return json_safe(
-            {
-                "kind": self._cmlops_result_kind,
-                "monitor_id": self.monitor_id,
-                "settings": self.settings,
-                "triggers": [t.to_dict() for t in self.triggers],
-                "reference": self.reference,
-                "windows": self.windows,
-                "alerts": [a.to_dict() for a in self.alerts],
-                "warnings": self.warnings,
-            }
+    @property
+    def passed(self) -> bool | None:
+        """False when a rule fired, None when no window was tested, else True."""
+        if self.alerts:
+            return False
+        return True if any(w.get("status") == "ok" for w in self.windows) else None
+
+    @property
+    def verdict(self) -> str:
+        return {True: "pass", False: "fail", None: "not evaluable"}[self.passed]
+
+    def _summary(self) -> str:
+        tested = sum(w.get("status") == "ok" for w in self.windows)
+        return (
+            f"{len(self.alerts)} alerts in {len(self.windows)} windows ({tested} tested), "
+            f"{len(self.triggers)} rules"
         )
 
-    def __repr__(self) -> str:
-        return f"MonitorResult({len(self.windows)} windows, {len(self.alerts)} alerts)"
+    def _consistent(self) -> bool:
+        """Each window's alert count matches the alerts listed (a stored dict edited does not)."""
+        counted = sum(int(w.get("n_alerts") or 0) for w in self.windows)
+        return counted == len(self.alerts)
 
 
 def monitor(

@@ -1,11 +1,15 @@
-"""The result of :func:`cmlops.stats.validation.validate`: one row per check."""
+"""The result of :func:`cmlops.stats.validation.validate`: one row per check.
+
+Display, export and the exact round trip come from the result protocol
+(:class:`cmlops.stats.result.Result`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cmlops.json_safe import json_safe
+from cmlops.stats.result import ListOf, Record, Result
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -27,7 +31,7 @@ FRAME_COLUMNS = (
 
 
 @dataclass
-class CheckResult:
+class CheckResult(Record):
     """Outcome of one check.
 
     ``column`` is the column name, or the columns joined by ``", "`` for a dataset
@@ -51,7 +55,7 @@ class CheckResult:
 
 
 @dataclass
-class ValidationResult:
+class ValidationResult(Result):
     """Every check of a schema on a frame, and the verdict.
 
     Attributes:
@@ -65,6 +69,8 @@ class ValidationResult:
     """
 
     _cmlops_result_kind: ClassVar[str] = "validation"
+    _nested: ClassVar[dict] = {"checks": ListOf(CheckResult)}
+    _title: ClassVar[str] = "Data validation"
 
     checks: list[CheckResult]
     verdict: str
@@ -95,13 +101,21 @@ class ValidationResult:
         frame["failing_share"] = frame["failing_share"].astype("float64")
         return frame
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict (None instead of NaN, no numpy types)."""
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["checks"] = [asdict(c) for c in self.checks]
-        out["kind"] = self._cmlops_result_kind
-        out["passed"] = self.passed
-        return json_safe(out)
+    def _summary(self) -> str:
+        counts = {status: 0 for status in ("fail", "warn", "skipped")}
+        for c in self.checks:
+            if c.status in counts:
+                counts[c.status] += 1
+        return (
+            f"{counts['fail']} failed, {counts['warn']} warned, {counts['skipped']} skipped of "
+            f"{len(self.checks)} checks on {self.n_rows} rows x {self.n_columns} columns"
+        )
+
+    def _consistent(self) -> bool:
+        """``verdict`` follows from the checks' statuses (as :func:`validate` sets it)."""
+        statuses = {c.status for c in self.checks}
+        expected = "fail" if "fail" in statuses else ("warn" if "warn" in statuses else "pass")
+        return self.verdict == expected
 
 
 def expected_text(spec: Any) -> Any:

@@ -1,6 +1,11 @@
-"""Entry points IPython calls to show a result (registered by ``cmlops/__init__.py`` by type name).
+"""The output bundle of a result: what every result's ``_repr_mimebundle_`` returns.
 
-:func:`ipython_display` publishes one output whose bundle holds the widget view
+Results display themselves through the result protocol
+(:class:`cmlops.stats.result.Result`, via :mod:`cmlops.widgets.renderer`), in any
+front end and without registration. :func:`register_formatters` remains for code
+that registered the IPython formatters explicitly; it changes nothing for results.
+
+:func:`mimebundle` (and :func:`ipython_display`, which publishes it) holds the widget view
 (``application/vnd.jupyter.widget-view+json``) *and* a ``text/html`` static
 fallback and a ``text/plain`` line: JupyterLab with the widget manager shows the
 live view, GitHub / nbviewer / a reloaded notebook without widget state show the
@@ -94,11 +99,12 @@ def ipython_display(result: Any) -> None:
 
 
 def register_formatters(ipython: Any) -> None:
-    """Make every cmlops result display itself in ``ipython`` (by type name: no import cost).
+    """Register the four original result types with ``ipython``'s formatters (by type name).
 
+    Not needed: every result displays itself through ``_repr_mimebundle_``. Kept so
+    that code which called it keeps working; the output is the same bundle.
     Registers :func:`ipython_display` with the ``_ipython_display_`` formatter (the
-    live view plus fallback) and :func:`to_html` with the ``text/html`` formatter (for
-    callers that ask for HTML only).
+    live view plus fallback) and :func:`to_html` with the ``text/html`` formatter.
     """
     formatters = ipython.display_formatter
     html = formatters.formatters["text/html"]

@@ -26,6 +26,7 @@ KIND_TITLES = {
     "evaluation": "Model evaluation",
     "monitor": "Monitoring",
     "independence": "Train/test independence",
+    "comparison": "Model comparison",
 }
 #: rows of the table kept for display (the full table is always in ``to_frame()``)
 MAX_TABLE_ROWS = 2000
@@ -111,7 +112,7 @@ def generic_facts(data: dict[str, Any], limit: int = 10) -> list[tuple[str, str]
 
     facts: list[tuple[str, str]] = []
     for key, value in data.items():
-        if key in {"warnings", "kind"} or isinstance(value, (dict, list, tuple)):
+        if key in {"warnings", "kind", "format_version"} or isinstance(value, (dict, list, tuple)):
             continue
         if isinstance(value, str) and len(value) > 80:
             continue

@@ -1,0 +1,287 @@
+"""Comparison view: two models' ROC, calibration and decision curves, and differences by subgroup.
+
+The figures read the curves the :class:`ComparisonResult` keeps (``roc``,
+``calibration_curve``, ``decision_curve`` for models ``"a"`` and ``"b"``) and its rows
+(the forest plot of each difference ``a - b`` with its paired interval per subgroup).
+Model names are user strings: escaped in plotly text like every label.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cmlops.widgets import theme
+from cmlops.widgets.figures import go, message_figure, num, ptext, style, thin
+from cmlops.widgets.model import ViewModel
+from cmlops.widgets.table import Table, format_cell
+
+ROC = "ROC curves"
+CALIBRATION = "Calibration curves"
+DECISION = "Decision curves"
+DIFFERENCES = "Differences by subgroup"
+#: metric -> short panel title of the forest plot
+FOREST_METRICS = {
+    "auroc": "AUROC",
+    "brier": "Brier",
+    "calibration_intercept": "cal. intercept",
+    "calibration_slope": "cal. slope",
+    "net_benefit": "net benefit",
+}
+HIDDEN = ["method"]
+COLOURS = {"a": theme.REFERENCE, "b": theme.CURRENT}
+
+
+def _names(d: dict[str, Any]) -> dict[str, str]:
+    names = d.get("names") or ["A", "B"]
+    return {"a": str(names[0]), "b": str(names[1]) if len(names) > 1 else "B"}
+
+
+def _rows(d: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in d.get("rows") or [] if isinstance(r, dict)]
+
+
+def _difference_text(r: dict[str, Any]) -> str:
+    text = f"difference {format_cell(r.get('difference'))}"
+    if num(r.get("ci_low")) is not None and num(r.get("ci_high")) is not None:
+        text += f" ({format_cell(r.get('ci_low'))} to {format_cell(r.get('ci_high'))})"
+    if num(r.get("p_value")) is not None:
+        text += f", p={format_cell(r.get('p_value'))}"
+    return text
+
+
+def refine(model: ViewModel) -> None:
+    d = model.data
+    rows = _rows(d)
+    _verdict(model, d, rows)
+    model.title = "Model comparison"
+    model.facts = _facts(d)
+    model.item_label = "Figure"
+    model.table = Table(
+        columns=model.table.columns,
+        rows=model.table.rows,
+        key_column="metric" if "metric" in model.table.columns else model.table.key_column,
+        total_rows=model.table.total_rows,
+        hidden=[c for c in HIDDEN if c in model.table.columns],
+    )
+    failed = [r for r in rows if r.get("passed") is False]
+    if failed:
+        cols = ["metric", "subgroup", "threshold", "difference", "ci_low", "ci_high", "criterion"]
+        fail_rows = [[r.get(c) for c in cols] for r in failed]
+        table = Table(columns=cols, rows=fail_rows, key_column="metric", total_rows=len(fail_rows))
+        model.lead_tables.append(("Failed acceptance criteria", table))
+    methods = d.get("methods") or {}
+    if methods:
+        mrows = [[k, v] for k, v in methods.items()]
+        model.extra_tables.append(
+            ("Methods", Table(columns=["metric", "method"], rows=mrows, total_rows=len(mrows)))
+        )
+    model.items = [ROC, CALIBRATION, DECISION, DIFFERENCES]
+    model.static_items = list(model.items)
+    builders = {
+        ROC: roc_figure,
+        CALIBRATION: calibration_figure,
+        DECISION: decision_figure,
+        DIFFERENCES: differences_figure,
+    }
+    model.figure_builder = lambda item: builders.get(item, _unknown)(d)
+
+
+def _verdict(model: ViewModel, d: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    judged = [r for r in rows if r.get("criterion") is not None]
+    failed = sum(r.get("passed") is False for r in judged)
+    open_ = sum(r.get("passed") is None for r in judged)
+    auc = next((r for r in rows if r.get("metric") == "auroc" and r.get("subgroup") == "all"), {})
+    auc_text = (
+        f"AUROC {format_cell(auc.get('value_a'))} vs {format_cell(auc.get('value_b'))}, "
+        f"{_difference_text(auc)}"
+        if num(auc.get("difference")) is not None
+        else "AUROC difference undefined"
+    )
+    if d.get("passed") is True:
+        model.verdict = f"All {len(judged)} criteria met · {auc_text}"
+        model.status, model.badge = "good", "pass"
+    elif d.get("passed") is False:
+        model.verdict = f"{failed} of {len(judged)} criteria failed · {auc_text}"
+        model.status, model.badge = "bad", "fail"
+    elif judged:
+        model.verdict = f"{open_} of {len(judged)} criteria not evaluable · {auc_text}"
+        model.status, model.badge = "warn", "not evaluated"
+    else:
+        model.verdict, model.status = f"No acceptance criteria given · {auc_text}", "neutral"
+
+
+def _facts(d: dict[str, Any]) -> list[tuple[str, str]]:
+    names = _names(d)
+    prevalence = num(d.get("prevalence"))
+    facts = [
+        ("model a", names["a"]),
+        ("model b", names["b"]),
+        ("differences", "a − b"),
+        ("n", format_cell(d.get("n"))),
+        ("events", format_cell(d.get("events"))),
+        ("prevalence", "—" if prevalence is None else f"{100 * prevalence:.1f}%"),
+        ("score scale", str(d.get("score_scale", "—"))),
+        ("thresholds", ", ".join(format_cell(t) for t in d.get("thresholds") or []) or "—"),
+        ("interval level", f"{100 * (num(d.get('level')) or 0.95):.0f}%"),
+    ]
+    if d.get("group_variables"):
+        facts.append(("subgroups by", ", ".join(map(str, d["group_variables"]))))
+    if d.get("criteria"):
+        crit = "; ".join(
+            f"{k} {' '.join(format_cell(x) for x in (v if isinstance(v, list) else [v]))}"
+            for k, v in d["criteria"].items()
+        )
+        facts.append(("criteria", crit))
+    return facts
+
+
+def _unknown(d: dict[str, Any]) -> Any:
+    return message_figure("Unknown figure.")
+
+
+def _diagonal(fig: Any, name: str) -> None:
+    fig.add_trace(
+        go().Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name=name,
+            line={"color": "#bdbdbd", "dash": "dash", "width": 1},
+        )
+    )
+
+
+def roc_figure(d: dict[str, Any]) -> Any:
+    curves = d.get("roc") or {}
+    if not all((curves.get(k) or {}).get("fpr") for k in ("a", "b")):
+        return message_figure("ROC curves were not kept (curves=False).", ROC)
+    names = _names(d)
+    aucs = {r.get("subgroup"): r for r in _rows(d) if r.get("metric") == "auroc"}.get("all", {})
+    fig = go().Figure()
+    _diagonal(fig, "chance")
+    for key in ("a", "b"):
+        x, y = thin(curves[key].get("fpr") or [], curves[key].get("tpr") or [])
+        label = f"{ptext(names[key])} (AUROC {format_cell(aucs.get(f'value_{key}'))})"
+        line = {"color": COLOURS[key], "width": 2.2}
+        fig.add_trace(go().Scatter(x=x, y=y, mode="lines", name=label, line=line))
+    return style(
+        fig,
+        ROC,
+        xaxis={"title": {"text": "1 − specificity"}, "range": [0, 1]},
+        yaxis={"title": {"text": "sensitivity"}, "range": [0, 1.02]},
+        height=360,
+    )
+
+
+def calibration_figure(d: dict[str, Any]) -> Any:
+    curves = d.get("calibration_curve") or {}
+    if not all((curves.get(k) or {}).get("predicted") for k in ("a", "b")):
+        why = "raw scores are not probabilities" if d.get("score_scale") == "raw" else "not kept"
+        return message_figure(f"Calibration curves unavailable ({why}).", CALIBRATION)
+    names = _names(d)
+    fig = go().Figure()
+    _diagonal(fig, "ideal")
+    for key in ("a", "b"):
+        x, y = thin(curves[key].get("predicted") or [], curves[key].get("observed") or [])
+        line = {"color": COLOURS[key], "width": 2.2}
+        name = f"{ptext(names[key])} (lowess)"
+        fig.add_trace(go().Scatter(x=x, y=y, mode="lines", name=name, line=line))
+    return style(
+        fig,
+        CALIBRATION,
+        xaxis={"title": {"text": "predicted risk"}, "range": [0, 1]},
+        yaxis={"title": {"text": "observed risk"}, "range": [0, 1.02]},
+        height=360,
+    )
+
+
+def decision_figure(d: dict[str, Any]) -> Any:
+    c = d.get("decision_curve") or {}
+    if not c.get("thresholds"):
+        return message_figure("Decision curves unavailable for this result.", DECISION)
+    names = _names(d)
+    fig = go().Figure()
+    lines = (
+        ("a", ptext(names["a"]), {"color": COLOURS["a"], "width": 2.2}),
+        ("b", ptext(names["b"]), {"color": COLOURS["b"], "width": 2.2}),
+        ("treat_all", "treat all", {"color": "#616161", "width": 1.2}),
+        ("treat_none", "treat none", {"color": "#9e9e9e", "width": 1.2, "dash": "dash"}),
+    )
+    for key, name, line in lines:
+        if c.get(key):
+            trace = go().Scatter(x=c["thresholds"], y=c[key], mode="lines", name=name, line=line)
+            fig.add_trace(trace)
+    for t in d.get("thresholds") or []:
+        fig.add_vline(x=t, line={"color": theme.BAD, "width": 1, "dash": "dot"})
+    top = max(
+        [num(v) or 0.0 for k in ("a", "b") for v in c.get(k) or []]
+        + [num(d.get("prevalence")) or 0.0]
+    )
+    return style(
+        fig,
+        DECISION,
+        xaxis={"title": {"text": "threshold probability"}},
+        yaxis={"title": {"text": "net benefit"}, "range": [-0.05, top * 1.1 + 0.01]},
+        height=360,
+    )
+
+
+def _panels(d: dict[str, Any]) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+    rows = _rows(d)
+    first_t = (d.get("thresholds") or [None])[0]
+    panels = []
+    for metric in FOREST_METRICS:
+        t = first_t if metric == "net_benefit" else None
+        sel = {
+            r.get("subgroup"): r
+            for r in rows
+            if r.get("metric") == metric and r.get("threshold") == t
+        }
+        if any(num(r.get("difference")) is not None for r in sel.values()):
+            title = FOREST_METRICS[metric]
+            panels.append((title if t is None else f"{title} @ {format_cell(t)}", sel))
+    return panels
+
+
+def differences_figure(d: dict[str, Any]) -> Any:
+    from plotly.subplots import make_subplots
+
+    subgroups = ["all", *list(d.get("subgroups") or [])[:40]]
+    panels = _panels(d)
+    if not panels:
+        return message_figure("No differences to show.", DIFFERENCES)
+    fig = make_subplots(
+        rows=1,
+        cols=len(panels),
+        shared_yaxes=True,
+        subplot_titles=[label for label, _ in panels],
+        horizontal_spacing=0.03,
+    )
+    for j, (_label, sel) in enumerate(panels, start=1):
+        xs, ys, plus, minus = [], [], [], []
+        for s in subgroups:
+            r = sel.get(s) or {}
+            v, lo, hi = num(r.get("difference")), num(r.get("ci_low")), num(r.get("ci_high"))
+            xs.append(v)
+            ys.append(ptext(s))
+            plus.append(hi - v if v is not None and hi is not None else None)
+            minus.append(v - lo if v is not None and lo is not None else None)
+        colours = [theme.TEXT if s == "all" else theme.ACCENT for s in subgroups]
+        fig.add_trace(
+            go().Scatter(
+                x=xs,
+                y=ys,
+                mode="markers",
+                showlegend=False,
+                marker={"color": colours, "size": 8},
+                error_x={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1.2},
+            ),
+            row=1,
+            col=j,
+        )
+        fig.add_vline(x=0, line={"color": "#9e9e9e", "width": 1, "dash": "dash"}, row=1, col=j)
+    style(fig, f"{DIFFERENCES} (a − b, {ptext(_names(d)['a'])} − {ptext(_names(d)['b'])})",
+          height=max(260, 60 + 26 * len(subgroups)))  # fmt: skip
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_annotations(font_size=11)
+    return fig
