@@ -68,6 +68,7 @@ _PUBLIC: dict[str, str] = {
     "record_alerts": "cmlops.capture.api:record_alerts",
     "export_lineage": "cmlops.capture.export:export_lineage",
     "kernel_state": "cmlops.capture.kernel_state:kernel_state",
+    "KernelState": "cmlops.capture.kernel_state:KernelState",
     # statistics and their results (every result follows cmlops.stats.result.Result)
     "drift": "cmlops.stats.drift:drift",
     "DriftResult": "cmlops.stats.drift:DriftResult",

@@ -96,11 +96,6 @@ R = TypeVar("R", bound="Result")
 C = TypeVar("C", bound="Record")
 
 
-def _plain(value: Any) -> Any:
-    """The plain JSON form of a field (the one sanitiser, :mod:`cmlops.json_safe`)."""
-    return json_safe(value)
-
-
 def _describe(data: Any) -> str:
     kind = data.get("kind") if isinstance(data, Mapping) else None
     return f"this {kind} result" if isinstance(kind, str) and len(kind) < 40 else "this result"
@@ -166,7 +161,7 @@ def _normalise_fields(obj: Any, nested: Mapping[str, Any]) -> None:
     for f in _public_fields(obj):
         value = getattr(obj, f.name)
         spec = nested.get(f.name)
-        plain = spec.normalise(value, f.name) if spec is not None else _plain(value)
+        plain = spec.normalise(value, f.name) if spec is not None else json_safe(value)
         object.__setattr__(obj, f.name, plain)  # frozen rows too
 
 
@@ -205,9 +200,9 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible dict of the fields (no NaN, no numpy types)."""
-        out = {f.name: _plain(getattr(self, f.name)) for f in _public_fields(self)}
+        out = {f.name: json_safe(getattr(self, f.name)) for f in _public_fields(self)}
         for key in self._derived:
-            out[key] = _plain(getattr(self, key))
+            out[key] = json_safe(getattr(self, key))
         return out
 
     @classmethod
@@ -342,9 +337,9 @@ class Result:
         for f in _public_fields(self):
             value = getattr(self, f.name)
             spec = self._nested.get(f.name)
-            out[f.name] = spec.encode(value) if spec is not None else _plain(value)
+            out[f.name] = spec.encode(value) if spec is not None else json_safe(value)
         for key in self._derived:
-            out[key] = _plain(getattr(self, key))
+            out[key] = json_safe(getattr(self, key))
         return out
 
     @classmethod
@@ -406,10 +401,10 @@ def _check_envelope(cls: type[Result], data: Any, what: str) -> None:
 
 def _check_derived(result: Result, data: Mapping[str, Any], what: str) -> None:
     for key in result._derived:
-        if key in data and _plain(getattr(result, key)) != data[key]:
+        if key in data and json_safe(getattr(result, key)) != data[key]:
             raise ResultFormatError(
                 f"{what} says {key}={str(data[key])[:40]!r} but its content gives "
-                f"{_plain(getattr(result, key))!r}: the dict was edited; use the original"
+                f"{json_safe(getattr(result, key))!r}: the dict was edited; use the original"
             )
 
 
