@@ -236,3 +236,27 @@ def test_compare_is_public_and_returns_a_protocol_result(paired):
     frame = res.to_frame()
     assert list(frame.columns)[:6] == ["metric", "subgroup", "threshold", "value_a", "value_b",
                                        "difference"]  # fmt: skip
+
+
+def test_a_difference_that_cannot_support_a_decision_is_not_evaluated(paired):
+    """Too few events in a subgroup, or a zero-width interval: the criterion is neither
+    passed nor failed (None, with a warning), and the verdict is never a pass."""
+    y = paired["y"].copy()
+    few = (paired["site"] == "C").to_numpy() & (y == 1).to_numpy()
+    y[np.flatnonzero(few)[5:]] = 0  # site C keeps 5 events
+    res = compare(y, paired["score_a"], paired["score_b"], groups=paired["site"],
+                  criteria={"auroc_difference_ci_high": ("<=", 0.5)},
+                  criteria_scope="subgroups")  # fmt: skip
+    c_row = res.row("auroc", "site=C")
+    assert c_row.difference is not None and "fewer than 10 events" in c_row.not_evaluable
+    assert c_row.passed is None and res.row("auroc").passed is True
+    assert res.passed is None and res.verdict == "not evaluable"
+    assert any("not evaluated" in w and "site=C" in w for w in res.warnings)
+    same = compare(paired["y"], paired["score_a"], paired["score_a"],
+                   criteria={"auroc_difference": ("<=", 0.0)})  # fmt: skip
+    assert "zero width" in same.row("auroc").not_evaluable and same.passed is None
+    # a failure elsewhere still fails the whole comparison
+    failing = compare(y, paired["score_a"], paired["score_b"], groups=paired["site"],
+                      criteria={"auroc_difference_ci_high": ("<=", -0.5)},
+                      criteria_scope="subgroups")  # fmt: skip
+    assert failing.passed is False and failing.row("auroc", "site=C").passed is None
