@@ -32,6 +32,7 @@ _PUBLIC: dict[str, str] = {
     "ArtifactError": "cmlops.errors:ArtifactError",
     "ProofError": "cmlops.errors:ProofError",
     "OutputFileError": "cmlops.errors:OutputFileError",
+    "SparkError": "cmlops.errors:SparkError",
     "UnfingerprintableError": "cmlops.fingerprinting:UnfingerprintableError",
     "FingerprintTooLargeError": "cmlops.fingerprinting:FingerprintTooLargeError",
     "TrackingError": "cmlops.capture.recorder:TrackingError",
