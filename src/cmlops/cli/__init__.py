@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cmlops._version import __version__
-from cmlops.cli._common import ErrorHandlingGroup, lazy
+from cmlops.cli.conventions import ErrorHandlingGroup, lazy
 
 #: command name -> "module:click object"; the one list of top-level commands
 COMMANDS: dict[str, str] = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cmlops.cli._common import EXIT_VERIFY_FAILED, fail, open_cli_store
+from cmlops.cli.conventions import EXIT_VERIFY_FAILED, fail, open_cli_store
 
 
 @click.command("demo")

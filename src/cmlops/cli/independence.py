@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cmlops.cli._common import (
+from cmlops.cli.conventions import (
     EXIT_VERIFY_FAILED,
     atomic_output,
     echo_json,

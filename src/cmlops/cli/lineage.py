@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cmlops.cli._common import atomic_output, open_cli_store
+from cmlops.cli.conventions import atomic_output, open_cli_store
 
 
 @click.group()

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from cmlops.cli._common import ErrorHandlingGroup, echo_json, open_cli_store
+from cmlops.cli.conventions import ErrorHandlingGroup, echo_json, open_cli_store
 
 PACKAGE = click.Path(path_type=Path)
 

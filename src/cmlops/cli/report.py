@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cmlops.cli._common import ErrorHandlingGroup, echo_json, fail, open_cli_store
+from cmlops.cli.conventions import ErrorHandlingGroup, echo_json, fail, open_cli_store
 
 EXIT_RUN_FAILED = 1
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cmlops.cli._common import EXIT_VERIFY_FAILED, echo_json, open_cli_store
+from cmlops.cli.conventions import EXIT_VERIFY_FAILED, echo_json, open_cli_store
 
 
 @click.group()
