@@ -12,7 +12,7 @@ import cmlops
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "cmlops"
 LAYERS = [
     {"_version", "errors", "config", "atomic_files", "json_safe", "build_info", "spark_frames"},
-    {"fingerprinting", "_fingerprint_support"},
+    {"fingerprinting", "estimators", "fingerprint_encoding"},
     {"store"},
     {"trust"},
     {"capture"},

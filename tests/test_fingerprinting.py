@@ -214,7 +214,7 @@ def test_refits_of_a_pipeline_differ_and_count_as_fitted() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from cmlops.fingerprinting import is_fitted
+    from cmlops.estimators import is_fitted
 
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)

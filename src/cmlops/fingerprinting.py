@@ -32,17 +32,14 @@ from typing import Any
 import blake3
 import numpy as np
 
-from cmlops._fingerprint_support import (
-    _is_arrow_string,
-    _label,
-    _missing_kind,
-    _pickled_state,
-    fitted_state,
-    is_estimator,
-    is_fitted,
-    nested_estimators,
-)
 from cmlops.errors import InvalidInputError
+from cmlops.estimators import fitted_state, is_estimator, nested_estimators
+from cmlops.fingerprint_encoding import (
+    encode_label,
+    is_arrow_string,
+    missing_kind,
+    pickled_state,
+)
 from cmlops.json_safe import json_safe, qualified_name
 
 __all__ = [
@@ -53,9 +50,6 @@ __all__ = [
     "estimate_nbytes",
     "fingerprint",
     "fingerprint_file",
-    "fitted_state",
-    "is_estimator",
-    "is_fitted",
     "schema_summary",
 ]
 
@@ -253,7 +247,7 @@ class _Feeder:
             if isinstance(obj, pd.DataFrame):
                 return self.frame(obj)
             if isinstance(obj, pd.Series):
-                self.meta("series", {"name": _label(obj.name)})
+                self.meta("series", {"name": encode_label(obj.name)})
                 self.index(obj.index)
                 return self.values(obj.array)
             if isinstance(obj, pd.Index):
@@ -265,14 +259,14 @@ class _Feeder:
         self.scalar_or_container(obj)
 
     def frame(self, df: Any) -> None:
-        self.meta("frame", {"columns": [_label(c) for c in df.columns], "rows": len(df)})
+        self.meta("frame", {"columns": [encode_label(c) for c in df.columns], "rows": len(df)})
         self.index(df.columns, role="columns")
         self.index(df.index)
         for position in range(df.shape[1]):
             self.values(df.iloc[:, position].array)
 
     def index(self, index: Any, role: str = "index") -> None:
-        self.meta(role, {"names": [_label(n) for n in index.names], "levels": index.nlevels})
+        self.meta(role, {"names": [encode_label(n) for n in index.names], "levels": index.nlevels})
         for level in range(index.nlevels):
             self.values(index.get_level_values(level).array)
 
@@ -305,7 +299,7 @@ class _Feeder:
             self.meta("categorical", {"ordered": bool(dtype.ordered)})
             self.values(dtype.categories.array)
             return self.ndarray(np.asarray(arr.codes), framed=False)
-        if isinstance(dtype, pd.StringDtype) or _is_arrow_string(dtype):
+        if isinstance(dtype, pd.StringDtype) or is_arrow_string(dtype):
             return self.arrow_strings(arr)
         if isinstance(dtype, pd.ArrowDtype):
             return self.arrow(arr.__arrow_array__())
@@ -373,7 +367,7 @@ class _Feeder:
         if missing.any():
             kinds = np.zeros(len(values), dtype=np.uint8)
             for position in np.flatnonzero(missing):
-                kinds[position] = _missing_kind(values[position])
+                kinds[position] = missing_kind(values[position])
             self.ndarray(kinds, framed=False)
         present = values[~missing] if missing.any() else values
         try:
@@ -480,7 +474,7 @@ class _Feeder:
             for item in sorted(value, key=repr):
                 self.scalar_or_container(item)
             return None
-        state = _pickled_state(value) if self.in_model else None
+        state = pickled_state(value) if self.in_model else None
         if state is not None:
             # compiled parts of fitted models (a tree's node table): their pickled state
             self.tag("state", f"{type(value).__module__}.{type(value).__qualname__}".encode())

@@ -134,7 +134,7 @@ def log_model(
     model: Any, name: str = "", *, role: str = "output", reason: str = "", store: Any = None
 ) -> Entity:
     """Record a fitted scikit-learn style model: class, hyper-parameters, fitted state."""
-    from cmlops.fingerprinting import is_fitted
+    from cmlops.estimators import is_fitted
 
     if not is_fitted(model):
         raise InvalidInputError(

@@ -14,11 +14,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmlops.estimators import is_estimator, is_fitted
 from cmlops.fingerprinting import (
     FingerprintOptions,
     fingerprint,
-    is_estimator,
-    is_fitted,
     schema_summary,
 )
 from cmlops.json_safe import json_safe

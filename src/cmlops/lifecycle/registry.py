@@ -154,7 +154,8 @@ def list_models(store: Any) -> list[ModelState]:
 def resolve_model_entity(store: Any, source: Any) -> Entity:
     """The model entity named by ``source``: an entity id, a variable name, or a fitted object."""
     if not isinstance(source, str):
-        from cmlops.fingerprinting import fingerprint, is_fitted
+        from cmlops.estimators import is_fitted
+        from cmlops.fingerprinting import fingerprint
 
         if not is_fitted(source):
             raise RegistryError(

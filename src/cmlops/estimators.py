@@ -1,15 +1,12 @@
-"""Helpers of :mod:`cmlops.fingerprinting`: estimator detection, labels.
+"""scikit-learn style estimators: how cmlops recognises one, and where its fitted state is.
 
-Kept apart so each module stays small; the public names are re-exported by
-``cmlops.fingerprinting``.
+Duck-typed (``get_params`` and ``fit``), so any library that follows the
+scikit-learn API is tracked and fingerprinted without being imported here.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any
-
-import numpy as np
 
 
 def is_estimator(obj: Any) -> bool:
@@ -61,49 +58,3 @@ def is_fitted(obj: Any) -> bool:
         except Exception:  # noqa: BLE001 - a broken check means "cannot tell": not fitted
             return False
     return bool(fitted_state(obj))
-
-
-def _label(value: Any) -> Any:
-    """A column or index label as JSON, keeping its type (1 and '1' differ)."""
-    if isinstance(value, tuple):
-        return ["tuple", *[_label(v) for v in value]]
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, int | np.integer):
-        return ["int", int(value)]
-    if isinstance(value, float | np.floating):
-        return ["float", repr(float(value))]
-    return [type(value).__name__, str(value)]
-
-
-def _pickled_state(value: Any) -> Any:
-    getstate = getattr(value, "__getstate__", None)
-    if getstate is None or type(value).__module__ == "builtins":
-        return None
-    try:
-        state = getstate()
-    except TypeError:
-        return None
-    return state if isinstance(state, dict | tuple | list) else None
-
-
-def _missing_kind(value: Any) -> int:
-    if value is None:
-        return 1
-    pd = sys.modules.get("pandas")
-    if pd is not None and value is pd.NA:
-        return 3
-    if pd is not None and value is pd.NaT:
-        return 4
-    if isinstance(value, float | np.floating):
-        return 2
-    return 5
-
-
-def _is_arrow_string(dtype: Any) -> bool:
-    pyarrow_dtype = getattr(dtype, "pyarrow_dtype", None)
-    if pyarrow_dtype is None:
-        return False
-    import pyarrow as pa
-
-    return pa.types.is_string(pyarrow_dtype) or pa.types.is_large_string(pyarrow_dtype)
