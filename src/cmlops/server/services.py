@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from traitlets import Float, Unicode
 from traitlets.config import Configurable
 
-from cmlops.server.incremental import NotebookGraphs
+from cmlops.server.notebook_graphs import NotebookGraphs
 from cmlops.server.runs import RunManager
 from cmlops.server.storeaccess import StoreAccess
 

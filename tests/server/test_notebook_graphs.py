@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cmlops.server.incremental import NotebookGraphs
+from cmlops.server.notebook_graphs import NotebookGraphs
 from cmlops.store import (
     Activity,
     Agent,
