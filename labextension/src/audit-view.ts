@@ -2,12 +2,14 @@
 import { Widget } from '@lumino/widgets';
 import { ApiError, postAPI, requestAPI } from './api';
 import { clear, errorBanner, h } from './dom';
+import { LatestOnly } from './latest';
 import { auditQuery, AuditFilters, EMPTY_FILTERS } from './filters';
 import { AuditPage, AuditRecord, VerifyResult } from './types';
 
 const PAGE = 50;
 
 export class AuditPanel extends Widget {
+  private readonly latest = new LatestOnly();
   private filters: AuditFilters = { ...EMPTY_FILTERS };
   private offset = 0;
   private readonly banner = h('div', { class: 'cmlops-banner-slot' });
@@ -51,7 +53,13 @@ export class AuditPanel extends Widget {
 
   async refresh(): Promise<void> {
     try {
-      const page = await requestAPI<AuditPage>('audit', {}, auditQuery(this.filters, PAGE, this.offset));
+      const query = auditQuery(this.filters, PAGE, this.offset);
+      const page = await this.latest.run(signal =>
+        requestAPI<AuditPage>('audit', { signal }, query)
+      );
+      if (page === null) {
+        return; // a newer page or filter was asked for meanwhile
+      }
       clear(this.banner);
       this.render(page);
     } catch (error) {

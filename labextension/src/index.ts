@@ -12,6 +12,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { postAPI, requestAPI } from './api';
+import { HeadPoller } from './head-poller';
 import { kernelState, loadCmlops } from './kernel';
 import { Sidebar } from './sidebar';
 import { CmlopsStatus, StatusModel } from './statusbar';
@@ -48,7 +49,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const open = (path: string, factory?: string) =>
       void app.commands.execute('docmanager:open', factory ? { path, factory } : { path });
-    const sidebar = new Sidebar(open);
+    // one poller of the chain head for the sidebar and the status bar
+    const poller = new HeadPoller(async () => (await requestAPI<{ seq: number }>('head')).seq);
+    const sidebar = new Sidebar(open, poller);
     sidebar.title.icon = cmlopsIcon;
     sidebar.title.caption = 'Clinical MLOps';
     shell.add(sidebar, 'right', { rank: 600 });
@@ -121,11 +124,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    // Status bar: kernel state on kernel/idle changes, chain status when the head moves.
+    // Status bar: kernel state on kernel/idle changes; chain status when the shared
+    // poller sees the head move (a kernel going idle pokes it: a cell may have written).
     const model: StatusModel = { loaded: null, autotrack: false, chain: 'unknown', kernelDead: false };
     const item = new CmlopsStatus(() => shell.activateById(sidebar.id));
-    let lastHead = -1;
-    async function refreshStatus(): Promise<void> {
+    poller.subscribe({
+      changed: async () => {
+        try {
+          const result = await postAPI<VerifyResult>('verify');
+          model.chain = result.ok ? 'ok' : 'broken';
+        } catch {
+          model.chain = 'error';
+        }
+        item.render(model);
+      },
+      failed: () => {
+        model.chain = 'error';
+        item.render(model);
+      }
+    });
+    async function refreshKernel(): Promise<void> {
       const kernel = notebooks.currentWidget?.sessionContext.session?.kernel;
       try {
         if (kernel && kernel.status === 'idle') {
@@ -139,18 +157,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       } catch {
         model.loaded = null;
       }
-      try {
-        const head = await requestAPI<{ seq: number }>('head');
-        if (head.seq !== lastHead) {
-          lastHead = head.seq;
-          const result = await postAPI<VerifyResult>('verify');
-          model.chain = result.ok ? 'ok' : 'broken';
-        }
-      } catch {
-        model.chain = 'error';
-        lastHead = -1;
-      }
-      item.update2(model);
+      item.render(model);
+    }
+    async function refreshStatus(): Promise<void> {
+      await refreshKernel();
+      await poller.poke();
     }
     let pending = 0;
     const soon = () => {
@@ -175,10 +186,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
     soon();
-    // Fallback for kernels that started before this page or changed state unseen.
+    poller.start();
+    // Kernel state of kernels that started before this page or changed state unseen
+    // (a silent kernel request; the server is polled by the shared head poller only).
     window.setInterval(() => {
       if (!document.hidden) {
-        void refreshStatus();
+        void refreshKernel();
       }
     }, 10000);
   }

@@ -6,6 +6,7 @@
  */
 import { Widget } from '@lumino/widgets';
 import { requestAPI, ApiError } from './api';
+import { LatestOnly } from './latest';
 import { clear, errorBanner, h, svg } from './dom';
 import { graphSignature, matchNodes, nodeClass } from './filters';
 import { DEFAULT_OPTIONS, layout } from './graph';
@@ -16,6 +17,7 @@ const H = DEFAULT_OPTIONS.nodeHeight;
 const COMPACT_BELOW = 380;
 
 export class LineagePanel extends Widget {
+  private readonly latest = new LatestOnly();
   private notebook = '';
   private data: LineageData = { nodes: [], edges: [] };
   private signature = '';
@@ -87,6 +89,7 @@ export class LineagePanel extends Widget {
 
   setNotebook(path: string): void {
     if (path !== this.notebook) {
+      this.latest.cancel(); // a reply for the previous notebook is never drawn under this one
       this.notebook = path;
       this.traced = null;
       this.selected = '';
@@ -120,6 +123,7 @@ export class LineagePanel extends Widget {
   async refresh(force = false): Promise<void> {
     this.back.hidden = !this.traced;
     if (!this.notebook && !this.traced) {
+      this.latest.cancel();
       this.caption.textContent = 'Open a notebook to see its lineage';
       this.data = { nodes: [], edges: [] };
       this.draw();
@@ -130,7 +134,12 @@ export class LineagePanel extends Widget {
       const query = this.traced
         ? { entity: this.traced.id }
         : { notebook: [this.notebook, ...earlier] };
-      const data = await requestAPI<LineageData>('lineage', {}, query);
+      const data = await this.latest.run(signal =>
+        requestAPI<LineageData>('lineage', { signal }, query)
+      );
+      if (data === null) {
+        return; // superseded: another notebook or node was asked for meanwhile
+      }
       clear(this.banner);
       const signature = graphSignature(data);
       this.data = data;

@@ -1,14 +1,15 @@
 /**
  * The "Clinical MLOps" sidebar: Lineage, Audit trail and Reports tabs over the
- * active notebook. It polls the chain head (cheap) while visible and refreshes
- * the open tab when new records arrive, so a tracked cell shows up within
- * about a second. Store errors appear as a banner with the fix; nothing here
- * throws into JupyterLab.
+ * active notebook. While visible it asks the shared head poller (the status bar's
+ * too) for its fast rhythm and refreshes the open tab when new records arrive, so
+ * a tracked cell shows up within about a second. Store errors appear as a banner
+ * with the fix; nothing here throws into JupyterLab.
  */
 import { Panel, Widget } from '@lumino/widgets';
 import { ApiError, requestAPI } from './api';
 import { AuditPanel } from './audit-view';
 import { clear, errorBanner, h } from './dom';
+import { HeadPoller } from './head-poller';
 import { LineagePanel } from './lineage-view';
 import { ModelsPanel } from './models-view';
 import { Opener, ReportsPanel } from './reports-view';
@@ -22,13 +23,14 @@ export class Sidebar extends Panel {
   readonly models = new ModelsPanel();
   readonly reports: ReportsPanel;
   private tab: TabName = 'lineage';
-  private head = -1;
-  private timer = 0;
-  private pollMs = 1000;
+  private readonly unsubscribe: () => void;
   private readonly tabs = h('div', { class: 'cmlops-tabs', attrs: { role: 'tablist' } });
   private readonly banner = new Widget({ node: h('div', { class: 'cmlops-banner-slot' }) });
 
-  constructor(open: Opener) {
+  constructor(
+    open: Opener,
+    private readonly poller: HeadPoller
+  ) {
     super();
     this.id = 'cmlops-sidebar';
     this.addClass('cmlops-sidebar');
@@ -50,6 +52,19 @@ export class Sidebar extends Panel {
       this.addWidget(w);
     }
     this.showTab('lineage');
+    this.unsubscribe = poller.subscribe({
+      changed: async seq => {
+        this.setError('');
+        this.node.dataset.headSeq = String(seq);
+        if (this.isVisible && this.tab !== 'reports') {
+          await this.refreshTab();
+        }
+      },
+      failed: error => {
+        this.setError(error instanceof ApiError ? error.advice.message : String(error),
+          error instanceof ApiError ? error.advice.fix : undefined);
+      }
+    });
   }
 
   setNotebook(path: string): void {
@@ -87,45 +102,20 @@ export class Sidebar extends Panel {
   }
 
   protected onAfterHide(): void {
-    window.clearTimeout(this.timer);
+    this.poller.setFast(this, false);
   }
 
   private async start(): Promise<void> {
     try {
       const status = await requestAPI<StatusInfo>('status');
-      this.pollMs = Math.max(250, (status.poll_seconds || 1) * 1000);
+      this.poller.setFastMs(Math.max(250, (status.poll_seconds || 1) * 1000));
       this.setError(status.error?.message ?? '', status.error?.fix);
     } catch (error) {
       this.setError(error instanceof ApiError ? error.advice.message : String(error),
         error instanceof ApiError ? error.advice.fix : undefined);
     }
     await this.refreshTab();
-    this.poll();
-  }
-
-  private poll(): void {
-    window.clearTimeout(this.timer);
-    this.timer = window.setTimeout(async () => {
-      if (!this.isVisible) {
-        return;
-      }
-      try {
-        const head = await requestAPI<{ seq: number }>('head');
-        this.setError('');
-        if (head.seq !== this.head) {
-          this.head = head.seq;
-          this.node.dataset.headSeq = String(head.seq);
-          if (this.tab !== 'reports') {
-            await this.refreshTab();
-          }
-        }
-      } catch (error) {
-        this.head = -1;
-        this.setError(error instanceof ApiError ? error.advice.message : String(error),
-          error instanceof ApiError ? error.advice.fix : undefined);
-      }
-      this.poll();
-    }, this.pollMs);
+    this.poller.setFast(this, this.isVisible);
   }
 
   private setError(message: string, fix?: string): void {
@@ -136,7 +126,8 @@ export class Sidebar extends Panel {
   }
 
   dispose(): void {
-    window.clearTimeout(this.timer);
+    this.poller.setFast(this, false);
+    this.unsubscribe();
     super.dispose();
   }
 }

@@ -17,10 +17,11 @@ export class CmlopsStatus extends Widget {
     this.node.title = 'Clinical MLOps: click to open the sidebar';
     this.node.appendChild(this.text);
     this.node.addEventListener('click', onClick);
-    this.update2({ loaded: null, autotrack: false, chain: 'unknown' });
+    this.render({ loaded: null, autotrack: false, chain: 'unknown' });
   }
 
-  update2(model: StatusModel): void {
+  /** Show ``model`` (kernel state and chain status). */
+  render(model: StatusModel): void {
     const kernel = model.kernelDead
       ? 'kernel died (records already written are kept)'
       : model.loaded === null
