@@ -209,3 +209,39 @@ def test_a_checkpoint_of_another_store_is_refused(tmp_path: Path, store) -> None
     with pytest.raises(InvalidInputError, match="checkpoint of the package's store"):
         verify_package(run.package, checkpoint=foreign)
     other.close()
+
+
+HOSTILE_AUDIT_FILES = [
+    ("audit/proofs.json", "not json"),
+    ("audit/proofs.json", '{"schema": "cmlops.package-proofs/1", "inclusion": []}'),
+    (
+        "audit/proofs.json",
+        '{"schema": "cmlops.package-proofs/1", "inclusion": {"tree_size": 3, '
+        '"root": "zz", "proofs": [{"seq": "1", "hash": 5, "path": "x"}]}}',
+    ),
+    ("audit/trail.jsonl", '{"seq": 1}\n'),
+    ("audit/trail.jsonl", "[1, 2]\n\u0000\n"),
+    ("audit/trail.jsonl", '{"payload": NaN}\n'),
+]
+
+
+def test_hostile_audit_files_are_findings_not_crashes(tmp_path: Path, store) -> None:
+    import shutil
+
+    template = make_template(tmp_path / "t.ipynb", ECHO_BODY)
+    run = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=store, progress=False)
+    for number, (path, content) in enumerate(HOSTILE_AUDIT_FILES):
+        pkg = shutil.copytree(run.package, tmp_path / f"hostile-{number}")
+        (pkg / path).write_text(content)
+        rewrite_manifest(pkg)
+        result = verify_package(pkg)
+        assert not result.ok, (path, content)
+        assert any(p.startswith("audit trail:") for p in result.problems), result.problems
+
+
+def test_hostile_manifest_criteria_and_records_are_findings(tmp_path: Path, store) -> None:
+    template = make_template(tmp_path / "t.ipynb", ECHO_BODY)
+    pkg = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=store, progress=False).package
+    rewrite_manifest(pkg, criteria="not a list")
+    result = verify_package(pkg)
+    assert any("criteria outcomes" in p for p in result.problems), result.problems

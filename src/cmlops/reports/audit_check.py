@@ -159,14 +159,16 @@ def run_fact_problems(
         ("run by", found["report.started"][0].actor, manifest.get("user"), at["report.started"]),
         (
             "criteria outcomes",
-            [(c.get("id"), c.get("outcome")) for c in finished.get("criteria") or []],
-            [(c.get("id"), c.get("outcome")) for c in manifest["results"].get("criteria") or []],
+            _outcomes(finished.get("criteria")),
+            _outcomes(manifest["results"].get("criteria")),
             at["report.finished"],
         ),
     ]
     if "package_id" in finished:
         claims.append(("package id", finished["package_id"], pid, at["report.finished"]))
-    outputs = dict(finished.get("outputs") or {})
+    outputs = (
+        dict(finished.get("outputs") or {}) if isinstance(finished.get("outputs"), dict) else {}
+    )
     if "results_sha256" in finished:
         outputs["results.json"] = finished["results_sha256"]
     for name in _OUTPUTS:
@@ -180,6 +182,13 @@ def run_fact_problems(
         for what, recorded, mine, seq in claims
         if recorded != mine
     ]
+
+
+def _outcomes(criteria: Any) -> list[tuple[Any, Any]] | str:
+    """``(id, outcome)`` of each criterion; the raw value when it is not a list of objects."""
+    if not isinstance(criteria, list) or not all(isinstance(c, dict) for c in criteria):
+        return _short(criteria)
+    return [(c.get("id"), c.get("outcome")) for c in criteria]
 
 
 def _short(value: Any) -> str:
@@ -282,10 +291,10 @@ def _listed_problems(
         withdrawn = any(
             w.get("action") == "package.sign_withdrawn"
             and w.get("user_id") == entry.get("user_id")
-            and w.get("seq", 0) > entry.get("seq", 0)
+            and _seq(w) > _seq(entry)
             for w in listed
         )
-        if not withdrawn and (entry.get("user_id"), entry.get("meaning")) not in present:
+        if not withdrawn and (str(entry.get("user_id")), str(entry.get("meaning"))) not in present:
             problems.append(
                 f"stripped signature: the {checkpoint.label()} records '{entry.get('meaning')}' "
                 f"by {entry.get('user_id')} (seq {entry.get('seq')}), which the package no "
@@ -294,11 +303,16 @@ def _listed_problems(
     return problems, notes
 
 
-def _present_signatures(root: Path) -> set[tuple[Any, Any]]:
+def _seq(entry: dict[str, Any]) -> int:
+    seq = entry.get("seq")
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
+
+
+def _present_signatures(root: Path) -> set[tuple[str, str]]:
     path = root / "signatures.json"
     try:
         doc = json.loads(path.read_text("utf-8")) if path.is_file() else {}
         entries = doc.get("signatures", []) if isinstance(doc, dict) else []
     except (OSError, ValueError):
         entries = []
-    return {(e.get("user_id"), e.get("meaning")) for e in entries if isinstance(e, dict)}
+    return {(str(e.get("user_id")), str(e.get("meaning"))) for e in entries if isinstance(e, dict)}
