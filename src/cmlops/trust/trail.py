@@ -138,6 +138,7 @@ def recorded_checkpoint_problems(store: Any, tree: MerkleTree) -> tuple[int, lis
     """Check every ``audit.checkpoint`` record against the tree; (count, problems)."""
     problems = []
     records = store.records(action=RECORDED)
+    package_facts = package_signature_entries(store.records(action="package.*")) if records else []
     for record in records:
         try:
             checkpoint = parse_checkpoint(record.payload_dict(), f"record seq {record.seq}")
@@ -154,9 +155,7 @@ def recorded_checkpoint_problems(store: Any, tree: MerkleTree) -> tuple[int, lis
         if not problem and tree.root(size).hex() != checkpoint.root:
             problem = f"records 1..{size} no longer have the root it signed (re-chained)"
         if not problem:
-            entries = package_signature_entries(
-                [r for r in store.records(action="package.*") if r.seq <= size]
-            )
+            entries = [e for e in package_facts if e["seq"] <= size]
             if packages_summary(entries) != checkpoint.document["signed_packages"]:
                 problem = "the package signature records it summarised changed"
         if problem:
