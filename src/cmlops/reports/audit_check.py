@@ -166,22 +166,28 @@ def run_fact_problems(
     ]
     if "package_id" in finished:
         claims.append(("package id", finished["package_id"], pid, at["report.finished"]))
-    outputs = (
-        dict(finished.get("outputs") or {}) if isinstance(finished.get("outputs"), dict) else {}
-    )
-    if "results_sha256" in finished:
-        outputs["results.json"] = finished["results_sha256"]
-    for name in _OUTPUTS:
-        path = root / name
-        actual = sha256_file(path) if path.is_file() else None
-        if name in outputs or actual is not None:
-            claims.append((f"{name} digest", outputs.get(name), actual, at["report.finished"]))
+    claims += _output_claims(root, finished, at["report.finished"])
     return [
         f"the package's {what} ({_short(mine)}) is not what the chain recorded at the run "
         f"(seq {seq}: {_short(recorded)}): the package was edited after the run"
         for what, recorded, mine, seq in claims
         if recorded != mine
     ]
+
+
+def _output_claims(root: Path, finished: dict[str, Any], seq: int) -> list[tuple]:
+    """(what, recorded digest, the package file's digest, seq) of each output file."""
+    outputs = finished.get("outputs")
+    outputs = dict(outputs) if isinstance(outputs, dict) else {}
+    if "results_sha256" in finished:
+        outputs["results.json"] = finished["results_sha256"]
+    claims = []
+    for name in _OUTPUTS:
+        path = root / name
+        actual = sha256_file(path) if path.is_file() else None
+        if name in outputs or actual is not None:
+            claims.append((f"{name} digest", outputs.get(name), actual, seq))
+    return claims
 
 
 def _outcomes(criteria: Any) -> list[tuple[Any, Any]] | str:
