@@ -245,3 +245,28 @@ def test_hostile_manifest_criteria_and_records_are_findings(tmp_path: Path, stor
     rewrite_manifest(pkg, criteria="not a list")
     result = verify_package(pkg)
     assert any("criteria outcomes" in p for p in result.problems), result.problems
+
+
+def test_a_later_checkpoint_reveals_a_stripped_signature(tmp_path: Path, store) -> None:
+    from cmlops.reports.signing import sign_package
+
+    key = _key(tmp_path, store)
+    template = make_template(tmp_path / "t.ipynb", ECHO_BODY)
+    run = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=store, progress=False)
+    sign_package(
+        run.package,
+        meaning="authored",
+        name="Tess Ter",
+        passphrase="long passphrase",
+        key_path=tmp_path / "key.json",
+        store=store,
+    )
+    kept = create_checkpoint(store, key, signer="tester")
+    assert verify_package(run.package, checkpoint=kept).ok
+    (run.package / "signatures.json").unlink()
+    (run.package / "signatures.html").unlink()
+    assert verify_package(run.package).ok  # nothing inside the package shows it
+    result = verify_package(run.package, checkpoint=kept)
+    assert any(
+        p.startswith("stripped signature") and "'authored' by tester" in p for p in result.problems
+    ), result.problems
