@@ -270,3 +270,20 @@ def test_a_later_checkpoint_reveals_a_stripped_signature(tmp_path: Path, store) 
     assert any(
         p.startswith("stripped signature") and "'authored' by tester" in p for p in result.problems
     ), result.problems
+
+
+def test_the_store_confirms_the_packages_root_and_sees_a_rewrite(tmp_path: Path, store) -> None:
+    from cmlops.reports.audit_check import store_problems
+    from tests.store.tampering import rechain, tamper
+
+    template = make_template(tmp_path / "t.ipynb", ECHO_BODY)
+    run = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=store, progress=False)
+    assert store_problems(store, run.manifest) == []
+    tamper(store, "UPDATE audit_log SET reason = 'edited' WHERE seq = 2")
+    rechain(store, 2)
+    assert store.verify().ok
+    (problem,) = store_problems(store, run.manifest)
+    assert "not the chain the package was made on" in problem
+    tamper(store, "DELETE FROM audit_log WHERE seq > 3")
+    (problem,) = store_problems(store, run.manifest)
+    assert "cannot show the package's chain" in problem

@@ -15,8 +15,9 @@
 
 What this cannot show alone is that the proofs' root is the real chain's: a
 forger who rewrites the extract can recompute a root. That is what the store
-(``package verify --store``) and a signed checkpoint kept elsewhere
-(``--checkpoint FILE``, :func:`checkpoint_problems`) add.
+(:func:`store_problems`: the store's tree of the same size has the same root)
+and a signed checkpoint kept elsewhere (``--checkpoint FILE``,
+:func:`checkpoint_problems`) add.
 """
 
 from __future__ import annotations
@@ -217,6 +218,32 @@ def _legacy_segment(root: Path, manifest: dict[str, Any]) -> list[str]:
     if not any(i.get("action") == "report.started" and i.get("object_id") == pid for i in items):
         problems.append("audit extract has no report.started record for this package")
     return problems
+
+
+# -- the store, when the verifier has it ---------------------------------------------------------
+def store_problems(store: Any, manifest: dict[str, Any]) -> list[str]:
+    """Why the package's chain is not ``store``'s chain ([] when the roots agree).
+
+    The store's Merkle tree of the package's tree size must have the package's
+    root: then every record the package proves is the store's record, and the
+    store was not rewritten or truncated below the package since the run.
+    """
+    audit = manifest.get("audit", {})
+    size, root = audit.get("tree_size"), audit.get("root")
+    if not isinstance(size, int) or not isinstance(root, str):
+        return ["audit trail: the manifest names no Merkle root to compare with the store"]
+    if audit.get("store_id") != store.store_id:
+        return [f"the package is of store {audit.get('store_id')}, not of this store"]
+    try:
+        tree = store.merkle_tree(size)
+    except (InvalidInputError, ProofError) as error:
+        return [f"the store cannot show the package's chain: {error}"]
+    if tree.root(size).hex() != root:
+        return [
+            f"the store's first {size} records are not the chain the package was made on: "
+            "the store or the package's audit trail was rewritten"
+        ]
+    return []
 
 
 # -- a signed checkpoint kept by the verifier ----------------------------------------------------
