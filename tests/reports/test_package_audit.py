@@ -53,7 +53,10 @@ def rewrite_manifest(pkg: Path, **results: object) -> None:
     (pkg / "manifest.json").write_bytes(dumps(manifest))
 
 
-def test_fail_to_pass_with_a_rehashed_manifest_fails_verification(tmp_path: Path, store) -> None:
+def test_fail_to_pass_with_a_rehashed_manifest_fails_verification(
+    tmp_path: Path, make_store
+) -> None:
+    store = make_store()  # SQLite and the real PostgreSQL server
     template = make_template(tmp_path / "t.ipynb", ECHO_BODY, plan=FAILING_PLAN)
     run = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=store, progress=False)
     pkg = run.package
