@@ -29,6 +29,11 @@ from cmlops.store import AuditEvent, open_store  # noqa: E402
 from cmlops.store.chain import ROW_FIELDS, canonical_record  # noqa: E402
 
 PAYLOAD = {"entity": "dataset", "rows": 7874, "columns": ["age", "sex", "kappa"], "ok": True}
+#: a record context of the usual size (record format 2)
+CONTEXT = (
+    '{"actor_source":"os","claimed_actor":"","cmlops_version":"0.1.0","host":"lab-7",'
+    '"hub_user":"","os_user":"alice","pid":4242,"session":"0b3d3f0e-6a43-4bd3-8f43-9a5a3c0f6f0e"}'
+)
 
 
 def events(count: int, start: int = 0) -> list[AuditEvent]:
@@ -63,17 +68,18 @@ def sqlite_baseline(folder: Path, single: int, batches: int, size: int) -> tuple
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute(f"CREATE TABLE t ({', '.join(ROW_FIELDS)})")
     row = ("2026-11-22T10:00:00.000000+00:00", "a", "x", "t", "o", str(PAYLOAD), "", "0", "1")
+    row += (CONTEXT,)
     started = time.perf_counter()
     for i in range(single):
         connection.execute("BEGIN IMMEDIATE")
-        connection.execute("INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?,?)", (i, *row))
+        connection.execute("INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?,?,?)", (i, *row))
         connection.execute("COMMIT")
     single_rate = rate(single, time.perf_counter() - started)
     started = time.perf_counter()
     for b in range(batches):
         connection.execute("BEGIN IMMEDIATE")
         connection.executemany(
-            "INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [(single + b * size + i, *row) for i in range(size)],
         )
         connection.execute("COMMIT")
@@ -87,7 +93,7 @@ def verify_baseline(store) -> float:
     started = time.perf_counter()
     count = 0
     for row in store._iter_rows():
-        hashlib.sha256(row[8].encode() + canonical_record(*row[:9])).digest()
+        hashlib.sha256(row[8].encode() + canonical_record(*row[:9], row[10])).digest()
         count += 1
     return rate(count, time.perf_counter() - started)
 

@@ -23,10 +23,16 @@ from tests.pg_server import (
 
 @pytest.fixture(autouse=True)
 def _isolated_store_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test writes to a developer's real store: CMLOPS_HOME points into tmp_path."""
+    """No test writes to a developer's real store: CMLOPS_HOME points into tmp_path.
+
+    Tests act as the JupyterHub user ``tester`` (the actor a SQLite store records
+    when a hub authenticates; ``CMLOPS_USER`` is only a claimed name and unset).
+    On PostgreSQL the actor is the database role instead.
+    """
     monkeypatch.delenv("CMLOPS_STORE_URL", raising=False)
     monkeypatch.setenv("CMLOPS_HOME", str(tmp_path / ".cmlops"))
-    monkeypatch.setenv("CMLOPS_USER", "tester")
+    monkeypatch.delenv("CMLOPS_USER", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_USER", "tester")
 
 
 @pytest.fixture(scope="session")

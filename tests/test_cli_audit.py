@@ -26,10 +26,15 @@ def cmlops(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def populated(tmp_path: Path) -> Path:
+def populated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two records by two hub users (the actor is who the hub says, not a name in code)."""
+    open_store().close()  # created by "tester"
+    monkeypatch.setenv("JUPYTERHUB_USER", "ann")
     with open_store() as store:
-        store.append("dataset.used", "entity", "e1", {"rows": 10}, reason="analysis", actor="ann")
-        store.append("model.fitted", "entity", "m1", {}, actor="bob")
+        store.append("dataset.used", "entity", "e1", {"rows": 10}, reason="analysis")
+    monkeypatch.setenv("JUPYTERHUB_USER", "bob")
+    with open_store() as store:
+        store.append("model.fitted", "entity", "m1", {})
     return tmp_path
 
 
@@ -109,7 +114,7 @@ def test_user_mistakes_are_one_line_without_traceback(populated: Path, tmp_path:
 
 def test_store_info_json(populated: Path) -> None:
     info = json.loads(cmlops("store", "info", "--json", cwd=populated).stdout)
-    assert info["backend"] == "sqlite" and info["records"] == 3 and info["schema_version"] == 2
+    assert info["backend"] == "sqlite" and info["records"] == 3 and info["schema_version"] == 3
 
 
 def test_a_damaged_export_is_a_one_line_error_naming_the_line(tmp_path: Path) -> None:

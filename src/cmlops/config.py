@@ -1,5 +1,10 @@
 """Where the store lives and who is acting: resolved from the environment.
 
+Who acts (:class:`Actor`) is taken from the strongest source the environment
+offers: on a PostgreSQL store the database session role (resolved by the
+store, which asks the server), in JupyterHub the hub user, else the OS user.
+``CMLOPS_USER`` is only ever a *claimed* name, recorded beside the actor.
+
 Resolution order for the store (the way git finds ``.git``):
 
 1. ``CMLOPS_STORE_URL`` — any SQLAlchemy URL (PostgreSQL is the team store);
@@ -15,6 +20,8 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +30,7 @@ SQLITE_FILENAME = "store.sqlite"
 ENV_STORE_URL = "CMLOPS_STORE_URL"
 ENV_HOME = "CMLOPS_HOME"
 ENV_USER = "CMLOPS_USER"
+ENV_HUB_USER = "JUPYTERHUB_USER"
 
 
 @dataclass(frozen=True)
@@ -67,13 +75,69 @@ def resolve_store(
     return StoreLocation(sqlite_url(found_home), found_home, how)
 
 
-def default_actor() -> str:
-    """The person acting: ``CMLOPS_USER``, else the JupyterHub user, else the OS user."""
-    for variable in (ENV_USER, "JUPYTERHUB_USER"):
-        value = os.environ.get(variable)
-        if value:
-            return value
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, how strongly that is established, and what name they claimed.
+
+    ``source`` says where ``name`` came from, strongest first: ``postgresql``
+    (the database session role, authenticated by the server), ``jupyterhub``
+    (the hub user the spawner put in the environment) or ``os`` (the operating
+    system account). ``claimed`` is ``CMLOPS_USER`` (or a name given in code):
+    recorded beside the actor, never in its place.
+    """
+
+    name: str
+    source: str
+    claimed: str = ""
+
+
+SOURCE_DATABASE = "postgresql"
+SOURCE_HUB = "jupyterhub"
+SOURCE_OS = "os"
+
+
+def os_user() -> str:
+    """The operating-system account running this process."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers)
         return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def hub_user() -> str:
+    """The JupyterHub user of this single-user server (empty outside a hub)."""
+    return os.environ.get(ENV_HUB_USER, "")
+
+
+def claimed_user() -> str:
+    """The name given in ``CMLOPS_USER``: a claim, not an identity."""
+    return os.environ.get(ENV_USER, "")
+
+
+def local_actor(claimed: str | None = None) -> Actor:
+    """The actor when no database authenticates: the hub user, else the OS user."""
+    claim = claimed_user() if claimed is None else claimed
+    hub = hub_user()
+    if hub:
+        return Actor(hub, SOURCE_HUB, claim)
+    return Actor(os_user(), SOURCE_OS, claim)
+
+
+_PROCESS_SESSION = str(uuid.uuid4())
+
+
+def session_id(shell: object = None) -> str:
+    """The Jupyter kernel session id, or a random id of this process outside a kernel.
+
+    Without ``shell`` the running IPython shell is used when IPython is already
+    imported (this never imports it).
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        get = getattr(ipython, "get_ipython", None)
+        shell = get() if get is not None else None
+    kernel = getattr(shell, "kernel", None)
+    session = getattr(getattr(kernel, "session", None), "session", None)
+    if isinstance(session, str) and session:
+        return session
+    return _PROCESS_SESSION

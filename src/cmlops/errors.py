@@ -14,7 +14,9 @@ the CLI prints it without a traceback. The tree::
     │   ├── StoreNotWritableError (PermissionError)
     │   ├── StoreCorruptError               the database file is damaged or not a store
     │   ├── StoreUnreachableError (ConnectionError)
-    │   └── SchemaVersionError              store written by an older or newer cmlops
+    │   ├── SchemaVersionError              store written by an older or newer cmlops
+    │   ├── StoreReplacedError              the store vanished or was replaced mid-session
+    │   └── RecordRefusedError              the database refused a record (wrong actor, ...)
     ├── SparkError                          Spark or its JVM failed (no Java, a lost executor)
     ├── ImmutableRecordError                an attempt to update or delete evidence
     ├── ProofError                          a Merkle proof or checkpoint does not verify
@@ -82,6 +84,14 @@ class StoreUnreachableError(StoreError, ConnectionError):
 
 class SchemaVersionError(StoreError):
     """The store was written by another schema version than this cmlops supports."""
+
+
+class StoreReplacedError(StoreError):
+    """The store this session opened vanished (deleted folder) or was replaced by another."""
+
+
+class RecordRefusedError(StoreError):
+    """The database's own checks refused a record (another actor's name, not the head, ...)."""
 
 
 class SparkError(CmlopsError):

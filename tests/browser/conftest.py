@@ -128,7 +128,7 @@ def start_lab(
         "JUPYTER_CONFIG_DIR": str(config_dir),
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
         "CMLOPS_HOME": str(home),
-        "CMLOPS_USER": "e2e-tester",
+        "JUPYTERHUB_USER": "e2e-tester",  # the actor (a hub user); CMLOPS_USER is only a claim
         **(extra_env or {}),
     }
     if not from_wheel:

@@ -10,6 +10,9 @@ tracked blocks so the lineage links every scored file to its model.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,13 +180,27 @@ def validate(story: Story, store: Any, label: str, plan: dict[str, Any], key: st
     return run.package
 
 
+@contextmanager
+def as_hub_user(user: str) -> Iterator[None]:
+    """Act as JupyterHub user ``user`` (the store's actor without a database role)."""
+    before = os.environ.get("JUPYTERHUB_USER")
+    os.environ["JUPYTERHUB_USER"] = user
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["JUPYTERHUB_USER"]
+        else:
+            os.environ["JUPYTERHUB_USER"] = before
+
+
 def sign(store_home: Path, package: Path, user: str, meaning: str, keys: Path) -> None:
     """Sign as ``user`` (a key per user, generated on first use)."""
     import cmlops
     from cmlops.store import open_store
 
     key = keys / f"{user}.json"
-    with open_store(home=store_home, actor=user) as store:
+    with as_hub_user(user), open_store(home=store_home) as store:
         if not key.exists():
             cmlops.generate_keys(
                 user, "correct horse battery", name=user.title(), path=key, store=store

@@ -29,7 +29,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def run(story: Story, *args: str, user: str = "tester", code: int = 0) -> str:
-    out = CliRunner().invoke(cli, ["--home", str(story.home), *args], env={"CMLOPS_USER": user})
+    out = CliRunner().invoke(cli, ["--home", str(story.home), *args], env={"JUPYTERHUB_USER": user})
     assert out.exit_code == code, out.output
     return out.output
 
@@ -41,7 +41,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         mp.setenv("PYTHONPATH", os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
         mp.setenv("CMLOPS_DISPLAY", "static")
         mp.setenv("CMLOPS_HOME", str(root / ".cmlops"))
-        mp.setenv("CMLOPS_USER", "tester")
+        mp.setenv("JUPYTERHUB_USER", "tester")  # the actor: CMLOPS_USER is only a claim
         s = Story(root=root, home=root / ".cmlops", protocol=write_protocol(root))
         with open_store(home=s.home) as store:
             train_and_score(s, store)

@@ -18,6 +18,12 @@ def tamper(
                     connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
             else:
                 connection.execute(text(f"DROP TRIGGER IF EXISTS {name}_append_only ON {name}"))
+        # the insert guards of schema v3 (context required, the head extended, actor = role)
+        if connection.dialect.name == "sqlite":
+            for trigger in ("audit_log_needs_context", "audit_log_extends_head"):
+                connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
+        else:
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_log_insert_check ON audit_log"))
         for statement in statements:
             connection.execute(text(statement), params)
 
@@ -40,6 +46,7 @@ def rechain(store, from_seq: int) -> None:
                 record.payload,
                 record.reason,
                 prev,
+                record.context,
             ),
         )
         tamper(

@@ -12,8 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from cmlops.errors import ImmutableRecordError, InvalidInputError
-from cmlops.store import AuditEvent
+from cmlops.store import AuditEvent, open_store
 from cmlops.store.chain import GENESIS_HASH
+from tests.store.old_stores import add_team_role
 from tests.store.tampering import tamper
 
 
@@ -35,15 +36,19 @@ def test_new_store_starts_with_its_init_record_and_verifies(make_store) -> None:
     assert result.ok and result.records == 1 and not result.warnings
 
 
-def test_appends_chain_and_keep_fields(make_store) -> None:
+def test_appends_chain_and_keep_fields(make_store, store_url) -> None:
+    """A name given in code is a claim beside the authenticated actor (it once replaced it)."""
     store = make_store()
     one = store.append(
-        "model.fitted", "entity", "m1", {"auc": 0.81}, reason="initial fit", actor="alice"
+        "model.fitted", "entity", "m1", {"auc": 0.81}, reason="initial fit", claimed_actor="alice"
     )
     two = store.append("model.fitted", "entity", "m2", {})
     assert (one.seq, two.seq) == (2, 3)
     assert two.prev_hash == one.hash
-    assert one.actor == "alice" and two.actor == "tester"
+    expected = "postgres" if store_url.startswith("postgresql") else "tester"
+    assert one.actor == two.actor == store.actor == expected
+    assert one.context_dict()["claimed_actor"] == "alice"
+    assert two.context_dict()["claimed_actor"] == ""
     assert one.ts.endswith("+00:00") and one.ts <= two.ts
     assert one.payload_dict() == {"auc": 0.81}
     assert store.verify().ok
@@ -90,8 +95,9 @@ def test_verify_detects_an_inserted_record(make_store) -> None:
     )
     tamper(
         store,
-        "INSERT INTO audit_log VALUES (:seq, :ts, 'mallory', 'x', 't', 'i', '{}', '',"
-        " :prev, :hash)",
+        "INSERT INTO audit_log (seq, ts, actor, action, object_type, object_id, payload, reason,"
+        " prev_hash, hash, context) VALUES (:seq, :ts, 'mallory', 'x', 't', 'i', '{}', '',"
+        " :prev, :hash, '{}')",
         seq=forged.seq + 1,
         ts=forged.ts,
         prev="1" * 64,
@@ -159,25 +165,47 @@ def test_a_correction_is_a_new_record_pointing_at_the_old_one(make_store) -> Non
     wrong = store.append("dataset.labelled", "entity", "e1", {"label": "trian"})
     fixed = store.correct(wrong.seq, {"label": "train"}, reason="typo in label")
     assert fixed.seq == wrong.seq + 1
-    assert fixed.payload_dict()["corrects"] == {"seq": wrong.seq, "hash": wrong.hash}
+    payload = fixed.payload_dict()
+    assert payload["corrects"] == {"seq": wrong.seq, "hash": wrong.hash, "action": wrong.action}
+    # hashes of the old and new values, as anyone can recompute them from the two records
+    old = rfc8785.dumps({"value": {"label": "trian"}})
+    new = rfc8785.dumps({"value": {"label": "train"}})
+    assert payload["old_value_sha256"] == hashlib.sha256(old).hexdigest()
+    assert payload["new_value_sha256"] == hashlib.sha256(new).hexdigest()
     assert store.records(object_id="e1")[0].payload_dict() == {"label": "trian"}
+    one_field = store.correct(wrong.seq, "train", reason="typo", field="label")
+    digest = hashlib.sha256(rfc8785.dumps({"value": "trian"})).hexdigest()
+    assert one_field.payload_dict()["old_value_sha256"] == digest
     with pytest.raises(InvalidInputError, match="reason"):
         store.correct(wrong.seq, {}, reason=" ")
     with pytest.raises(InvalidInputError, match="no audit record"):
         store.correct(999, {}, reason="x")
+    with pytest.raises(InvalidInputError, match="no payload member"):
+        store.correct(wrong.seq, "x", reason="x", field="nope")
 
 
-def test_filters_and_paging(make_store) -> None:
+def test_filters_and_paging(make_store, store_url, monkeypatch) -> None:
     store = make_store()
     fill(store, 10)
-    store.append("report.signed", "package", "p1", actor="qa")
+    if store_url.startswith("postgresql"):
+        qa = open_store(add_team_role(store, "qa"), home=store.home)
+    else:
+        monkeypatch.setenv("JUPYTERHUB_USER", "qa")
+        qa = make_store()
+    qa.append("report.signed", "package", "p1")
+    qa.close()
     assert [r.object_id for r in store.records(actor="qa")] == ["p1"]
+    grants = 1 if store_url.startswith("postgresql") else 0  # the store.role_granted record
     assert len(store.records(action="dataset.*")) == 10
     assert store.count_records(action="dataset.*") == 10
-    assert [r.seq for r in store.records(limit=3, newest_first=True)] == [12, 11, 10]
+    head = 12 + grants
+    assert [r.seq for r in store.records(limit=3, newest_first=True)] == [head, head - 1, head - 2]
     assert [r.seq for r in store.records(limit=2, offset=2)] == [3, 4]
+    assert [r.seq for r in store.records(after_seq=head - 2)] == [head - 1, head]
+    assert store.count_records(after_seq=3) == head - 3
+    assert store.records(after_seq=head) == []
     assert store.records(object_type="entity", object_id="e3")[0].payload_dict()["i"] == 3
-    assert store.count_records(since="2000-01-01", until="2999-01-01") == 12
+    assert store.count_records(since="2000-01-01", until="2999-01-01") == head
     assert store.count_records(since="2999-01-01") == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cmlops.config import default_actor, resolve_store
+from cmlops.config import local_actor, os_user, resolve_store
 
 
 def test_nearest_store_in_the_working_directory_or_its_parents(tmp_path, monkeypatch) -> None:
@@ -34,10 +34,17 @@ def test_environment_overrides(tmp_path, monkeypatch) -> None:
     assert location.home == tmp_path / "elsewhere"
 
 
-def test_actor_comes_from_cmlops_user_then_hub_then_os(monkeypatch) -> None:
-    assert default_actor() == "tester"
-    monkeypatch.delenv("CMLOPS_USER")
-    monkeypatch.setenv("JUPYTERHUB_USER", "hubuser")
-    assert default_actor() == "hubuser"
+def test_actor_is_the_hub_user_then_the_os_user_and_cmlops_user_only_a_claim(
+    monkeypatch,
+) -> None:
+    """CMLOPS_USER used to *be* the actor; now it is recorded as a claim beside it."""
+    import getpass
+
+    monkeypatch.setenv("CMLOPS_USER", "mallory")
+    actor = local_actor()
+    assert (actor.name, actor.source, actor.claimed) == ("tester", "jupyterhub", "mallory")
     monkeypatch.delenv("JUPYTERHUB_USER")
-    assert default_actor()
+    actor = local_actor()
+    assert (actor.name, actor.source, actor.claimed) == (getpass.getuser(), "os", "mallory")
+    assert actor.name == os_user()
+    assert local_actor("given in code").claimed == "given in code"

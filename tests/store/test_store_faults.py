@@ -15,6 +15,7 @@ from cmlops.errors import (
 )
 from cmlops.store import open_store
 from tests.pg_server import free_port
+from tests.store.old_stores import build_old_store
 
 
 def one_line(error: BaseException) -> str:
@@ -39,30 +40,20 @@ def test_a_store_from_a_newer_cmlops_is_refused(make_store) -> None:
     assert "back up the store, then upgrade cmlops" in one_line(caught.value)
 
 
-def test_an_older_store_names_the_migration_command_then_migrates_on_request(make_store) -> None:
-    store = make_store()
-    store.append("kept.record", "t", "1", {"x": 1})
-    with store._engine.connect() as connection, connection.begin():
-        for table in (
-            "used",
-            "generated",
-            "derived",
-            "associated",
-            "environments",
-            "agents",
-            "activities",
-            "entities",
-        ):
-            connection.execute(text(f"DROP TABLE {table}"))
-    set_schema_version(store, 1)
+def test_an_older_store_names_the_migration_command_then_migrates_on_request(
+    make_store, store_url
+) -> None:
+    build_old_store(store_url, 1)  # schema v1 (audit log only), records in format 1
     with pytest.raises(SchemaVersionError) as caught:
         make_store()
     assert "cmlops store migrate" in one_line(caught.value)
     migrated = make_store(migrate=True)
-    assert migrated.info()["schema_version"] == 2
-    (record,) = migrated.records(action="store.migrated")
-    assert record.payload_dict()["from_version"] == 1
+    assert migrated.info()["schema_version"] == 3
+    steps = migrated.records(action="store.migrated")
+    assert [r.payload_dict()["from_version"] for r in steps] == [1, 2]
+    assert all(r.record_format == 2 and r.reason == "schema migration" for r in steps)
     assert migrated.records(action="kept.record")[0].payload_dict() == {"x": 1}
+    assert migrated.records(action="kept.record")[0].record_format == 1
     assert migrated.verify().ok
     assert migrated.notebook_lineage("x").activities == {}
 

@@ -7,20 +7,16 @@ that ran in the same kernel reference one stored environment.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
 import platform
 import sys
-import uuid
 from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
+from cmlops.config import session_id
 from cmlops.store.chain import canonical_json
-
-#: A process-wide fallback session id when no Jupyter kernel session is known.
-_PROCESS_SESSION = str(uuid.uuid4())
 
 
 @lru_cache(maxsize=1)
@@ -65,19 +61,4 @@ def notebook_path(user_ns: dict[str, Any] | None = None) -> str:
 
 def kernel_session(shell: Any = None) -> str:
     """The Jupyter kernel session id, or a per-process id outside Jupyter."""
-    kernel = getattr(shell, "kernel", None)
-    session = getattr(getattr(kernel, "session", None), "session", None)
-    if isinstance(session, str) and session:
-        return session
-    return _PROCESS_SESSION
-
-
-def current_user() -> str:
-    """The person running the code: CMLOPS_USER, JUPYTERHUB_USER, then the OS user."""
-    for key in ("CMLOPS_USER", "JUPYTERHUB_USER"):
-        if os.environ.get(key):
-            return os.environ[key]
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return session_id(shell)

@@ -27,15 +27,10 @@ from typing import Any
 
 from cmlops._version import __version__
 from cmlops.capture.alerts import alert_events, write_alert_events
-from cmlops.capture.environment import (
-    current_user,
-    environment_snapshot,
-    kernel_session,
-    notebook_path,
-)
+from cmlops.capture.environment import environment_snapshot, kernel_session, notebook_path
 from cmlops.capture.hooks import DigestCache, Hooks, IOLog
 from cmlops.capture.namespace import NamespaceTracker, Observed, describe, referenced_names
-from cmlops.errors import CmlopsError, StoreError
+from cmlops.errors import CmlopsError, StoreReplacedError
 from cmlops.fingerprinting import FingerprintOptions
 from cmlops.store import (
     Activity,
@@ -72,6 +67,7 @@ class BackgroundWriter:
         self._queue: queue.Queue[Callable[[], None]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._on_error = on_error
+        self._errors: list[str] = []
 
     def submit(self, job: Callable[[], None]) -> None:
         if self._thread is None:
@@ -86,13 +82,21 @@ class BackgroundWriter:
             try:
                 job()
             except Exception as exc:  # noqa: BLE001 - reported once, never raised into a cell
-                self._on_error(f"could not record a cell ({type(exc).__name__}: {exc})")
+                self._errors.append(f"could not record a cell ({type(exc).__name__}: {exc})")
             finally:
                 self._queue.task_done()
 
     def flush(self) -> None:
+        """Wait for the queue, then report its failures on *this* (the caller's) thread.
+
+        A warning raised on the writer thread reaches no cell in a kernel; the
+        next cell's ``pre_run_cell`` flushes, so a failure is shown there.
+        """
         if self._thread is not None:
             self._queue.join()
+        errors, self._errors = self._errors, []
+        for message in errors:
+            self._on_error(message)
 
 
 @dataclass
@@ -109,6 +113,7 @@ class CaptureSession:
     last_activity: str = ""
     activities: int = 0
     _store: Any = None
+    _writable_checked: bool = False
     tracker: NamespaceTracker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -132,22 +137,57 @@ class CaptureSession:
         return self._store
 
     def check_writable(self) -> None:
-        """Raise TrackingError unless the store opens and can be written."""
+        """Raise TrackingError unless the store opens and this actor can append to it now."""
         try:
             store = self.store
-            home = getattr(store, "home", None)
-            url = str(getattr(store, "url", ""))
-            if url.startswith("sqlite") and home is not None:
-                database = os.path.join(str(home), "store.sqlite")
-                target = database if os.path.exists(database) else str(home)
-                if not os.access(target, os.W_OK) or not os.access(str(home), os.W_OK):
-                    raise StoreError(f"the store folder {home} is not writable")
-            store.head()
+            check = getattr(store, "check_writable", None)
+            if check is not None:
+                check()
+            else:  # a store-like object given by the caller
+                store.head()
         except (CmlopsError, OSError) as exc:
             raise TrackingError(
                 f"strict tracking: the cmlops store cannot be written ({exc}); "
                 "fix the store (CMLOPS_HOME / CMLOPS_STORE_URL) before running this cell"
             ) from exc
+
+    def live_store(self, strict: bool = False) -> Any:
+        """The store, opened now if needed, and still the one that was opened.
+
+        If its folder vanished or was replaced since, this says so here (in the
+        cell that notices) and opens the new one — or raises when strict. The
+        first time, it also checks that this actor may write (a team role
+        without INSERT), so that the cell that could not be recorded says so.
+        """
+        store = self.store
+        try:
+            if not self._writable_checked and hasattr(store, "check_writable"):
+                store.check_writable()
+                self._writable_checked = True
+            elif hasattr(store, "check_identity"):
+                store.check_identity()
+        except StoreReplacedError as error:
+            if strict or self.store_factory is not None:
+                raise
+            return self.reopen_after(error)
+        return store
+
+    def reopen_after(self, error: StoreReplacedError) -> Any:
+        """The store vanished or was replaced: say so (always) and record into the new one.
+
+        A store given by the caller cannot be re-opened: the error stands.
+        """
+        if self.store_factory is not None:
+            raise error
+        warnings.warn(
+            f"cmlops: {error} — this session now records into a new store in its place",
+            stacklevel=2,
+        )
+        old, self._store = self._store, None
+        self._writable_checked = False
+        if old is not None:
+            old.close()
+        return self.live_store()
 
     def warn_once(self, message: str) -> None:
         if not self.warned:
@@ -237,7 +277,7 @@ class CellRecorder:
         self.hooks.restore()
         ended = self.session.clock().isoformat()
         try:
-            store = self.session.store  # opened here so a broken store warns in this cell
+            store = self.session.live_store(self.strict)  # a broken store warns in this cell
             self.session.last_activity = self.activity_id
             self.session.activities += 1
             if self.session.background and not self.strict:
@@ -252,6 +292,15 @@ class CellRecorder:
             return []
 
     def _write(self, store: Any, batch: LineageBatch, alerts: list[AuditEvent]) -> list:
+        try:
+            return self._write_to(store, batch, alerts)
+        except StoreReplacedError as exc:
+            if self.strict:
+                raise
+            store = self.session.reopen_after(exc)
+            return self._write_to(store, batch, alerts)
+
+    def _write_to(self, store: Any, batch: LineageBatch, alerts: list[AuditEvent]) -> list:
         records = list(store.record_lineage(batch))
         return records + write_alert_events(store, alerts)
 
@@ -312,8 +361,13 @@ class CellRecorder:
         )
         derived = _unique([Derived(g.entity_id, u.entity_id, aid) for g in generated for u in used])
         env_id, env = environment_snapshot()
-        user = getattr(session.store, "actor", "") or current_user()
-        person = Agent(id=f"person:{user}", kind="person", name=user)
+        store = session.store
+        person = Agent(
+            id=f"person:{store.actor}",
+            kind="person",
+            name=store.actor,
+            attributes={"actor_source": getattr(store, "actor_source", "")},
+        )
         software = Agent(
             id=f"software:cmlops/{__version__}",
             kind="software",

@@ -51,3 +51,25 @@ def verify_artifacts(ctx: click.Context) -> None:
     click.echo(f"{total - len(bad)} of {total} artifacts intact")
     if bad:
         sys.exit(EXIT_VERIFY_FAILED)
+
+
+@store.command("grant")
+@click.argument("role")
+@click.option(
+    "--print", "print_only", is_flag=True, help="Only print the SQL (to run it with psql)."
+)
+@click.pass_context
+def grant(ctx: click.Context, role: str, print_only: bool) -> None:
+    """Let database role ROLE read the team store and append evidence, nothing more.
+
+    Run as the store's owner on a PostgreSQL store: grants SELECT and INSERT
+    on the audit and lineage tables, SELECT on the meta table, and revokes
+    UPDATE, DELETE and TRUNCATE. The grant is itself an audit record.
+    """
+    with open_cli_store(ctx, create=False) as opened:
+        if print_only:
+            statements = opened.team_grants(role)
+        else:
+            statements = opened.grant_team_role(role)
+    for statement in statements:
+        click.echo(f"{statement};")

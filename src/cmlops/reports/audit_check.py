@@ -47,7 +47,8 @@ def read_extract(root: Path, manifest: dict[str, Any]) -> list[AuditRecord]:
     path = root / manifest.get("audit", {}).get("extract", EXTRACT)
     records = []
     try:
-        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        # split on "\n" only: splitlines() would cut a record holding U+2028 in two
+        for number, line in enumerate(path.read_text("utf-8").split("\n"), 1):
             if line.strip():
                 try:
                     records.append(record_from_dict(json.loads(line)))
@@ -208,7 +209,7 @@ def _legacy_segment(root: Path, manifest: dict[str, Any]) -> list[str]:
     audit = manifest["audit"]
     try:
         text = (root / audit.get("extract", EXTRACT)).read_text("utf-8")
-        items = [json.loads(line) for line in text.splitlines() if line]
+        items = [json.loads(line) for line in text.split("\n") if line]
         rows = records_from_dicts(items)
     except (ValueError, KeyError, TypeError) as exc:
         return [f"audit extract unreadable: {exc}"]

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cmlops.store.chain import GENESIS_HASH, canonical_payload, canonical_record, record_hash
+from cmlops.store.chain import GENESIS_HASH, canonical_record, record_hash, row_from_dict
 from cmlops.store.merkle import consistency_bundle, inclusion_bundle
 from cmlops.store.model import AuditRecord
 
@@ -171,21 +171,7 @@ def _proofs(
 
 # -- packages made before per-run extracts (a contiguous chain segment) ------------------------
 def records_from_dicts(items: Iterable[dict[str, Any]]) -> list[tuple]:
-    return [
-        (
-            d["seq"],
-            d["ts"],
-            d["actor"],
-            d["action"],
-            d["object_type"],
-            d["object_id"],
-            canonical_payload(d["payload"]),
-            d["reason"],
-            d["prev_hash"],
-            d["hash"],
-        )
-        for d in items
-    ]
+    return [row_from_dict(d) for d in items]
 
 
 def check_segment(
@@ -195,13 +181,14 @@ def check_segment(
     prev = (head_before or {}).get("hash", GENESIS_HASH)
     seq = (head_before or {}).get("seq", 0)
     for row in rows:
-        rseq, ts, actor, action, otype, oid, payload, reason, rprev, rhash = row
+        rseq, ts, actor, action, otype, oid, payload, reason, rprev, rhash, context = row
         if rseq != seq + 1:
             return {"ok": False, "reason": f"expected seq {seq + 1}, found {rseq}"}
         if rprev != prev:
             return {"ok": False, "reason": f"seq {rseq}: prev_hash does not link to seq {seq}"}
         actual = record_hash(
-            rprev, canonical_record(rseq, ts, actor, action, otype, oid, payload, reason, rprev)
+            rprev,
+            canonical_record(rseq, ts, actor, action, otype, oid, payload, reason, rprev, context),
         )
         if actual != rhash:
             return {"ok": False, "reason": f"seq {rseq}: hash mismatch (record altered)"}

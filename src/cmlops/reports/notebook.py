@@ -27,6 +27,7 @@ from typing import Any
 from cmlops.atomic_files import write_atomic
 from cmlops.json_safe import json_safe
 from cmlops.reports.plan import judge, metric_key, plan_verdict
+from cmlops.store.values import decode_value
 
 RESULTS_FILE = "results.json"
 PLAN_FILE = "plan.json"
@@ -147,6 +148,7 @@ class ReportContext:
         folder = Path(output_dir)
         plan_path = folder / PLAN_FILE
         plan = json.loads(plan_path.read_text("utf-8")) if plan_path.is_file() else {}
+        plan = decode_value(plan)  # plan.json is canonical: 1.0e+16 is "cmlops:num:1e+16" there
         return cls(output_dir=folder, plan=plan)
 
     def frame(self, name: str, frame: Any) -> str:

@@ -138,7 +138,7 @@ def _check_files(root: Path, manifest: dict[str, Any], out: PackageVerification)
 
 def _check_consistency(root: Path, manifest: dict[str, Any], out: PackageVerification) -> None:
     """The manifest's claims about the template, plan and results match the files."""
-    from cmlops.store.chain import canonical_json
+    from cmlops.store.chain import recanonical_json
 
     checks = []
     template = root / manifest["template"].get("file", "template.ipynb")
@@ -147,7 +147,7 @@ def _check_consistency(root: Path, manifest: dict[str, Any], out: PackageVerific
     plan = root / manifest["plan"].get("file", "plan.json")
     if plan.is_file():
         try:
-            digest = hashlib.sha256(canonical_json(json.loads(plan.read_bytes()))).hexdigest()
+            digest = hashlib.sha256(recanonical_json(json.loads(plan.read_bytes()))).hexdigest()
         except ValueError:
             digest = ""
         checks.append(("plan", digest == manifest["plan"]["sha256"]))

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, Oper
 
 from cmlops.errors import (
     InvalidInputError,
+    RecordRefusedError,
     StoreCorruptError,
     StoreNotWritableError,
     StoreUnreachableError,
@@ -119,11 +120,26 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
+def _orig(error: Exception) -> object:
+    return getattr(error, "orig", error)
+
+
 def translate_error(error: Exception, url: str) -> Exception:
     """Map a driver error to the one-line store error a user can act on."""
     message = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else ""
     where = masked(url)
     lowered = message.lower()
+    if message.startswith("cmlops:") and "append-only" not in message:
+        return RecordRefusedError(
+            f"the store {where} refused the record ({message.removeprefix('cmlops: ')}); "
+            "nothing was written"
+        )
+    if "permission denied" in lowered or getattr(_orig(error), "sqlstate", "") == "42501":
+        return StoreNotWritableError(
+            f"the database role may not do this in the store {where} ({message}): ask the "
+            "store's administrator to run `cmlops store grant ROLE` for your role "
+            "(docs/team-store.md); nothing was written"
+        )
     if "not a database" in lowered or "malformed" in lowered or "disk image" in lowered:
         return StoreCorruptError(
             f"the store {where} is damaged or not a SQLite database ({message}): restore it from "

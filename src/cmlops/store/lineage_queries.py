@@ -28,12 +28,18 @@ from cmlops.store.model import (
     LineageGraph,
     Used,
 )
+from cmlops.store.values import canonical_payload
 
 _CHUNK = 500
 
 
 def _dumps(value: dict[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    """A JSON column: the canonical text of the value as its audit record holds it.
+
+    Numbers outside I-JSON and unsafe text are tagged exactly as in the record
+    (:mod:`cmlops.store.values`), so each row equals its record's fact.
+    """
+    return canonical_payload(value)
 
 
 def _existing(connection: Connection, table: Table, keys: Sequence[tuple]) -> set[tuple]:

@@ -9,15 +9,43 @@ the audit log, so each has an audit record whose ``seq`` it keeps.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from cmlops.errors import InvalidInputError
+
+#: actions whose records must say why (Part 11 / Annex 11 "reason for change"):
+#: exact names, and prefixes ending in "."
+REASON_REQUIRED = (
+    "audit.correction",
+    "policy.",
+    "signature.",
+    "package.signed",
+    "plan.deviation",
+)
+
+
+def reason_required(action: str) -> bool:
+    """True for corrections, deviations, policy changes and signings.
+
+    Besides the names in :data:`REASON_REQUIRED`, any action whose last dotted
+    part names a deviation (``plan.deviation``, ``report.deviation_accepted``)
+    needs a reason.
+    """
+    for rule in REASON_REQUIRED:
+        if action == rule or (rule.endswith(".") and action.startswith(rule)):
+            return True
+    return "deviation" in action.rpartition(".")[2]
 
 
 @dataclass(frozen=True)
 class AuditRecord:
     """One link of the hash chain, exactly as stored.
 
-    ``payload`` is the canonical JSON text (RFC 8785) of the record's payload;
+    ``payload`` is the canonical JSON text (RFC 8785) of the record's payload
+    and ``context`` that of its context object (who, where, with what; None in
+    records sealed before record format 2);
     ``hash = sha256(prev_hash || canonical(record without hash))``.
     """
 
@@ -31,15 +59,33 @@ class AuditRecord:
     reason: str
     prev_hash: str
     hash: str
+    context: str | None = None
 
     def payload_dict(self) -> dict[str, Any]:
-        import json
-
+        """The payload as sealed (tagged values stay tagged: see ``payload_values``)."""
         return json.loads(self.payload)
 
+    def payload_values(self) -> dict[str, Any]:
+        """The payload with tagged numbers and text decoded to their original values."""
+        from cmlops.store.values import decode_value
+
+        return decode_value(self.payload_dict())
+
+    def context_dict(self) -> dict[str, Any]:
+        """The record's context (empty for a format-1 record)."""
+        return json.loads(self.context) if self.context is not None else {}
+
+    @property
+    def record_format(self) -> int:
+        return 1 if self.context is None else 2
+
     def to_dict(self) -> dict[str, Any]:
-        """The record as a JSON object, payload parsed (the JSON Lines export form)."""
-        return {
+        """The record as a JSON object, payload and context parsed (the JSON Lines form).
+
+        A format-1 record has no ``context`` member, so that RFC 8785 of the
+        object without ``hash`` is exactly what was hashed.
+        """
+        out = {
             "seq": self.seq,
             "ts": self.ts,
             "actor": self.actor,
@@ -51,18 +97,34 @@ class AuditRecord:
             "prev_hash": self.prev_hash,
             "hash": self.hash,
         }
+        if self.context is not None:
+            out["context"] = json.loads(self.context)
+        return out
 
 
 @dataclass(frozen=True)
 class AuditEvent:
-    """What a caller asks to append; the store adds seq, ts, prev_hash and hash."""
+    """What a caller asks to append; the store adds seq, ts, actor, context and hashes.
+
+    The actor is never the caller's to choose: the store records who is
+    authenticated. ``claimed_actor`` overrides the claimed name (``CMLOPS_USER``)
+    recorded beside it for this one record.
+    """
 
     action: str
     object_type: str
     object_id: str
     payload: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
-    actor: str | None = None
+    claimed_actor: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.action, str) and reason_required(self.action):
+            if not isinstance(self.reason, str) or not self.reason.strip():
+                raise InvalidInputError(
+                    f"a {self.action!r} record needs a reason: say why (corrections, "
+                    "deviations, policy changes and signatures must give one)"
+                )
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from cmlops.store import schema
 from cmlops.store.lineage_queries import _activity_row, _agent_row, _dumps, _entity_row
 from cmlops.store.model import Activity, Agent, Entity
+from cmlops.store.values import decode_value
 
 #: lineage tables whose columns hold JSON text (compared as JSON values, not as text)
 _JSON_COLUMNS = {"attributes", "schema_json", "payload"}
@@ -62,7 +63,9 @@ def projection_problems(store: Any) -> list[str]:
     problems: list[str] = []
     for seq, action, object_id, payload in _lineage_records(store):
         try:
-            table_name, row = _expected_row(action, object_id, json.loads(payload))
+            # the payload holds tagged values (store/values.py); the row builders tag them again
+            fact = decode_value(json.loads(payload))
+            table_name, row = _expected_row(action, object_id, fact)
         except (TypeError, ValueError, KeyError) as error:
             problems.append(f"record seq {seq} ({action}) is not a lineage fact: {error}")
             continue

@@ -8,35 +8,42 @@ the audit log: each row keeps the ``seq`` of the record that put it there.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Engine, func, insert, inspect, select
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from cmlops._version import __version__
-from cmlops.config import default_actor, resolve_store
+from cmlops.config import SOURCE_DATABASE, Actor, local_actor, resolve_store
 from cmlops.errors import (
     ImmutableRecordError,
     InvalidInputError,
     ProofError,
     SchemaVersionError,
     StoreError,
+    StoreNotWritableError,
+    StoreReplacedError,
 )
 from cmlops.store import schema
 from cmlops.store.artifacts import ArtifactStore
 from cmlops.store.chain import (
     GENESIS_HASH,
+    RECORD_FORMAT,
     ROW_FIELDS,
     parse_anchor,
     seal,
     utc_timestamp,
     verify_rows,
 )
+from cmlops.store.context import context_text
 from cmlops.store.engine import (
     create_store_engine,
     masked,
@@ -54,6 +61,7 @@ from cmlops.store.model import (
     LineageBatch,
     VerifyResult,
 )
+from cmlops.store.values import canonical_payload
 
 Clock = Callable[[], datetime]
 
@@ -63,7 +71,13 @@ def _utc_now() -> datetime:
 
 
 class Store(LineageQueries):
-    """An opened audit store. Use :func:`open_store` to get one."""
+    """An opened audit store. Use :func:`open_store` to get one.
+
+    ``actor`` is who this store records as acting, from the strongest source
+    available (``actor_source``): the PostgreSQL session role, else the
+    JupyterHub user, else the OS user. ``claimed_actor`` (``CMLOPS_USER``, or
+    the ``claimed_actor`` argument) is recorded beside it, never in its place.
+    """
 
     def __init__(
         self,
@@ -71,18 +85,57 @@ class Store(LineageQueries):
         url: str,
         home: Path,
         *,
-        actor: str | None = None,
+        claimed_actor: str | None = None,
         clock: Clock = _utc_now,
     ) -> None:
         self._engine = engine
         self.url = url
         self.home = home
-        self.actor = actor or default_actor()
+        self.identity: Actor = local_actor(claimed_actor)
         self.clock = clock
         self._artifacts: ArtifactStore | None = None
+        self._opened_id = ""
+        self._database_file: tuple[Path, int, int] | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who acts (authenticated as strongly as the environment allows)."""
+        return self.identity.name
+
+    @property
+    def actor_source(self) -> str:
+        """Where ``actor`` comes from: ``postgresql``, ``jupyterhub`` or ``os``."""
+        return self.identity.source
+
+    @property
+    def claimed_actor(self) -> str:
+        """The name the user claimed (``CMLOPS_USER``); "" when none."""
+        return self.identity.claimed
 
     # -- opening -----------------------------------------------------------------
     def _initialise(self, *, create: bool, migrate: bool) -> None:
+        self._resolve_actor()
+        self._open_schema(create=create, migrate=migrate)
+        self._remember_identity()
+
+    def _resolve_actor(self) -> None:
+        """On PostgreSQL the actor is the session role the server authenticated."""
+        if self._engine.dialect.name != "postgresql":
+            return
+        with self._guard(), read_transaction(self._engine) as connection:
+            role = connection.execute(text("SELECT session_user")).scalar_one()
+        self.identity = Actor(str(role), SOURCE_DATABASE, self.identity.claimed)
+
+    def _remember_identity(self) -> None:
+        """Note which store this is, to notice later that it vanished or was replaced."""
+        self._opened_id = self.store_id
+        database = self._engine.url.database if self._engine.dialect.name == "sqlite" else None
+        if database and database != ":memory:":
+            path = Path(database)
+            status = path.stat()
+            self._database_file = (path, status.st_dev, status.st_ino)
+
+    def _open_schema(self, *, create: bool, migrate: bool) -> None:
         version = self._schema_version()
         if version is None:
             if not create:
@@ -110,6 +163,7 @@ class Store(LineageQueries):
                                 store_id,
                                 {
                                     "schema_version": schema.SCHEMA_VERSION,
+                                    "record_format": RECORD_FORMAT,
                                     "cmlops_version": __version__,
                                 },
                                 reason="store created",
@@ -136,38 +190,99 @@ class Store(LineageQueries):
             return _read_version(connection)
 
     def _migrate(self, version: int) -> None:
+        """Bring the schema up, then record each step (in record format 2, as it now is)."""
         with self._guard(), write_transaction(self._engine) as connection:
             current = _read_version(connection) or version
-            while current < schema.SCHEMA_VERSION:
-                schema.MIGRATIONS[current](connection)
+            steps = list(range(current, schema.SCHEMA_VERSION))
+            for step in steps:
+                schema.MIGRATIONS[step](connection)
+            if steps:
                 connection.execute(
                     schema.meta.update()
                     .where(schema.meta.c.key == "schema_version")
-                    .values(value=str(current + 1))
+                    .values(value=str(schema.SCHEMA_VERSION))
                 )
-                self._append(
-                    connection,
-                    [
-                        AuditEvent(
-                            "store.migrated",
-                            "store",
-                            self.store_id_in(connection),
-                            {
-                                "from_version": current,
-                                "to_version": current + 1,
-                                "cmlops_version": __version__,
-                            },
-                            reason="schema migration",
-                        )
-                    ],
-                )
-                current += 1
+            store_id = self.store_id_in(connection)
+            self._append(
+                connection,
+                [
+                    AuditEvent(
+                        "store.migrated",
+                        "store",
+                        store_id,
+                        {
+                            "from_version": step,
+                            "to_version": step + 1,
+                            "record_format": RECORD_FORMAT,
+                            "cmlops_version": __version__,
+                        },
+                        reason="schema migration",
+                    )
+                    for step in steps
+                ],
+            )
 
     def _guard(self) -> _ErrorTranslator:
         return _ErrorTranslator(self.url)
 
-    def _reader(self):
-        return read_transaction(self._engine)
+    @contextmanager
+    def _reader(self) -> Iterator[Connection]:
+        self._check_file()
+        with read_transaction(self._engine) as connection:
+            yield connection
+
+    @contextmanager
+    def _writer(self) -> Iterator[Connection]:
+        """The chain's write lock, after checking this is still the store that was opened."""
+        self._check_file()
+        with write_transaction(self._engine) as connection:
+            if self._opened_id and self.store_id_in(connection) != self._opened_id:
+                raise self._replaced("was replaced by another store")
+            yield connection
+
+    def check_identity(self) -> None:
+        """Raise StoreReplacedError if the SQLite file vanished or was replaced (one stat)."""
+        self._check_file()
+
+    def _check_file(self) -> None:
+        if self._database_file is None:
+            return
+        path, device, inode = self._database_file
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            raise self._replaced("vanished (its folder was deleted or moved)") from None
+        if (status.st_dev, status.st_ino) != (device, inode):
+            raise self._replaced("was replaced by another file")
+
+    def _replaced(self, what: str) -> StoreReplacedError:
+        return StoreReplacedError(
+            f"the store {masked(self.url)} (store id {self._opened_id}) {what} since it was "
+            "opened: records written to it earlier are not there any more; restore it from a "
+            "backup or, to start a new store, open it again"
+        )
+
+    def check_writable(self) -> None:
+        """Raise a StoreError unless this actor can append to this same store now.
+
+        Checks that the store did not vanish or get replaced, that the SQLite
+        file and folder are writable, and on PostgreSQL that the session role
+        holds INSERT on every evidence table — without writing anything.
+        """
+        with self._guard():
+            self._check_file()
+            with read_transaction(self._engine) as connection:
+                if self._opened_id and self.store_id_in(connection) != self._opened_id:
+                    raise self._replaced("was replaced by another store")
+                if connection.dialect.name == "postgresql":
+                    _check_pg_insert(connection, self.actor, masked(self.url))
+        if self._database_file is not None:
+            path = self._database_file[0]
+            if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+                raise StoreNotWritableError(
+                    f"the store {path} is not writable by this user: fix its permissions or "
+                    "set CMLOPS_HOME to a writable folder"
+                )
 
     # -- writing -----------------------------------------------------------------
     def _append(self, connection: Connection, events: Sequence[AuditEvent]) -> list[AuditRecord]:
@@ -183,13 +298,14 @@ class Store(LineageQueries):
             record = seal(
                 seq,
                 utc_timestamp(self.clock()),
-                event.actor or self.actor,
+                self.identity.name,
                 event.action,
                 event.object_type,
                 event.object_id,
                 event.payload,
                 event.reason,
                 prev_hash,
+                context_text(self.identity, event.claimed_actor),
             )
             records.append(record)
             prev_hash = record.hash
@@ -205,16 +321,20 @@ class Store(LineageQueries):
         payload: dict[str, Any] | None = None,
         *,
         reason: str = "",
-        actor: str | None = None,
+        claimed_actor: str | None = None,
     ) -> AuditRecord:
-        """Append one record durably and return it (with its seq and hash)."""
+        """Append one record durably and return it (with its seq and hash).
+
+        Corrections, deviations, policy changes and signatures need a
+        ``reason`` (:func:`cmlops.store.model.reason_required`).
+        """
         return self.append_many(
-            [AuditEvent(action, object_type, object_id, payload or {}, reason, actor)]
+            [AuditEvent(action, object_type, object_id, payload or {}, reason, claimed_actor)]
         )[0]
 
     def append_many(self, events: Sequence[AuditEvent]) -> list[AuditRecord]:
         """Append several records in one transaction (one fsync), in order."""
-        with self._guard(), write_transaction(self._engine) as connection:
+        with self._guard(), self._writer() as connection:
             return self._append(connection, list(events))
 
     def append_decided(
@@ -228,7 +348,7 @@ class Store(LineageQueries):
         read-then-write (the next version number of a model) cannot race another
         writer. If ``decide`` raises, nothing is written.
         """
-        with self._guard(), write_transaction(self._engine) as connection:
+        with self._guard(), self._writer() as connection:
 
             def read(**filters: str | None) -> list[AuditRecord]:
                 query = self._filtered(
@@ -240,30 +360,48 @@ class Store(LineageQueries):
             return self._append(connection, list(decide(read)))
 
     def correct(
-        self, seq: int, correction: dict[str, Any], *, reason: str, actor: str | None = None
+        self,
+        seq: int,
+        correction: dict[str, Any],
+        *,
+        reason: str,
+        field: str | None = None,
+        claimed_actor: str | None = None,
     ) -> AuditRecord:
-        """Record a correction of record ``seq``: a new record pointing at the old one."""
-        if not reason.strip():
+        """Record a correction of record ``seq``: a new record pointing at the old one.
+
+        The payload names the corrected record (seq, hash, action) and carries
+        the SHA-256 of the old and new values' canonical JSON: the old value
+        is the corrected record's payload, or its member ``field`` when given;
+        the new value is ``correction``.
+        """
+        if not isinstance(reason, str) or not reason.strip():
             raise InvalidInputError("a correction needs a reason: say why the record is wrong")
-        with self._guard(), write_transaction(self._engine) as connection:
+        with self._guard(), self._writer() as connection:
             row = connection.execute(
                 select(schema.audit_log).where(schema.audit_log.c.seq == seq)
             ).first()
             if row is None:
                 raise InvalidInputError(f"there is no audit record with seq {seq} to correct")
-            return self._append(
-                connection,
-                [
-                    AuditEvent(
-                        "audit.correction",
-                        "audit_record",
-                        str(seq),
-                        {"corrects": {"seq": seq, "hash": row.hash}, "correction": correction},
-                        reason,
-                        actor,
+            old = json.loads(row.payload)
+            if field is not None:
+                if field not in old:
+                    raise InvalidInputError(
+                        f"record {seq} has no payload member {field!r} to correct: name one of "
+                        + ", ".join(sorted(old))
                     )
-                ],
-            )[0]
+                old = old[field]
+            payload = {
+                "corrects": {"seq": seq, "hash": row.hash, "action": row.action},
+                "field": field,
+                "correction": correction,
+                "old_value_sha256": _value_digest(old),
+                "new_value_sha256": _value_digest(correction),
+            }
+            event = AuditEvent(
+                "audit.correction", "audit_record", str(seq), payload, reason, claimed_actor
+            )
+            return self._append(connection, [event])[0]
 
     def update(self, *_args: object, **_kwargs: object) -> None:
         """Evidence is append-only; this exists to say so clearly."""
@@ -280,7 +418,7 @@ class Store(LineageQueries):
         Entities, agents and environments already present are skipped (identical
         content has one identity); relations already present are skipped too.
         """
-        with self._guard(), write_transaction(self._engine) as connection:
+        with self._guard(), self._writer() as connection:
             planned = lineage_rows(connection, batch)
             records = self._append(connection, [event for event, _table, _row in planned])
             for record, (_event, table, row) in zip(records, planned, strict=True):
@@ -289,7 +427,7 @@ class Store(LineageQueries):
 
     # -- reading -----------------------------------------------------------------
     def head(self) -> Anchor | None:
-        with self._guard(), read_transaction(self._engine) as connection:
+        with self._guard(), self._reader() as connection:
             row = connection.execute(
                 select(schema.audit_log.c.seq, schema.audit_log.c.hash)
                 .order_by(schema.audit_log.c.seq.desc())
@@ -306,8 +444,11 @@ class Store(LineageQueries):
         object_id: str | None,
         since: str | None,
         until: str | None,
+        after_seq: int | None = None,
     ) -> Any:
         log = schema.audit_log.c
+        if after_seq is not None:
+            query = query.where(log.seq > after_seq)
         if actor:
             query = query.where(log.actor == actor)
         if action:
@@ -338,19 +479,24 @@ class Store(LineageQueries):
         limit: int | None = None,
         offset: int = 0,
         newest_first: bool = False,
+        after_seq: int | None = None,
     ) -> list[AuditRecord]:
-        """Audit records matching every given filter (``action`` may end in ``*``)."""
+        """Audit records matching every given filter (``action`` may end in ``*``).
+
+        ``after_seq`` keeps only records with a greater seq: the tail after a
+        head seen earlier, for readers that follow the log.
+        """
         query = self._filtered(
-            select(schema.audit_log), actor, action, object_type, object_id, since, until
+            select(schema.audit_log), actor, action, object_type, object_id, since, until, after_seq
         )
         seq = schema.audit_log.c.seq
         query = query.order_by(seq.desc() if newest_first else seq).offset(offset)
         if limit is not None:
             query = query.limit(limit)
-        with self._guard(), read_transaction(self._engine) as connection:
+        with self._guard(), self._reader() as connection:
             return [AuditRecord(**row._mapping) for row in connection.execute(query)]
 
-    def count_records(self, **filters: str | None) -> int:
+    def count_records(self, **filters: Any) -> int:
         query = self._filtered(
             select(func.count()).select_from(schema.audit_log),
             filters.get("actor"),
@@ -359,8 +505,9 @@ class Store(LineageQueries):
             filters.get("object_id"),
             filters.get("since"),
             filters.get("until"),
+            filters.get("after_seq"),
         )
-        with self._guard(), read_transaction(self._engine) as connection:
+        with self._guard(), self._reader() as connection:
             return int(connection.execute(query).scalar_one())
 
     def _iter_rows(
@@ -369,13 +516,16 @@ class Store(LineageQueries):
         *,
         columns: Sequence[str] = ROW_FIELDS,
         upto: int | None = None,
+        after_seq: int = 0,
     ) -> Iterator[tuple]:
         """Raw rows in seq order through the driver's cursor (the verify hot path)."""
         if not set(columns) <= set(ROW_FIELDS):
             raise InvalidInputError(f"unknown audit_log columns {columns!r}")
-        where = "" if upto is None else f" WHERE seq <= {int(upto)}"
-        sql = f"SELECT {', '.join(columns)} FROM audit_log{where} ORDER BY seq"  # noqa: S608 - fixed names
-        with self._guard(), read_transaction(self._engine) as connection:
+        where = f" WHERE seq > {int(after_seq)}"
+        if upto is not None:
+            where += f" AND seq <= {int(upto)}"
+        sql = f"SELECT {', '.join(columns)} FROM audit_log{where} ORDER BY seq"  # noqa: S608 - fixed names, ints
+        with self._guard(), self._reader() as connection:
             raw = connection.connection.dbapi_connection
             if connection.dialect.name == "postgresql":
                 cursor = raw.cursor(name=f"cmlops_verify_{uuid.uuid4().hex}")
@@ -388,13 +538,22 @@ class Store(LineageQueries):
             finally:
                 cursor.close()
 
-    def verify(self, anchor: str | Anchor | None = None) -> VerifyResult:
-        """Recompute the whole chain; with an anchor, also detect a truncated tail."""
+    def verify(
+        self, anchor: str | Anchor | None = None, *, since: Anchor | None = None
+    ) -> VerifyResult:
+        """Recompute the whole chain; with an anchor, also detect a truncated tail.
+
+        ``since`` (a head verified earlier) recomputes only the records after
+        it, after checking that the record at its seq still has its hash: O(new
+        records), but an edit *before* that head is found only by a full verify.
+        """
         anchor_hash = (
             anchor.hash
             if isinstance(anchor, Anchor)
             else (parse_anchor(anchor) if anchor is not None else None)
         )
+        if since is not None:
+            return self._verify_since(since, anchor_hash)
         result = verify_rows(self._iter_rows(), anchor_hash)
         if result.ok and result.records == 0:  # opening a store always writes store.init
             result.ok = False
@@ -449,6 +608,28 @@ class Store(LineageQueries):
             raise InvalidInputError(f"there is no audit record with seq {missing[0]}")
         return found
 
+    def _verify_since(self, since: Anchor, anchor_hash: str | None) -> VerifyResult:
+        known = self.records(after_seq=since.seq - 1, limit=1) if since.seq else []
+        if since.seq and (not known or known[0].seq != since.seq or known[0].hash != since.hash):
+            found = known[0].hash if known and known[0].seq == since.seq else "no record"
+            return VerifyResult(
+                ok=False,
+                records=0,
+                head=None,
+                broken=BrokenLink(
+                    since.seq,
+                    f"the record at the last verified head (seq {since.seq}) is now {found}, "
+                    f"not {since.hash}: the chain was rewritten",
+                ),
+            )
+        start_format = known[0].record_format if known else 1
+        return verify_rows(
+            self._iter_rows(after_seq=since.seq),
+            anchor_hash,
+            start=since,
+            start_format=start_format,
+        )
+
     def export_jsonl(self, out: IO[str], **filters: Any) -> int:
         """Write matching records as JSON Lines (one canonical-order object each)."""
         count = 0
@@ -473,6 +654,44 @@ class Store(LineageQueries):
         with self._guard(), read_transaction(self._engine) as connection:
             return self.store_id_in(connection)
 
+    def team_grants(self, role: str) -> list[str]:
+        """The SQL that lets database role ``role`` append evidence and nothing more."""
+        if self._engine.dialect.name != "postgresql":
+            raise InvalidInputError(
+                f"the store {masked(self.url)} is not a PostgreSQL store: team roles need the "
+                "PostgreSQL team store (CMLOPS_STORE_URL=postgresql+psycopg://...)"
+            )
+        if not isinstance(role, str) or not role.strip() or "\x00" in role:
+            raise InvalidInputError(f"{role!r} is not a database role name")
+        return schema.team_grants(role, self._engine.dialect.identifier_preparer.quote)
+
+    def grant_team_role(self, role: str) -> list[str]:
+        """Run :meth:`team_grants` (as the store's owner) and record it; returns the SQL."""
+        statements = self.team_grants(role)
+        with self._guard(), self._writer() as connection:
+            _check_role_exists(connection, role)
+            for statement in statements:
+                connection.execute(text(statement))
+            missing = _missing_privileges(connection, role)
+            if missing:  # GRANT by a non-owner only warns; nothing may be recorded then
+                raise StoreNotWritableError(
+                    f"the grants to {role!r} did not take effect ({', '.join(missing)}): only "
+                    f"the store's owner can grant; run this as the owner (now {self.actor!r})"
+                )
+            self._append(
+                connection,
+                [
+                    AuditEvent(
+                        "store.role_granted",
+                        "database_role",
+                        role,
+                        {"statements": statements},
+                        reason="team member may append evidence",
+                    )
+                ],
+            )
+        return statements
+
     @property
     def artifacts(self) -> ArtifactStore:
         if self._artifacts is None:
@@ -492,6 +711,9 @@ class Store(LineageQueries):
             "head": {"seq": head.seq, "hash": head.hash} if head else None,
             "database_bytes": Path(database).stat().st_size if database else None,
             "actor": self.actor,
+            "actor_source": self.actor_source,
+            "claimed_actor": self.claimed_actor,
+            "record_format": RECORD_FORMAT,
             "cmlops_version": __version__,
         }
 
@@ -515,7 +737,9 @@ class _ErrorTranslator:
         return None
 
     def __exit__(self, kind: type | None, error: BaseException | None, _tb: object) -> bool:
-        if isinstance(error, IntegrityError) and "append-only" not in str(error):
+        if isinstance(error, IntegrityError) and not any(
+            mark in str(error) for mark in ("append-only", "cmlops:")
+        ):
             return False
         if isinstance(error, (DBAPIError, SQLAlchemyError)):
             translated = translate_error(error, self.url)
@@ -524,7 +748,7 @@ class _ErrorTranslator:
         return False
 
 
-_FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
+_FILTERS = ("actor", "action", "object_type", "object_id", "since", "until", "after_seq")
 
 
 def _read_version(connection: Connection) -> int | None:
@@ -534,6 +758,52 @@ def _read_version(connection: Connection) -> int | None:
         select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
     ).first()
     return int(row.value) if row else None
+
+
+def _value_digest(value: Any) -> str:
+    """SHA-256 of a value's canonical JSON (wrapped, so any JSON value can be hashed)."""
+    text = canonical_payload({"value": value})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_role_exists(connection: Connection, role: str) -> None:
+    found = connection.execute(
+        text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}
+    ).first()
+    if found is None:
+        raise InvalidInputError(
+            f"there is no database role {role!r}: create it first (CREATE ROLE ... LOGIN), "
+            "then grant"
+        )
+
+
+def _missing_privileges(connection: Connection, role: str) -> list[str]:
+    wanted = [(table, "INSERT") for table in schema.EVIDENCE_TABLES]
+    wanted += [(table, "SELECT") for table in (*schema.EVIDENCE_TABLES, "cmlops_meta")]
+    query = text("SELECT has_table_privilege(:role, :table, :privilege)")
+    return [
+        f"{privilege} on {table}"
+        for table, privilege in wanted
+        if not connection.execute(
+            query, {"role": role, "table": table, "privilege": privilege}
+        ).scalar_one()
+    ]
+
+
+def _check_pg_insert(connection: Connection, role: str, where: str) -> None:
+    missing = [
+        table
+        for table in schema.EVIDENCE_TABLES
+        if not connection.execute(
+            text("SELECT has_table_privilege(:table, 'INSERT')"), {"table": table}
+        ).scalar_one()
+    ]
+    if missing:
+        raise StoreNotWritableError(
+            f"the database role {role!r} may not append to the store {where} (no INSERT on "
+            f"{', '.join(missing)}): ask the store's administrator to run `cmlops store grant "
+            f"{role}` (docs/team-store.md)"
+        )
 
 
 def _normalise_time(value: str, name: str) -> str:
@@ -546,7 +816,12 @@ def _normalise_time(value: str, name: str) -> str:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return utc_timestamp(moment)
+    try:
+        return utc_timestamp(moment)
+    except InvalidInputError:
+        raise InvalidInputError(
+            f"--{name} {value!r} is outside the years 1-9999 in UTC: give a time within them"
+        ) from None
 
 
 def open_store(
@@ -555,7 +830,7 @@ def open_store(
     home: Path | str | None = None,
     create: bool = True,
     migrate: bool = False,
-    actor: str | None = None,
+    claimed_actor: str | None = None,
     clock: Clock | None = None,
 ) -> Store:
     """Open (and on first use create) the store resolved as described in :mod:`cmlops.config`."""
@@ -568,7 +843,9 @@ def open_store(
                 "CMLOPS_HOME, or record something first"
             )
     engine = create_store_engine(location.url)
-    store = Store(engine, location.url, location.home, actor=actor, clock=clock or _utc_now)
+    store = Store(
+        engine, location.url, location.home, claimed_actor=claimed_actor, clock=clock or _utc_now
+    )
     try:
         store._initialise(create=create, migrate=migrate)
     except BaseException:
