@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import random
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import rfc8785
 
 from cmlops.errors import InvalidRecordError
 from cmlops.store.chain import canonical_json, canonical_payload
+from cmlops.store.values import encode_value
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "cmlops"
 
@@ -37,10 +39,13 @@ def _random_value(rng: random.Random, depth: int = 0) -> object:
 
 
 def test_canonical_json_equals_rfc8785_on_random_values() -> None:
+    """Equal to rfc8785 of the value with non-I-JSON numbers tagged (2.0**60, -0.0, 1e21 ...),
+    and rfc8785 re-canonicalises the parsed bytes to the same bytes (docs/audit-chain.md)."""
     rng = random.Random(14)
     for _ in range(2000):
         value = _random_value(rng)
-        assert canonical_json(value) == rfc8785.dumps(value), value
+        assert canonical_json(value) == rfc8785.dumps(encode_value(value)), value
+        assert rfc8785.dumps(json.loads(canonical_json(value))) == canonical_json(value)
 
 
 def test_payload_text_is_the_same_canonical_form() -> None:
@@ -48,9 +53,7 @@ def test_payload_text_is_the_same_canonical_form() -> None:
     assert canonical_payload(payload).encode() == canonical_json(payload) == rfc8785.dumps(payload)
 
 
-@pytest.mark.parametrize(
-    "bad", [float("nan"), {"x": float("inf")}, {1: "non-text key"}, [object()], "\ud800"]
-)
+@pytest.mark.parametrize("bad", [{1: "non-text key"}, [object()], {"x": {1.5}}])
 def test_what_json_cannot_hold_is_a_one_line_error(bad: object) -> None:
     with pytest.raises(InvalidRecordError) as info:
         canonical_json(bad)
@@ -69,4 +72,4 @@ def test_rfc8785_is_used_in_one_place_only() -> None:
                 names = [node.module]
             if any(name.split(".")[0] == "rfc8785" for name in names):
                 users.append(path.relative_to(SOURCE).as_posix())
-    assert users == ["store/chain.py"]
+    assert users == ["store/values.py"]  # the chain's canonical form lives there
