@@ -47,7 +47,8 @@ def setup(make_store, store_url: str, tmp_path: Path):
             used=[Used("cell:1", "ds:1", "input")],
         )
     )
-    generate_keys("tester", PASSPHRASE, name="Tess Ter", path=tmp_path / "key.json", store=store)
+    # the acting user: the hub user on SQLite, the database role on PostgreSQL
+    generate_keys(store.actor, PASSPHRASE, name="Tess Ter", path=tmp_path / "key.json", store=store)
     (tmp_path / "pass.txt").write_text(PASSPHRASE)
     return store, store_url, tmp_path
 
@@ -189,7 +190,7 @@ def test_an_altered_checkpoint_fails_verification(setup) -> None:
 
 def test_a_key_not_registered_in_the_chain_cannot_sign_a_checkpoint(setup) -> None:
     store, url, folder = setup
-    generate_keys("tester", PASSPHRASE, path=folder / "throwaway.json")  # never registered
+    generate_keys(store.actor, PASSPHRASE, path=folder / "throwaway.json")  # never registered
     before = store.head().seq
     result = cmlops(
         url,
