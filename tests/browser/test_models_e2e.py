@@ -22,7 +22,7 @@ def test_models_tab_shows_versions_and_history(page, lab):
     )
     models = [Entity(id=f"e2e-model-{i}", kind="model", name=f"clf{i}") for i in (1, 2)]
     fit = Activity(id="e2e-fit", kind="cell", name="fit", status="ok")
-    with open_store(home=lab.home, actor="e2e-tester") as store:
+    with open_store(home=lab.home) as store:  # as the lab's hub user (see conftest)
         store.record_lineage(
             LineageBatch(
                 entities=[data, *models],

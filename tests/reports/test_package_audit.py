@@ -27,9 +27,10 @@ FAILING_PLAN = {
     "criteria": [{"id": "n-large", "metric": "n", "op": ">=", "threshold": 10}],
 }
 OTHER_USER = """
-import sys, time
+import os, sys, time
 from cmlops.store import Activity, Entity, Used, LineageBatch, open_store
-store = open_store(sys.argv[1], home=sys.argv[2], actor="bob")
+os.environ["JUPYTERHUB_USER"] = "bob"  # another person (the actor; not a claim)
+store = open_store(sys.argv[1], home=sys.argv[2])
 i = 0
 while True:
     store.record_lineage(LineageBatch(

@@ -13,8 +13,9 @@ from cmlops.store import open_store
 
 
 @pytest.fixture
-def registered(store_home: Path) -> Path:
-    with open_store(home=store_home, actor="ana") as store:
+def registered(store_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("JUPYTERHUB_USER", "ana")  # the actor (CMLOPS_USER is only a claim)
+    with open_store(home=store_home) as store:
         register_version(store, "risk", "model-1", description="<b>risk</b> model")
     return store_home
 

@@ -39,14 +39,17 @@ def alert_events(entity_id: str, content: dict[str, Any]) -> list[AuditEvent]:
 
 
 def write_alert_events(
-    store: Any, events: Sequence[AuditEvent], *, actor: str | None = None
+    store: Any, events: Sequence[AuditEvent], *, claimed_actor: str | None = None
 ) -> list[AuditRecord]:
-    """Append the events not yet recorded (decided under the write lock); the new records."""
+    """Append the events not yet recorded (decided under the write lock); the new records.
+
+    The store records the authenticated actor; ``claimed_actor`` is only a claim beside it.
+    """
     if not events:
         return []
-    if actor is not None:
+    if claimed_actor is not None:
         events = [
-            AuditEvent(e.action, e.object_type, e.object_id, e.payload, e.reason, actor)
+            AuditEvent(e.action, e.object_type, e.object_id, e.payload, e.reason, claimed_actor)
             for e in events
         ]
 

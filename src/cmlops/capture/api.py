@@ -143,12 +143,13 @@ def log_model(
     return _log(model, name or type(model).__name__, role, reason, "log_model", None, store)
 
 
-def record_alerts(result: Any, store: Any = None, *, actor: str | None = None) -> int:
+def record_alerts(result: Any, store: Any = None, *, claimed_actor: str | None = None) -> int:
     """Record each alert of a ``cmlops.monitor()`` result once; returns how many were new.
 
     ``store`` defaults to this kernel's capture store. Calling it again, or
     tracking the cell that made the result, records no alert twice (the one
-    ``monitor.alert`` shape is :mod:`cmlops.capture.alerts`').
+    ``monitor.alert`` shape is :mod:`cmlops.capture.alerts`'). The actor is the
+    store's authenticated one; ``claimed_actor`` is recorded only as a claim.
     """
     from cmlops.capture.alerts import alert_events, write_alert_events
     from cmlops.capture.namespace import result_content
@@ -161,7 +162,8 @@ def record_alerts(result: Any, store: Any = None, *, actor: str | None = None) -
     if store is None:
         store = _session_for(None).store
     content, entity_id = result_content(result, FingerprintOptions.from_env())
-    return len(write_alert_events(store, alert_events(entity_id, content), actor=actor))
+    events = alert_events(entity_id, content)
+    return len(write_alert_events(store, events, claimed_actor=claimed_actor))
 
 
 def lineage(entity: Any = None, *, notebook: str | None = None, store: Any = None) -> LineageGraph:
