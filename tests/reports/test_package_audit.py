@@ -15,10 +15,11 @@ import pytest
 from cmlops.reports.manifest import dumps, sha256_file
 from cmlops.reports.runner import run_report
 from cmlops.reports.verify import verify_package
-from cmlops.store.chain import canonical_payload, canonical_record, record_hash
+from cmlops.store.chain import canonical_record, record_hash, row_from_dict
 from cmlops.trust.checkpoint import create_checkpoint
 from cmlops.trust.keys import generate_keys, read_key, unlock
 from tests.reports.conftest import ECHO_BODY, make_template
+from tests.store.old_stores import add_team_role
 
 pytestmark = pytest.mark.kernel
 
@@ -87,16 +88,8 @@ def test_a_rehashed_audit_record_is_not_proven_in_the_chain(tmp_path: Path, stor
     for item in items:
         if item["action"] == "report.finished":  # the forger edits the record and re-hashes it
             item["payload"]["verdict"] = "PASS"
-            item["hash"] = record_hash(
-                item["prev_hash"],
-                canonical_record(
-                    *(item[k] for k in ("seq", "ts", "actor", "action", "object_type")),
-                    item["object_id"],
-                    canonical_payload(item["payload"]),
-                    item["reason"],
-                    item["prev_hash"],
-                ),
-            )
+            row = row_from_dict(item)  # the record's fields as hashed (format 2: with context)
+            item["hash"] = record_hash(item["prev_hash"], canonical_record(*row[:9], row[10]))
     trail.write_text("".join(json.dumps(i) + "\n" for i in items))
     rewrite_manifest(pkg)
     result = verify_package(pkg)
@@ -127,10 +120,9 @@ def test_other_users_cells_during_a_run_stay_out_of_its_extract(
         *ECHO_BODY,
     ]
     template = make_template(tmp_path / "t.ipynb", tracked)
-    bob = subprocess.Popen(
-        [sys.executable, "-c", OTHER_USER, url, str(home)],
-        env={**os.environ, "CMLOPS_USER": "bob"},
-    )
+    # Bob is another person: on PostgreSQL his own database role, on SQLite his hub user
+    bob_url = url if backend == "sqlite" else add_team_role(store, "bob")
+    bob = subprocess.Popen([sys.executable, "-c", OTHER_USER, bob_url, str(home)], env=os.environ)
     try:
         time.sleep(1.0)
         run = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=store, progress=False)
