@@ -273,3 +273,55 @@ def test_dossiers_compiled_signed_verifiable_and_living(story: Story) -> None:
     assert "unknown TRIPOD+AI item '99z'" in refused and len(refused.strip().splitlines()) == 1
     with open_store(home=story.home) as store:
         assert store.count_records() == before
+
+
+def test_impact_assessment_v2_against_v1_on_the_same_data(story: Story) -> None:
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    from cmlops.reports.verify import verify_package
+
+    out = run(
+        story,
+        "model",
+        "impact",
+        NAME,
+        "2",
+        "--data",
+        str(story.scored["impact"]),
+        "--score-new",
+        "score_v2",
+        "--score-previous",
+        "score_v1",
+        "--out",
+        str(story.root / "impact-v2"),
+    )
+    assert f"{NAME} v2 vs v1: AUROC difference" in out
+    assert verify_package(story.root / "impact-v2").ok
+    shown = json.loads(run(story, "model", "show", NAME, "--version", "2", "--json"))
+    impact = shown["versions"][0]["impact"][0]
+    data = pd.read_csv(story.scored["impact"])
+    expected = roc_auc_score(data.outcome, data.score_v2) - roc_auc_score(
+        data.outcome, data.score_v1
+    )
+    assert abs(impact["auroc_difference"] - expected) < 1e-12
+    low, high = impact["auroc_difference_ci"]
+    assert low < impact["auroc_difference"] < high
+    assert 0 <= impact["auroc_difference_p_value"] <= 1
+    metrics = json.loads((story.root / "impact-v2" / "results.json").read_text())["metrics"]
+    assert "auroc_difference[sex=F]" in metrics and "calibration_slope_difference" in metrics
+    wrong = run(
+        story,
+        "model",
+        "impact",
+        NAME,
+        "2",
+        "--data",
+        str(story.scored["v2"]),
+        "--score-new",
+        "score",
+        "--score-previous",
+        "score",
+        code=2,
+    )
+    assert "does not descend from the previous version's model" in wrong

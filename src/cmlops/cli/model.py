@@ -243,3 +243,79 @@ def dossier_cmd(
         click.echo(
             f"{run.kind}{subject}: r{run.revision} {run.status} ({run.verdict}{missing}) {run.path}"
         )
+
+
+@model.command("impact")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Validation data scored by both versions.",
+)
+@click.option("--score-new", required=True, help="Column of the new version's probability.")
+@click.option("--score-previous", required=True, help="Column of the previous version's.")
+@click.option("--outcome", default="outcome", show_default=True, help="Binary outcome column.")
+@click.option("--previous", type=int, help="The version compared with (default: the one before).")
+@click.option(
+    "--subgroups", help="Comma-separated columns (default: the protocol's sensitive attributes)."
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Decision threshold for net benefit.",
+)
+@click.option(
+    "--plan",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Acceptance plan on the differences (default: AUROC non-inferiority 0.05).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Package folder (default: reports/model_impact-...).",
+)
+@click.pass_context
+def impact_cmd(
+    ctx: click.Context,
+    name: str,
+    version: int,
+    data: Path,
+    score_new: str,
+    score_previous: str,
+    outcome: str,
+    previous: int | None,
+    subgroups: str | None,
+    threshold: float,
+    plan: Path | None,
+    out: Path | None,
+) -> None:
+    """Compare VERSION with the previous one on the same data (paired DeLong, calibration)."""
+    from cmlops.lifecycle.impact import assess_impact
+
+    groups = [s.strip() for s in subgroups.split(",") if s.strip()] if subgroups else None
+    with open_cli_store(ctx) as store:
+        record = assess_impact(
+            store,
+            name,
+            version,
+            data,
+            score_new=score_new,
+            score_previous=score_previous,
+            outcome=outcome,
+            previous=previous,
+            subgroups=groups,
+            threshold=threshold,
+            plan=plan,
+            out=out,
+        )
+    low, high = record["auroc_difference_ci"]
+    click.echo(
+        f"{name} v{record['version']} vs v{record['previous_version']}: AUROC difference "
+        f"{record['auroc_difference']} (95% CI {low} to {high}, p "
+        f"{record['auroc_difference_p_value']}); verdict {record['verdict']}; "
+        f"package {record['path']}"
+    )
