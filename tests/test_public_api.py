@@ -21,7 +21,7 @@ from cmlops.stats.result import Record, Result
 #: errors that never reach a Python caller, with the reason
 NOT_EXPORTED = {
     # click prints it and exits with the code; the API raises the CmlopsError it wraps
-    "cmlops.cli._common.CmlopsCommandError": "CLI exit codes",
+    "cmlops.cli.conventions.CmlopsCommandError": "CLI exit codes",
 }
 #: the REST API turns errors defined here into HTTP responses inside the Jupyter server
 SERVER_ONLY = "cmlops.server."

@@ -28,6 +28,8 @@ _PUBLIC: dict[str, str] = {
     "StoreCorruptError": "cmlops.errors:StoreCorruptError",
     "StoreUnreachableError": "cmlops.errors:StoreUnreachableError",
     "SchemaVersionError": "cmlops.errors:SchemaVersionError",
+    "StoreReplacedError": "cmlops.errors:StoreReplacedError",
+    "RecordRefusedError": "cmlops.errors:RecordRefusedError",
     "ImmutableRecordError": "cmlops.errors:ImmutableRecordError",
     "ArtifactError": "cmlops.errors:ArtifactError",
     "ProofError": "cmlops.errors:ProofError",
