@@ -12,7 +12,7 @@ import cmlops
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "cmlops"
 LAYERS = [
     {"_version", "errors", "config", "atomic_files", "json_safe", "build_info", "spark_frames"},
-    {"fingerprinting", "estimators", "fingerprint_encoding"},
+    {"fingerprinting", "estimators", "fingerprint_encoding", "spark_fingerprint", "spark_sources"},
     {"store"},
     {"trust"},
     {"capture"},

@@ -41,6 +41,7 @@ from cmlops.fingerprint_encoding import (
     pickled_state,
 )
 from cmlops.json_safe import json_safe, qualified_name
+from cmlops.spark_frames import is_spark_frame
 
 __all__ = [
     "ALGORITHM",
@@ -95,12 +96,17 @@ class FingerprintOptions:
 def fingerprint(obj: Any, *, options: FingerprintOptions | None = None) -> str:
     """Return ``"blake3:<64 hex>"`` for the content of ``obj``.
 
-    Supports pandas DataFrame / Series / Index, NumPy arrays, scikit-learn style
-    estimators (class, parameters and fitted state), and plain Python values
+    Supports Spark DataFrames (``sha256:`` of the multiset of rows, computed in Spark:
+    :mod:`cmlops.spark_fingerprint`), pandas DataFrame / Series / Index, NumPy arrays,
+    scikit-learn style estimators (class, parameters and fitted state), and plain Python values
     (str, bytes, numbers, None, lists, tuples, dicts). Raises
     :class:`UnfingerprintableError` for objects without stable content and
     :class:`FingerprintTooLargeError` above the size limit.
     """
+    if is_spark_frame(obj):  # computed by Spark, nothing collected: no size limit applies
+        from cmlops.spark_fingerprint import content_fingerprint
+
+        return content_fingerprint(obj)
     opts = options or FingerprintOptions.from_env()
     if opts.max_bytes is not None:
         size = estimate_nbytes(obj)
@@ -147,6 +153,10 @@ def schema_summary(obj: Any) -> dict[str, Any]:
     Stored beside the fingerprint so a reviewer sees *what* changed in a
     dataset without the data: a renamed column or a new dtype is visible.
     """
+    if is_spark_frame(obj):
+        from cmlops.spark_fingerprint import spark_schema_summary
+
+        return spark_schema_summary(obj)
     pd = _pandas()
     if pd is not None and isinstance(obj, pd.DataFrame):
         return {

@@ -46,6 +46,10 @@ class FileEvent:
     via: str
     digest: str = ""
     pending: Any = field(default=None, repr=False, compare=False)
+    kind: str = "file"  # "dataset" for a Spark read or write (a folder or a Delta table)
+    attributes: dict = field(default_factory=dict)
+    #: computes an output's identity once the cell has written it (Spark writes)
+    resolve: Any = field(default=None, repr=False, compare=False)
 
 
 class DigestCache:
@@ -109,6 +113,14 @@ class IOLog:
             event.pending = self._pool.submit(self._hash, path, stamp)
         return event
 
+    def background(self, job: Callable[[], Any]) -> Any:
+        """Run ``job`` on the hashing thread; its future is collected by :meth:`finish`."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-hash")
+        return self._pool.submit(job)
+
     def _hash(self, path: str, stamp: tuple[int, int, int] | None) -> str:
         digest = fingerprint_file(path)
         self.cache.put(path, stamp, digest)
@@ -124,11 +136,20 @@ class IOLog:
         for event in self.events:
             try:
                 if event.pending is not None:
-                    event.digest, event.pending = event.pending.result(), None
+                    found, event.pending = event.pending.result(), None
+                elif event.role == "output" and not event.digest and event.resolve is not None:
+                    found = event.resolve()
                 elif event.role == "output" and not event.digest:
                     stamp = self.cache.stamp(event.path)
-                    event.digest = fingerprint_file(event.path)
-                    self.cache.put(event.path, stamp, event.digest)
+                    found = fingerprint_file(event.path)
+                    self.cache.put(event.path, stamp, found)
+                else:
+                    continue
+                if isinstance(found, dict):  # a Spark dataset's identity
+                    event.attributes.update({k: v for k, v in found.items() if k != "digest"})
+                    event.path = found.get("location", event.path)
+                    found = found.get("digest", "")
+                event.digest = found
             except OSError as exc:
                 self.notes.append(f"{event.role} {event.path} not hashed: {exc.strerror or exc}")
         if self._pool is not None:
@@ -167,7 +188,14 @@ class Hooks:
         self.log = log
         self._saved: list[tuple[Any, str, Any, bool]] = []
 
-    def _wrap(self, owner: Any, name: str, role: str | Callable[..., Any], via: str) -> None:
+    def _wrap(
+        self,
+        owner: Any,
+        name: str,
+        role: str | Callable[..., Any],
+        via: str,
+        prepare: Callable[..., Any] | None = None,
+    ) -> None:
         original = getattr(owner, name, None)
         if original is None or getattr(original, "__cmlops_hook__", False):
             return
@@ -185,12 +213,12 @@ class Hooks:
                             role(args, kwargs) if callable(role) else (_first(args, kwargs), role)
                         )
                         if actual_role:
-                            event = log.prepare(target, actual_role, via)
+                            event = (prepare or log.prepare)(target, actual_role, via)
                     except Exception as exc:  # noqa: BLE001 - a hook must never break the call
                         log.notes.append(f"{via}: not recorded ({type(exc).__name__}: {exc})")
                 result = original(*args, **kwargs)
                 if event is not None:  # only calls that succeeded touched the file
-                    log.events.append(event)
+                    log.events.extend(event if isinstance(event, list) else [event])
                 return result
             finally:
                 _depth.reset(token)
@@ -202,6 +230,11 @@ class Hooks:
 
     def install(self) -> None:
         self._wrap(builtins, "open", _open_args, "open")
+        if "pyspark.sql" in sys.modules:  # only when the user's code has loaded Spark
+            from cmlops.capture.spark_io import spark_hooks
+
+            for spec in spark_hooks(self.log, FileEvent):
+                self._wrap(*spec)
         pd = sys.modules.get("pandas")
         if pd is not None:
             for reader in ("read_csv", "read_parquet", "read_excel", "read_json", "read_table"):

@@ -21,6 +21,8 @@ from cmlops.fingerprinting import (
     schema_summary,
 )
 from cmlops.json_safe import json_safe
+from cmlops.spark_frames import is_spark_frame
+from cmlops.spark_sources import plan_identity, shared_digests
 from cmlops.store import Entity
 
 
@@ -48,6 +50,8 @@ def kind_of(obj: Any) -> str | None:
         return "result"
     pd = sys.modules.get("pandas")
     if pd is not None and isinstance(obj, pd.DataFrame | pd.Series):
+        return "dataset"
+    if is_spark_frame(obj):
         return "dataset"
     np = sys.modules.get("numpy")
     if np is not None and isinstance(obj, np.ndarray) and obj.size > 0:
@@ -107,6 +111,10 @@ def describe(name: str, obj: Any, options: FingerprintOptions, notes: list[str])
                 "class": type(obj).__name__,
                 "result": content,
             }
+        elif is_spark_frame(obj):  # lazy: named by its derivation, no Spark job per cell
+            fp, attributes = plan_identity(obj, shared_digests())
+            schema = schema_summary(obj)
+            attributes["type"] = f"{type(obj).__module__}.{type(obj).__qualname__}"
         else:
             fp = fingerprint(obj, options=options)
             schema = json_safe(schema_summary(obj))

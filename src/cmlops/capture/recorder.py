@@ -330,13 +330,16 @@ class CellRecorder:
         for event in self.io.events:
             if not event.digest:
                 continue
+            attributes = {"via": event.via, **event.attributes}
+            if event.kind == "file":
+                attributes["size"] = _size(event.path)
             entity = Entity(
                 id=event.digest,
-                kind="file",
-                name=os.path.basename(event.path),
+                kind=event.kind,
+                name=os.path.basename(event.path.rstrip("/")) or event.path,
                 fingerprint=event.digest,
                 location=event.path,
-                attributes={"via": event.via, "size": _size(event.path)},
+                attributes=attributes,
             )
             entities.setdefault(entity.id, entity)
             if event.role == "input":
