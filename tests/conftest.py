@@ -20,6 +20,9 @@ from tests.pg_server import (
     running_postgres,
 )
 
+#: outcomes per requirement into test-artifacts/requirements-results.json
+pytest_plugins = ["tests.requirements_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_store_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

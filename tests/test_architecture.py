@@ -20,6 +20,7 @@ LAYERS = [
     {"widgets"},
     {"reports"},
     {"lifecycle"},
+    {"selftest"},
     {"server", "cli"},
 ]
 

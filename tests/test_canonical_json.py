@@ -38,6 +38,7 @@ def _random_value(rng: random.Random, depth: int = 0) -> object:
     return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
 
 
+@pytest.mark.req("REQ-AUD-006")
 def test_canonical_json_equals_rfc8785_on_random_values() -> None:
     """Equal to rfc8785 of the value with non-I-JSON numbers tagged (2.0**60, -0.0, 1e21 ...),
     and rfc8785 re-canonicalises the parsed bytes to the same bytes (docs/audit-chain.md)."""

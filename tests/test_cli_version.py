@@ -8,6 +8,8 @@ import subprocess
 import sys
 from importlib import metadata
 
+import pytest
+
 import cmlops
 
 CLI = [sys.executable, "-c", "from cmlops.cli import main; main()"]
@@ -17,12 +19,14 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.req("REQ-DOC-001")
 def test_version_is_one_line() -> None:
     done = _run("--version")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"cmlops, version {cmlops.__version__}"
 
 
+@pytest.mark.req("REQ-DOC-001")
 def test_verbose_version_names_the_build_and_every_runtime_dependency() -> None:
     done = _run("--version", "--verbose")
     assert done.returncode == 0, done.stderr

@@ -77,6 +77,7 @@ def test_format_and_identical_content() -> None:
         lambda df: df.iloc[:3],
     ],
 )
+@pytest.mark.req("REQ-FP-001")
 def test_any_change_changes_fingerprint(change) -> None:
     assert fingerprint(change(make_frame())) != fingerprint(make_frame())
 
@@ -92,6 +93,7 @@ def test_string_boundaries_matter() -> None:
     assert fingerprint(["ab", "c"]) != fingerprint(["a", "bc"])
 
 
+@pytest.mark.req("REQ-FP-001")
 def test_memory_layout_does_not_matter() -> None:
     rng = np.random.default_rng(1)
     c_order = rng.normal(size=(300, 7))
@@ -141,6 +143,7 @@ def test_multiindex() -> None:
     assert fingerprint(df) != fingerprint(df.set_axis(swapped))
 
 
+@pytest.mark.req("REQ-FP-001")
 def test_deterministic_across_processes() -> None:
     code = (
         "import numpy as np, pandas as pd; from cmlops import fingerprint;"
@@ -159,6 +162,7 @@ def test_deterministic_across_processes() -> None:
     assert outs == {local}
 
 
+@pytest.mark.req("REQ-FP-001")
 def test_models_fitted_state_and_params() -> None:
     from sklearn.linear_model import LogisticRegression
 
@@ -192,6 +196,7 @@ def test_unfingerprintable_and_size_limit(monkeypatch) -> None:
         fingerprint(big)
 
 
+@pytest.mark.req("REQ-FP-001")
 def test_file_fingerprint_is_sha256_of_bytes(tmp_path) -> None:
     path = tmp_path / "d.csv"
     path.write_bytes(b"a,b\n1,2\n")

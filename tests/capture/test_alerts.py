@@ -31,6 +31,7 @@ def _alerts(store) -> list:
     return store.records(action="monitor.alert")
 
 
+@pytest.mark.req("REQ-STA-008")
 def test_record_alerts_appends_one_audit_record_per_alert(tmp_path: Path, result) -> None:
     store = open_store(home=tmp_path / ".cmlops")
     try:
@@ -70,6 +71,7 @@ def test_a_tracked_block_that_also_records_makes_one_record_per_alert(result) ->
     assert len(_alerts(store)) == len(result.alerts)
 
 
+@pytest.mark.req("REQ-STA-008")
 def test_concurrent_writers_record_each_alert_once(tmp_path: Path, result) -> None:
     home = tmp_path / ".cmlops"
     open_store(home=home).close()

@@ -57,6 +57,7 @@ def build_lineage(tmp_path) -> dict[str, Any]:
     return ns
 
 
+@pytest.mark.req("REQ-LIN-001")
 def test_track_api_records_blocks_and_results(tmp_path) -> None:
     ns = build_lineage(tmp_path)
     store = open_store(create=False)
@@ -87,6 +88,7 @@ def test_track_api_records_blocks_and_results(tmp_path) -> None:
     assert visits_fp in sub.entities and set(sub.activities) == {acts["load"].id, acts["fit"].id}
 
 
+@pytest.mark.req("REQ-LIN-002")
 def test_track_api_error_status_and_strict(tmp_path, monkeypatch) -> None:
     ns: dict[str, Any] = {}
     with pytest.raises(ZeroDivisionError):
@@ -123,6 +125,7 @@ def test_log_model_and_log_dataset_outside_track() -> None:
     assert {e.id for e in graph.entities.values()} == {entity.id, ds.id}
 
 
+@pytest.mark.req("REQ-LIN-003")
 def test_prov_export_round_trips_every_node_and_relation(tmp_path) -> None:
     build_lineage(tmp_path)
     graph = open_store(create=False).lineage_graph()
@@ -252,6 +255,7 @@ def _rebuild(event: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.req("REQ-LIN-003")
 def test_openlineage_events_validate_and_carry_facets(tmp_path) -> None:
     build_lineage(tmp_path)
     lines = cmlops.export_lineage(None, "openlineage").splitlines()
@@ -281,6 +285,7 @@ def test_openlineage_events_validate_and_carry_facets(tmp_path) -> None:
     assert visits["facets"]["version"]["datasetVersion"].startswith("blake3:")
 
 
+@pytest.mark.req("REQ-LIN-003")
 def test_openlineage_marks_failed_runs() -> None:
     with pytest.raises(KeyError):
         with cmlops.track("broken", namespace={}):

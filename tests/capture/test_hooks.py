@@ -45,6 +45,7 @@ WRITERS = [
 
 
 @pytest.mark.parametrize(("method", "filename", "write", "read"), WRITERS)
+@pytest.mark.req("REQ-LIN-001")
 def test_pandas_writers_and_readers(tmp_path, frame, method, filename, write, read) -> None:
     path = tmp_path / filename
     _, events, log = run_hooked(lambda: write(frame, path))
@@ -58,6 +59,7 @@ def test_pandas_writers_and_readers(tmp_path, frame, method, filename, write, re
     assert log.events[0].digest == sha(path)
 
 
+@pytest.mark.req("REQ-LIN-001")
 def test_numpy_pickle_joblib_and_open(tmp_path) -> None:
     arr = np.arange(6.0).reshape(2, 3)
     npy, pkl, jbl, txt = (tmp_path / n for n in ("a.npy", "b.pkl", "c.joblib", "d.txt"))
@@ -101,6 +103,7 @@ def test_numpy_pickle_joblib_and_open(tmp_path) -> None:
     ]
 
 
+@pytest.mark.req("REQ-LIN-002")
 def test_hooks_return_the_very_same_object_and_are_restored(tmp_path, monkeypatch) -> None:
     sentinel = object()
     calls = []
@@ -127,6 +130,7 @@ def test_hooks_return_the_very_same_object_and_are_restored(tmp_path, monkeypatc
     assert log.notes == [f"input {tmp_path / 'nothing.csv'} not hashed: No such file or directory"]
 
 
+@pytest.mark.req("REQ-LIN-002")
 def test_exceptions_pass_through_unchanged(tmp_path) -> None:
     missing = tmp_path / "missing.csv"
 

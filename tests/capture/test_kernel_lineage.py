@@ -22,6 +22,7 @@ def _by_name(graph):
     return {a.name: a for a in graph.activities.values()}
 
 
+@pytest.mark.req("REQ-LIN-001")
 def test_tracked_pipeline_records_exact_graph(run_notebook, tmp_path: Path) -> None:
     (tmp_path / "in.csv").write_text(CSV)
     nb = run_notebook(
@@ -129,6 +130,7 @@ def test_tracked_pipeline_records_exact_graph(run_notebook, tmp_path: Path) -> N
     assert store.verify().ok
 
 
+@pytest.mark.req("REQ-LIN-002")
 def test_unwritable_store_warns_once_and_strict_refuses(run_notebook, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the store folder should be")
@@ -150,6 +152,7 @@ def test_unwritable_store_warns_once_and_strict_refuses(run_notebook, tmp_path: 
     assert "False" in outputs_text(nb.cells[4])
 
 
+@pytest.mark.req("REQ-LIN-001")
 def test_autotrack_and_clinical_dataset(run_notebook) -> None:
     nb = run_notebook(
         [

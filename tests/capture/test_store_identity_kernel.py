@@ -11,6 +11,7 @@ from tests.capture.conftest import outputs_text
 from tests.store.old_stores import add_reader_role
 
 
+@pytest.mark.req("REQ-AUD-009")
 def test_a_deleted_store_folder_is_said_strict_refuses_and_new_records_are_kept(
     run_notebook, tmp_path: Path
 ) -> None:

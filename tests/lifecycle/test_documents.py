@@ -20,6 +20,7 @@ EVIDENCE = {
 }
 
 
+@pytest.mark.req("REQ-LCM-002")
 def test_model_card_xml_is_valid_and_a_broken_card_is_not() -> None:
     xml = card_xml(EVIDENCE)
     assert schema_errors(xml) == []
@@ -31,6 +32,7 @@ def test_model_card_xml_is_valid_and_a_broken_card_is_not() -> None:
     assert (errors and "Warnings" in " ".join(errors)) or "TrustIngredients" in " ".join(errors)
 
 
+@pytest.mark.req("REQ-SEC-003")
 def test_every_dossier_escapes_user_text_and_lists_what_is_missing() -> None:
     for kind in ("model-card", "tripod-ai", "credibility", "annex-iv", "datasheet"):
         doc = build(kind, EVIDENCE)

@@ -133,6 +133,7 @@ def test_cli_mixed_id_types_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.kernel
+@pytest.mark.req("REQ-STA-007")
 def test_model_validation_runs_it_and_the_plan_can_require_it(tmp_path: Path) -> None:
     from cmlops.reports.runner import run_report
     from cmlops.reports.verify import verify_package

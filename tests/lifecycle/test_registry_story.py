@@ -51,6 +51,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         yield s
 
 
+@pytest.mark.req("REQ-LCM-001")
 def test_v1_registered_validated_approved(story: Story) -> None:
     run(story, "model", "protocol", NAME, str(story.protocol))
     out = run(
@@ -91,6 +92,7 @@ def test_v1_registered_validated_approved(story: Story) -> None:
         assert store.verify().ok
 
 
+@pytest.mark.req("REQ-LCM-001")
 def test_v2_retrained_in_scope_needs_the_revalidation_package(story: Story) -> None:
     out = run(story, "model", "register", NAME, "--from", story.entities["v2"])
     assert "v2  candidate" in out and "change: in (retrain-same-population)" in out
@@ -105,6 +107,7 @@ def test_v2_retrained_in_scope_needs_the_revalidation_package(story: Story) -> N
     assert v2["change"]["differences"]["hyperparameters"] == []
 
 
+@pytest.mark.req("REQ-LCM-001")
 def test_v3_out_of_scope_refused_without_full_validation(story: Story) -> None:
     out = run(story, "model", "register", NAME, "--from", story.entities["v3"])
     assert "v3  candidate" in out and "change: out" in out
@@ -190,6 +193,7 @@ ANSWERS = {
 }
 
 
+@pytest.mark.req("REQ-LCM-002")
 def test_dossiers_compiled_signed_verifiable_and_living(story: Story) -> None:
     from lxml import etree
 

@@ -55,6 +55,7 @@ def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:
 
 
 @pytest.mark.kernel
+@pytest.mark.req("REQ-SIG-001")
 def test_run_verify_sign_end_to_end(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
@@ -110,6 +111,7 @@ def test_run_verify_sign_end_to_end(tmp_path: Path, monkeypatch) -> None:
     assert "modified: report.html" in tampered.output and "added: notes.txt" in tampered.output
 
 
+@pytest.mark.req("REQ-PKG-006")
 def test_verify_refuses_traversal_zip(tmp_path: Path) -> None:
     archive = tmp_path / "evil.zip"
     with zipfile.ZipFile(archive, "w") as zf:

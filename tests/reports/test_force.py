@@ -18,6 +18,7 @@ def _run(template: Path, out: Path, store, **kw):
     return run_report(template, {}, out=out, store=store, progress=False, **kw)
 
 
+@pytest.mark.req("REQ-PKG-005")
 def test_force_never_replaces_a_project_folder(tmp_path: Path, echo_template, store) -> None:
     project = tmp_path / "project"
     (project / ".cmlops").mkdir(parents=True)
@@ -29,6 +30,7 @@ def test_force_never_replaces_a_project_folder(tmp_path: Path, echo_template, st
     assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
 
 
+@pytest.mark.req("REQ-PKG-005")
 def test_force_never_replaces_a_package_holding_extra_files(
     tmp_path: Path, echo_template, store
 ) -> None:
@@ -39,6 +41,7 @@ def test_force_never_replaces_a_package_holding_extra_files(
     assert (first.package / "nested-store").is_dir()
 
 
+@pytest.mark.req("REQ-PKG-005")
 def test_force_never_replaces_another_stores_package(tmp_path: Path, echo_template, store):
     from cmlops.store import open_store
 
@@ -52,6 +55,7 @@ def test_force_never_replaces_another_stores_package(tmp_path: Path, echo_templa
     assert (foreign.package / "manifest.json").is_file()
 
 
+@pytest.mark.req("REQ-PKG-005")
 def test_force_replaces_this_stores_unsigned_package(tmp_path: Path, echo_template, store):
     first = _run(echo_template, tmp_path / "pkg", store)
     again = _run(echo_template, first.package, store, force=True)

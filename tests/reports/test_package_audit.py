@@ -55,6 +55,7 @@ def rewrite_manifest(pkg: Path, **results: object) -> None:
     (pkg / "manifest.json").write_bytes(dumps(manifest))
 
 
+@pytest.mark.req("REQ-PKG-003")
 def test_fail_to_pass_with_a_rehashed_manifest_fails_verification(
     tmp_path: Path, make_store
 ) -> None:
@@ -80,6 +81,7 @@ def test_fail_to_pass_with_a_rehashed_manifest_fails_verification(
     assert "FAIL" in text and "results.json digest" in text
 
 
+@pytest.mark.req("REQ-PKG-003")
 def test_a_rehashed_audit_record_is_not_proven_in_the_chain(tmp_path: Path, store) -> None:
     template = make_template(tmp_path / "t.ipynb", ECHO_BODY, plan=FAILING_PLAN)
     pkg = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=store, progress=False).package
@@ -99,6 +101,7 @@ def test_a_rehashed_audit_record_is_not_proven_in_the_chain(tmp_path: Path, stor
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
+@pytest.mark.req("REQ-PKG-003")
 def test_other_users_cells_during_a_run_stay_out_of_its_extract(
     tmp_path: Path, backend: str, request, monkeypatch
 ) -> None:
@@ -154,6 +157,7 @@ def _key(tmp_path: Path, store):
     return unlock(doc, "long passphrase")
 
 
+@pytest.mark.req("REQ-PKG-003")
 def test_a_checkpoint_kept_by_the_verifier_vouches_for_the_package(tmp_path: Path, store) -> None:
     key = _key(tmp_path, store)
     before = create_checkpoint(store, key, signer="tester")
@@ -172,6 +176,7 @@ def test_a_checkpoint_kept_by_the_verifier_vouches_for_the_package(tmp_path: Pat
     assert any("not the one created" in p for p in result.problems), result.problems
 
 
+@pytest.mark.req("REQ-PKG-003")
 def test_a_package_from_a_rewritten_chain_fails_against_an_earlier_checkpoint(
     tmp_path: Path, store
 ) -> None:
@@ -221,6 +226,7 @@ HOSTILE_AUDIT_FILES = [
 ]
 
 
+@pytest.mark.req("REQ-PKG-006")
 def test_hostile_audit_files_are_findings_not_crashes(tmp_path: Path, store) -> None:
     import shutil
 
@@ -243,6 +249,7 @@ def test_hostile_manifest_criteria_and_records_are_findings(tmp_path: Path, stor
     assert not result.ok and any("criteria" in p for p in result.problems), result.problems
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_a_later_checkpoint_reveals_a_stripped_signature(tmp_path: Path, store) -> None:
     from cmlops.reports.signing import sign_package
 

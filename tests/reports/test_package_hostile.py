@@ -53,6 +53,7 @@ def _copy(run, tmp_path: Path) -> Path:
     return target
 
 
+@pytest.mark.req("REQ-PKG-006")
 def test_corrupt_zip_is_a_one_line_error(package, tmp_path: Path) -> None:
     data = bytearray(package.zip.read_bytes())
     with zipfile.ZipFile(package.zip) as zf:
@@ -66,6 +67,7 @@ def test_corrupt_zip_is_a_one_line_error(package, tmp_path: Path) -> None:
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.req("REQ-PKG-006")
 def test_zip_bomb_is_refused_before_filling_the_disk(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -74,6 +76,7 @@ def test_zip_bomb_is_refused_before_filling_the_disk(tmp_path: Path) -> None:
         verify_package(bomb)
 
 
+@pytest.mark.req("REQ-PKG-006")
 def test_zip_that_lies_about_sizes_is_stopped_while_extracting(tmp_path: Path) -> None:
     lying = tmp_path / "lying.zip"
     with zipfile.ZipFile(lying, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -87,6 +90,7 @@ def test_zip_that_lies_about_sizes_is_stopped_while_extracting(tmp_path: Path) -
         verify_package(lying)
 
 
+@pytest.mark.req("REQ-PKG-006")
 def test_too_many_entries_is_refused(tmp_path: Path) -> None:
     from cmlops.reports import package as package_module
 
@@ -108,6 +112,7 @@ def test_not_a_zip_and_a_fifo_are_one_line_errors(tmp_path: Path) -> None:
             verify_package(path)
 
 
+@pytest.mark.req("REQ-PKG-002")
 def test_verify_reports_every_added_entry(package, tmp_path: Path) -> None:
     pkg = _copy(package, tmp_path)
     (pkg / ".ipynb_checkpoints").mkdir()
@@ -126,6 +131,7 @@ def test_verify_reports_every_added_entry(package, tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.req("REQ-PKG-002")
 def test_listed_file_replaced_by_a_fifo_is_reported_not_read(package, tmp_path: Path) -> None:
     pkg = _copy(package, tmp_path)
     (pkg / "results.json").unlink()
@@ -145,6 +151,7 @@ def test_listed_file_replaced_by_a_fifo_is_reported_not_read(package, tmp_path: 
         ("inputs", [{"parameter": 1, "path": None, "sha256": "x", "fingerprint": 2}]),
     ],
 )
+@pytest.mark.req("REQ-PKG-006")
 def test_manifest_with_unexpected_types_fails_verification(
     package, tmp_path: Path, field, value
 ) -> None:
@@ -156,6 +163,7 @@ def test_manifest_with_unexpected_types_fails_verification(
     assert not result.ok and any(p.startswith("manifest:") for p in result.problems)
 
 
+@pytest.mark.req("REQ-PKG-006")
 def test_deeply_nested_manifest_is_a_one_line_error(package, tmp_path: Path) -> None:
     pkg = _copy(package, tmp_path)
     (pkg / "manifest.json").write_text("[" * 200_000 + "]" * 200_000)

@@ -24,6 +24,7 @@ SPECS = [
 ]
 
 
+@pytest.mark.req("REQ-PAR-001")
 def test_values_are_converted_to_their_declared_types(tmp_path: Path) -> None:
     data = tmp_path / "d.csv"
     data.write_text("a\n1\n")
@@ -61,6 +62,7 @@ def test_values_are_converted_to_their_declared_types(tmp_path: Path) -> None:
         ({"groups": ["ok", "\ud800"]}, "not valid UTF-8"),
     ],
 )
+@pytest.mark.req("REQ-PAR-001")
 def test_bad_parameters_are_refused_with_one_line(
     tmp_path: Path, given: dict, message: str
 ) -> None:
@@ -93,6 +95,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.req("REQ-PAR-001")
 def test_injected_cell_assigns_exactly_the_value(value: str) -> None:
     source = injected_source({"label": value, "items": [value, 1, 2.5, True]})
     namespace: dict = {}
@@ -103,6 +106,7 @@ def test_injected_cell_assigns_exactly_the_value(value: str) -> None:
     assert namespace["items"] == [value, 1, 2.5, True]
 
 
+@pytest.mark.req("REQ-PAR-001")
 def test_injection_refuses_hostile_names() -> None:
     with pytest.raises(ParameterError, match="not a valid identifier"):
         injected_source({"x = 1; import os; y": "v"})

@@ -66,6 +66,7 @@ GOOD = "plan_id: p\ncriteria:\n  - {id: a, metric: auroc, op: '>=', threshold: 0
         ("utf.yaml", b"plan_id: \xff\xfe\n", "not valid YAML/JSON"),
     ],
 )
+@pytest.mark.req("REQ-PLN-003")
 def test_hostile_plans_are_one_line_errors(tmp_path: Path, name, text, message) -> None:
     path = tmp_path / name
     if isinstance(text, bytes):
@@ -79,6 +80,7 @@ def test_hostile_plans_are_one_line_errors(tmp_path: Path, name, text, message) 
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
 
 
+@pytest.mark.req("REQ-PLN-003")
 def test_plan_naming_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "plan.yaml"
     os.mkfifo(fifo)
@@ -99,11 +101,13 @@ def _catch(box: dict, path: Path) -> None:
         box["error"] = exc
 
 
+@pytest.mark.req("REQ-PLN-003")
 def test_plan_naming_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="is a folder"):
         load_plan(tmp_path)
 
 
+@pytest.mark.req("REQ-PLN-003")
 def test_cli_plan_fifo_and_nan_exit_2_without_traceback(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
@@ -122,6 +126,7 @@ def test_cli_plan_fifo_and_nan_exit_2_without_traceback(tmp_path: Path) -> None:
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.req("REQ-PLN-002")
 def test_not_evaluable_value_is_not_evaluated_with_its_reason() -> None:
     plan = {"criteria": [{"id": "a", "metric": "auroc", "op": ">=", "threshold": 0.9}]}
     rows = judge({"auroc": 1.0}, plan, {"auroc": "degenerate confidence interval"})
@@ -133,6 +138,7 @@ def test_not_evaluable_value_is_not_evaluated_with_its_reason() -> None:
     assert missing[0]["outcome"] == "NOT EVALUATED" and missing[0]["reason"] == "not computed"
 
 
+@pytest.mark.req("REQ-PLN-002")
 def test_fail_wins_over_not_evaluated() -> None:
     plan = {
         "criteria": [
@@ -146,6 +152,7 @@ def test_fail_wins_over_not_evaluated() -> None:
     assert plan_verdict(judge({"x": 2, "y": 2}, plan), plan) == "PASS"
 
 
+@pytest.mark.req("REQ-PLN-002")
 def test_perfect_auroc_on_twenty_subjects_is_not_evaluable() -> None:
     """AUROC = 1 has DeLong se = 0: a zero-width interval cannot pass auroc_ci_low >= 0.95."""
     import cmlops
@@ -166,6 +173,7 @@ def test_perfect_auroc_on_twenty_subjects_is_not_evaluable() -> None:
     assert report.verdict() == "NOT EVALUATED"
 
 
+@pytest.mark.req("REQ-PLN-002")
 def test_one_positive_case_is_not_evaluable() -> None:
     import cmlops
 
@@ -217,6 +225,7 @@ def test_scores_of_exactly_zero_or_one_are_reported_not_clipped_silently() -> No
     assert not result.metric("auroc").not_evaluable  # ranking metrics are unaffected
 
 
+@pytest.mark.req("REQ-PLN-002")
 def test_drift_with_no_column_tested_is_not_evaluated() -> None:
     import pandas as pd
 

@@ -112,6 +112,7 @@ def layout_run(tmp_path_factory: pytest.TempPathFactory):
 pytestmark = pytest.mark.kernel
 
 
+@pytest.mark.req("REQ-PKG-007")
 def test_cover_reads_top_down(layout_run) -> None:
     page = (layout_run.package / "report.html").read_text("utf-8")
     soup = BeautifulSoup(page, "html.parser")
@@ -140,6 +141,7 @@ def test_cover_reads_top_down(layout_run) -> None:
     assert "threshold 0.2" in " ".join(params.split()) and "0.5" not in params
 
 
+@pytest.mark.req("REQ-PLN-002")
 def test_not_evaluable_criterion_is_flagged_beside_its_value(layout_run) -> None:
     results = layout_run.manifest["results"]
     small = next(c for c in results["criteria"] if c["id"] == "small-site")
@@ -163,6 +165,7 @@ def test_integer_ages_are_binned_on_integers(layout_run) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.req("REQ-PKG-007")
 def test_report_layout_in_chromium(layout_run) -> None:
     from tests.chromium import chromium
 

@@ -21,6 +21,7 @@ def echo_run(tmp_path: Path, echo_template: Path, store):
     return run_report(echo_template, {"n": "3"}, out=tmp_path / "pkg", store=store, progress=False)
 
 
+@pytest.mark.req("REQ-PKG-001", "REQ-PLN-001")
 def test_package_is_complete_and_verifies(echo_run, store) -> None:
     pkg = echo_run.package
     assert echo_run.status == "EXECUTED"
@@ -60,6 +61,7 @@ def test_package_is_complete_and_verifies(echo_run, store) -> None:
     assert started["plan_sha256"] == manifest["plan"]["sha256"]
 
 
+@pytest.mark.req("REQ-PKG-002")
 def test_verify_names_modified_added_removed(echo_run) -> None:
     pkg = echo_run.package
     with open(pkg / "results.json", "a") as handle:
@@ -73,6 +75,7 @@ def test_verify_names_modified_added_removed(echo_run) -> None:
     assert result.removed == ["lineage.prov.json"]
 
 
+@pytest.mark.req("REQ-PKG-003")
 def test_verify_detects_edited_audit_extract(echo_run) -> None:
     trail = echo_run.package / "audit" / "trail.jsonl"
     lines = trail.read_text().splitlines()
@@ -94,6 +97,7 @@ def test_verify_detects_edited_audit_extract(echo_run) -> None:
     assert any("its hash does not match its content" in p for p in result.problems)
 
 
+@pytest.mark.req("REQ-PKG-005")
 def test_existing_output_is_refused_unless_forced(echo_run, echo_template, store) -> None:
     with pytest.raises(PackageExistsError, match="--force"):
         run_report(echo_template, {}, out=echo_run.package, store=store, progress=False)
@@ -104,6 +108,7 @@ def test_existing_output_is_refused_unless_forced(echo_run, echo_template, store
     assert not list(echo_run.package.parent.glob(".pkg.*"))
 
 
+@pytest.mark.req("REQ-PAR-001")
 def test_hostile_values_arrive_as_data_and_nothing_executes(
     tmp_path: Path, store, monkeypatch
 ) -> None:
@@ -128,6 +133,7 @@ def test_hostile_values_arrive_as_data_and_nothing_executes(
     assert not (tmp_path / "p2").exists()
 
 
+@pytest.mark.req("REQ-PKG-004")
 def test_failing_cell_gives_failed_package(tmp_path: Path, store) -> None:
     template = make_template(tmp_path / "f.ipynb", ["raise ValueError('boom')"])
     run = run_report(template, {}, out=tmp_path / "pkg", store=store, progress=False)
@@ -140,6 +146,7 @@ def test_failing_cell_gives_failed_package(tmp_path: Path, store) -> None:
     assert finished["status"] == "FAILED"
 
 
+@pytest.mark.req("REQ-PKG-004")
 def test_killed_kernel_gives_failed_package(tmp_path: Path, store) -> None:
     template = make_template(
         tmp_path / "k.ipynb",
@@ -153,6 +160,7 @@ def test_killed_kernel_gives_failed_package(tmp_path: Path, store) -> None:
     assert verify_package(run.package).ok
 
 
+@pytest.mark.req("REQ-PKG-004")
 def test_cell_timeout_gives_failed_package(tmp_path: Path, store) -> None:
     template = make_template(tmp_path / "s.ipynb", ["import time\ntime.sleep(60)"])
     run = run_report(
@@ -181,6 +189,7 @@ def _zip_with(path: Path, name: str, *, symlink: bool = False) -> Path:
         ("C:/evil.txt", False),
     ],
 )
+@pytest.mark.req("REQ-PKG-006")
 def test_unsafe_zip_is_refused_and_nothing_extracted(
     tmp_path: Path, entry: str, symlink: bool
 ) -> None:
@@ -191,6 +200,7 @@ def test_unsafe_zip_is_refused_and_nothing_extracted(
     assert not Path("/abs/evil.txt").exists()
 
 
+@pytest.mark.req("REQ-PKG-004")
 def test_watchdog_stops_a_run_over_its_time_limit(tmp_path: Path, store) -> None:
     template = make_template(tmp_path / "w.ipynb", ["import time\ntime.sleep(120)"])
     run = run_report(
@@ -207,6 +217,7 @@ def test_watchdog_stops_a_run_over_its_time_limit(tmp_path: Path, store) -> None
     assert verify_package(run.package).ok
 
 
+@pytest.mark.req("REQ-PKG-004")
 def test_disk_full_mid_write_leaves_no_package(
     tmp_path: Path, echo_template: Path, store, monkeypatch
 ) -> None:
@@ -226,6 +237,7 @@ def test_disk_full_mid_write_leaves_no_package(
     assert len(aborted) == 1 and "No space left" in aborted[0].payload_dict()["error"]
 
 
+@pytest.mark.req("REQ-PKG-007")
 def test_cover_escapes_hostile_values() -> None:
     from bs4 import BeautifulSoup
 
@@ -258,6 +270,7 @@ def test_cover_escapes_hostile_values() -> None:
     assert "<img src=x onerror=alert(1)>" in text  # shown literally
 
 
+@pytest.mark.req("REQ-PKG-003")
 def test_verify_checks_plan_and_results_against_manifest(echo_run) -> None:
     """Even with file hashes rewritten, the manifest's plan hash and results must match."""
     from cmlops.reports.manifest import dumps, sha256_file
@@ -279,6 +292,7 @@ def test_verify_checks_plan_and_results_against_manifest(echo_run) -> None:
     assert not result.modified
 
 
+@pytest.mark.req("REQ-PKG-004")
 def test_abandoned_run_is_packaged_from_a_snapshot(tmp_path: Path) -> None:
     """A run the watchdog gave up on is assembled from a copy its thread cannot reach."""
     from cmlops.reports.runner import _snapshot
@@ -294,6 +308,7 @@ def test_abandoned_run_is_packaged_from_a_snapshot(tmp_path: Path) -> None:
     assert (fresh / "audit" / "x.txt").read_text() == "x"
 
 
+@pytest.mark.req("REQ-PKG-001")
 def test_manifest_records_the_kernel_that_ran(
     tmp_path: Path, echo_template: Path, store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

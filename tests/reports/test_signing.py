@@ -81,6 +81,7 @@ def sign(path: Path, key: Path, store, meaning: str = "authored", **kw) -> dict:
     )
 
 
+@pytest.mark.req("REQ-SIG-001")
 def test_signature_verifies_and_is_audited(pkg, key, store) -> None:
     path = pkg("a")
     hostile = "<script>alert(1)</script> Tess"
@@ -99,6 +100,7 @@ def test_signature_verifies_and_is_audited(pkg, key, store) -> None:
     assert "key.generated" in {r.action for r in store.records()}
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_any_changed_byte_after_signing_fails(pkg, key, store) -> None:
     path = pkg("a")
     sign(path, key, store)
@@ -116,6 +118,7 @@ def test_any_changed_byte_after_signing_fails(pkg, key, store) -> None:
     assert any("signature does not match" in p for p in result.problems)
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_signature_moved_to_another_package_fails(pkg, key, store) -> None:
     a, b = pkg("a"), pkg("b")
     sign(a, key, store)
@@ -126,6 +129,7 @@ def test_signature_moved_to_another_package_fails(pkg, key, store) -> None:
     assert any("another package" in p for p in result.problems)
 
 
+@pytest.mark.req("REQ-SIG-003")
 def test_wrong_passphrase_foreign_and_expired_keys(pkg, key, store, tmp_path: Path) -> None:
     path = pkg("a")
     with pytest.raises(SigningError, match="wrong passphrase"):
@@ -141,6 +145,7 @@ def test_wrong_passphrase_foreign_and_expired_keys(pkg, key, store, tmp_path: Pa
         generate_keys("tester", "short", path=tmp_path / "x.json")
 
 
+@pytest.mark.req("REQ-SIG-005")
 def test_status_life_cycle_and_refusals(pkg, key, store) -> None:
     path, failed = pkg("a"), pkg("failed")
     with pytest.raises(SigningError, match="FAILED"):
@@ -160,6 +165,7 @@ def test_status_life_cycle_and_refusals(pkg, key, store) -> None:
         sign(path, key, store, meaning="reviewed")
 
 
+@pytest.mark.req("REQ-SIG-005")
 def test_tampered_package_cannot_be_signed(pkg, key, store) -> None:
     path = pkg("a")
     (path / "results.json").write_text("{}")
@@ -167,6 +173,7 @@ def test_tampered_package_cannot_be_signed(pkg, key, store) -> None:
         sign(path, key, store, meaning="reviewed")
 
 
+@pytest.mark.req("REQ-PKG-005")
 def test_signed_package_is_never_overwritten(pkg, key, store, tmp_path: Path) -> None:
     path = pkg("a")
     sign(path, key, store)

@@ -34,6 +34,7 @@ def _frames(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     return ref, cur
 
 
+@pytest.mark.req("REQ-PKG-001")
 def test_drift_report(tmp_path: Path, store) -> None:
     ref, cur = _frames()
     ref.to_csv(tmp_path / "ref.csv", index=False)
@@ -60,6 +61,7 @@ def test_drift_report(tmp_path: Path, store) -> None:
     assert verify_package(run.package).ok
 
 
+@pytest.mark.req("REQ-PKG-001")
 def test_data_validation_fails_on_bad_rows(tmp_path: Path, store) -> None:
     ref, cur = _frames()
     cur.loc[:4, "sex"] = "unknown"  # allowed values: a warn-severity check
@@ -83,6 +85,7 @@ def test_data_validation_fails_on_bad_rows(tmp_path: Path, store) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.req("REQ-PKG-008")
 def test_main_job_demo_and_reproduce(tmp_path: Path, store) -> None:
     """The README's main job on real flchain data, then reproduction of its package."""
     from cmlops.reports.demo import run_demo
@@ -114,6 +117,7 @@ def test_main_job_demo_and_reproduce(tmp_path: Path, store) -> None:
     assert "content changed" in changed.differences[0]
 
 
+@pytest.mark.req("REQ-PLN-001")
 def test_plan_change_is_a_recorded_deviation(tmp_path: Path, store) -> None:
     from tests.reports.conftest import ECHO_BODY, make_template
 
@@ -146,6 +150,7 @@ def test_plan_change_is_a_recorded_deviation(tmp_path: Path, store) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.req("REQ-PKG-007")
 def test_report_html_renders_offline_in_chromium(tmp_path: Path, store) -> None:
     """The package HTML draws its plotly figures with every network request refused."""
     from tests.chromium import chromium

@@ -118,6 +118,7 @@ async def test_verify_ok(jp_fetch):
     assert data["records"] == data["head"]["seq"]
 
 
+@pytest.mark.req("REQ-AUD-003")
 async def test_verify_reports_first_broken_record(jp_fetch, store_home):
     database = store_home / "store.sqlite"
     connection = sqlite3.connect(database)

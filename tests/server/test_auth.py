@@ -24,6 +24,7 @@ def all_routes() -> list[tuple[str, str]]:
     return found
 
 
+@pytest.mark.req("REQ-SEC-001")
 def test_every_route_is_listed():
     paths = {path for _, path in all_routes()}
     for expected in (
@@ -46,6 +47,7 @@ def test_every_route_is_listed():
 
 
 @pytest.mark.parametrize(("method", "path"), all_routes())
+@pytest.mark.req("REQ-SEC-001")
 async def test_route_without_token_is_403(http_server_client, jp_base_url, method, path):
     url = f"{jp_base_url}cmlops/api{path}"
     with pytest.raises(HTTPClientError) as info:
@@ -56,6 +58,7 @@ async def test_route_without_token_is_403(http_server_client, jp_base_url, metho
 
 
 @pytest.mark.parametrize(("method", "path"), all_routes())
+@pytest.mark.req("REQ-SEC-001")
 async def test_route_with_wrong_token_is_403(http_server_client, jp_base_url, method, path):
     with pytest.raises(HTTPClientError) as info:
         await http_server_client.fetch(
@@ -68,6 +71,7 @@ async def test_route_with_wrong_token_is_403(http_server_client, jp_base_url, me
     assert info.value.code == 403
 
 
+@pytest.mark.req("REQ-SEC-001")
 async def test_post_with_cookie_but_no_xsrf_is_403(http_server_client, jp_base_url, jp_serverapp):
     """A browser session (cookie) must also send the XSRF token on POST."""
     token = jp_serverapp.identity_provider.token

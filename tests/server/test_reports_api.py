@@ -47,6 +47,7 @@ async def test_unknown_template_is_404(jp_fetch):
     "name",
     ["..", "../etc", "/etc/passwd", "data_validation.ipynb", "..\\x", ".hidden", "a b"],
 )
+@pytest.mark.req("REQ-SEC-002")
 async def test_template_names_that_are_paths_are_refused(jp_fetch, name):
     # jp_fetch url-escapes the part, so '/' arrives as %2F inside one path segment.
     code = await status_of(jp_fetch, "cmlops", "api", "templates", name)
@@ -54,6 +55,7 @@ async def test_template_names_that_are_paths_are_refused(jp_fetch, name):
 
 
 @pytest.mark.parametrize("package_id", ["..", "../../etc", "/etc", ".", "x/../../y"])
+@pytest.mark.req("REQ-SEC-002")
 async def test_package_ids_that_are_paths_are_refused(jp_fetch, package_id):
     assert await status_of(jp_fetch, "cmlops", "api", "packages", package_id) in (400, 404)
     code = await status_of(
@@ -62,6 +64,7 @@ async def test_package_ids_that_are_paths_are_refused(jp_fetch, package_id):
     assert code in (400, 404)
 
 
+@pytest.mark.req("REQ-SEC-002")
 async def test_symlink_out_of_packages_folder_is_refused(jp_fetch, packages_dir, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()

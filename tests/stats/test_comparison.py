@@ -36,6 +36,7 @@ def reference() -> pd.DataFrame:
     return pd.read_csv(DATA / "paired_models_reference.csv")
 
 
+@pytest.mark.req("REQ-STA-005")
 def test_every_row_matches_r_proc_ttest_and_sandwich(paired, reference):
     res = compare(paired["y"], paired["score_a"], paired["score_b"],
                   thresholds=[0.1, 0.2, 0.3], groups=paired[["sex", "site"]])  # fmt: skip
@@ -92,6 +93,7 @@ def flchain() -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+@pytest.mark.req("REQ-STA-005")
 def test_paired_delong_equals_the_pairwise_computation_on_flchain(flchain):
     sample = flchain.sample(3000, random_state=7)  # pairwise is O(n^2) in memory
     y = sample["death"].to_numpy()

@@ -70,6 +70,7 @@ def test_overrides_of_methods_and_thresholds_are_used_and_recorded():
         drift(_frames(50), _frames(50), correction="sidak")
 
 
+@pytest.mark.req("REQ-STA-003")
 def test_corrections_match_scipy_and_hand_computation():
     p = np.array([0.01, 0.04, 0.03, 0.2, 0.001, 0.04])
     m = p.size

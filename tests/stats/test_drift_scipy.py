@@ -42,6 +42,7 @@ def _one(a, b, method: str, **kw):
         (20_000, 11_000, True, 0.0),  # asymptotic with many ties
     ],
 )
+@pytest.mark.req("REQ-STA-003")
 def test_ks_matches_scipy(n1, n2, ties, shift):
     a, b = _pair(n1, n2, ties=ties, shift=shift)
     ref = stats.ks_2samp(a, b)
@@ -64,6 +65,7 @@ def test_ks_statistic_from_merge_is_scipys_bit_for_bit_with_ties():
 
 
 @pytest.mark.parametrize("n1,n2,ties", [(100, 100, False), (137, 59, True), (2_000, 3_001, False)])
+@pytest.mark.req("REQ-STA-003")
 def test_wasserstein_matches_scipy(n1, n2, ties):
     a, b = _pair(n1, n2, ties=ties, shift=0.4)
     raw = stats.wasserstein_distance(a, b)
@@ -96,6 +98,7 @@ def test_numeric_psi_and_jensenshannon_on_reference_quantile_bins(ties):
     assert _one(a, b, "psi").statistic == pytest.approx(np.sum((q - p) * np.log(q / p)), rel=RTOL)
 
 
+@pytest.mark.req("REQ-STA-003")
 def test_anderson_matches_scipy_and_keeps_its_capping_warning():
     a, b = _pair(200, 150, shift=0.0, seed=3)
     with warnings.catch_warnings():
@@ -116,6 +119,7 @@ def _cats(counts_ref, counts_cur, labels=None):
     return pd.DataFrame({"c": r}), pd.DataFrame({"c": c})
 
 
+@pytest.mark.req("REQ-STA-003")
 def test_chi_square_matches_chi2_contingency_without_yates():
     cr, cc = [30, 50, 20, 7], [25, 40, 40, 3]
     ref, cur = _cats(cr, cc)
@@ -147,6 +151,7 @@ def test_two_valued_column_gets_z_test_equal_to_2x2_chi_square():
     assert col.effect_size == pytest.approx(0.15, rel=RTOL)
 
 
+@pytest.mark.req("REQ-STA-003")
 def test_two_valued_small_counts_use_fisher_exact():
     cr, cc = [9, 1], [3, 6]
     ref, cur = _cats(cr, cc, ["no", "yes"])
@@ -184,6 +189,7 @@ def test_categorical_distances_match_definitions():
     assert ps.unseen_drifted
 
 
+@pytest.mark.req("REQ-STA-003")
 def test_randomised_cases_match_scipy():
     """Many small random cases: sizes 1-300, ties, NaN, infinities, shifts."""
     rng = np.random.default_rng(42)

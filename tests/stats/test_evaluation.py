@@ -49,6 +49,7 @@ def _naive_delong(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
 # --- DeLong ---------------------------------------------------------------
 
 
+@pytest.mark.req("REQ-STA-001")
 def test_midrank_equals_scipy_rankdata_with_ties():
     x = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], dtype=float)
     np.testing.assert_array_equal(midrank(x), rankdata(x, method="average"))
@@ -56,6 +57,7 @@ def test_midrank_equals_scipy_rankdata_with_ties():
 
 
 @pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.req("REQ-STA-001")
 def test_delong_auc_equals_sklearn_and_variance_equals_naive(ties):
     y, s = _sim(600, seed=3, ties=ties)
     d = auroc_delong(y, s)
@@ -68,6 +70,7 @@ def test_delong_auc_equals_sklearn_and_variance_equals_naive(ties):
     assert v10.size == y.sum() and v01.size == (1 - y).sum()
 
 
+@pytest.mark.req("REQ-STA-001")
 def test_delong_reproduces_hanley_mcneil_1982_published_example():
     # Hanley & McNeil (1982) Radiology 143:29, Table 1: CT ratings 1 (definitely
     # normal) .. 5 (definitely abnormal) of 58 normal and 51 abnormal patients.
@@ -82,6 +85,7 @@ def test_delong_reproduces_hanley_mcneil_1982_published_example():
     assert (d.auc, d.se) == pytest.approx(_naive_delong(y, s), abs=1e-12)
 
 
+@pytest.mark.req("REQ-STA-001")
 def test_delong_ci_is_clipped_to_unit_interval():
     y = np.array([0, 0, 0, 1, 1, 1])
     d = auroc_delong(y, np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9]))
@@ -91,6 +95,7 @@ def test_delong_ci_is_clipped_to_unit_interval():
 # --- calibration ------------------------------------------------------------
 
 
+@pytest.mark.req("REQ-STA-002")
 def test_calibration_slope_equals_unpenalised_sklearn_logistic_regression():
     # sklearn 1.8 deprecated penalty=None in favour of C=np.inf (same unpenalised fit)
     y, p = _sim(3000, seed=5)
@@ -103,6 +108,7 @@ def test_calibration_slope_equals_unpenalised_sklearn_logistic_regression():
     assert fit.estimate < 1.0  # predictions too extreme -> slope below 1
 
 
+@pytest.mark.req("REQ-STA-002")
 def test_calibration_intercept_equals_offset_mle_and_numeric_information():
     y, p = _sim(2000, seed=6)
     p_low = expit(cal.logit(p) - 0.5)  # risks underestimated -> intercept > 0
@@ -121,6 +127,7 @@ def test_calibration_intercept_equals_offset_mle_and_numeric_information():
     assert fit.ci_low < fit.estimate < fit.ci_high
 
 
+@pytest.mark.req("REQ-STA-002")
 def test_brier_scaled_brier_and_oe_ratio():
     y, p = _sim(1000, seed=7)
     assert abs(cal.brier(y, p) - brier_score_loss(y, p)) < 1e-12
@@ -158,6 +165,7 @@ def test_binned_calibration_counts_and_wilson_intervals():
 # --- thresholds and decision curves ----------------------------------------------
 
 
+@pytest.mark.req("REQ-STA-002")
 def test_threshold_metrics_equal_confusion_matrix_and_wilson():
     y, p = _sim(800, seed=10)
     tm = threshold_metrics(y, p, 0.3)
@@ -174,6 +182,7 @@ def test_threshold_metrics_equal_confusion_matrix_and_wilson():
     assert none.ppv.value is None and none.ppv.denominator == 0
 
 
+@pytest.mark.req("REQ-STA-002")
 def test_net_benefit_equals_vickers_elkin_formula():
     y, p = _sim(700, seed=11)
     pts = np.array([0.05, 0.1, 0.25, 0.5, 0.8])
@@ -191,6 +200,7 @@ def test_net_benefit_equals_vickers_elkin_formula():
 # --- evaluate() ----------------------------------------------------------------
 
 
+@pytest.mark.req("REQ-STA-002")
 def test_evaluate_overall_metrics_match_references():
     y, p = _sim(1500, seed=12)
     r = evaluate(y, p, thresholds=[0.2, 0.4])
@@ -229,6 +239,7 @@ def test_evaluate_frame_and_dict_are_clean():
     assert d["metrics"][0]["metric"] == "prevalence"
 
 
+@pytest.mark.req("REQ-STA-004")
 def test_subgroup_metrics_equal_evaluation_of_the_subset_and_gaps():
     y, p = _sim(2000, seed=14)
     sex = pd.Series(np.where(np.arange(2000) % 3 == 0, "F", "M"), name="sex")

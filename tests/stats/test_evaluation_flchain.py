@@ -40,6 +40,7 @@ def flchain_predictions():
     return death[~train], p, sex
 
 
+@pytest.mark.req("REQ-STA-004")
 def test_flchain_evaluation_by_sex(flchain_predictions):
     y, p, sex = flchain_predictions
     r = evaluate(y, p, thresholds=[0.2, 0.5], groups=sex,

@@ -104,6 +104,7 @@ def test_thresholds_accept_arrays_and_scalars():
     assert evaluate(y, p, thresholds=0.3, threshold=0.3).thresholds == [0.3]
 
 
+@pytest.mark.req("REQ-STA-004")
 def test_empty_subgroup_and_one_class_subgroup_are_reported():
     y, p = _data(300)
     site = pd.Series(pd.Categorical(np.where(np.arange(300) < 250, "A", "B"),

@@ -45,6 +45,7 @@ def split_with_planted(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     return train.reset_index(drop=True), pd.concat([test, leaked], ignore_index=True)
 
 
+@pytest.mark.req("REQ-STA-007")
 def test_three_planted_subjects_are_found_exactly(flchain: pd.DataFrame) -> None:
     train, test = split_with_planted(flchain)
     result = cmlops.independence(train, test, id="subject_id", salt=SALT)
@@ -60,6 +61,7 @@ def test_three_planted_subjects_are_found_exactly(flchain: pd.DataFrame) -> None
     assert result.n_test_subjects == test.subject_id.nunique()
 
 
+@pytest.mark.req("REQ-STA-007")
 def test_no_identifier_in_anything_the_result_emits(flchain: pd.DataFrame) -> None:
     from cmlops.widgets.display import mimebundle
     from cmlops.widgets.static import to_html
@@ -80,6 +82,7 @@ def test_no_identifier_in_anything_the_result_emits(flchain: pd.DataFrame) -> No
     assert result.salt_id in emitted  # the salt's public name, never the salt
 
 
+@pytest.mark.req("REQ-STA-007")
 def test_exact_duplicate_rows_under_new_ids_match_brute_force(flchain: pd.DataFrame) -> None:
     train = flchain.iloc[:3000].reset_index(drop=True)
     test = flchain.iloc[3000:4000].reset_index(drop=True)
@@ -103,6 +106,7 @@ def test_exact_duplicate_rows_under_new_ids_match_brute_force(flchain: pd.DataFr
     assert result.verdict == "warn"
 
 
+@pytest.mark.req("REQ-STA-007")
 def test_near_duplicates_match_brute_force(flchain: pd.DataFrame) -> None:
     train = flchain.iloc[:800].reset_index(drop=True)
     test = flchain.iloc[800:1400].reset_index(drop=True)

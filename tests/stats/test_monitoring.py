@@ -40,6 +40,7 @@ def test_public_names_and_result_kind():
     assert MonitorResult._cmlops_result_kind == "monitor"
 
 
+@pytest.mark.req("REQ-STA-008")
 def test_monthly_windows_performance_equals_evaluate_and_alerts_fire_where_expected():
     df = _cohort()
     res = monitor(

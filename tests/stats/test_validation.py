@@ -88,6 +88,7 @@ def test_schema_json_round_trip_is_stable_and_versioned(visits, tmp_path):
         Schema.load(tmp_path / "absent.json")
 
 
+@pytest.mark.req("REQ-STA-006")
 def test_corrupted_frame_fails_each_check_with_counts_and_examples(visits):
     schema = infer_schema(visits, regex={"subject": r"S\d{4}"}, date_order=[("start", "end")])
     schema.set_severity("age", "max", "fail")

@@ -20,6 +20,7 @@ def _row(result, column, check):
     return next(c for c in result.checks if c.column == column and c.check == check)
 
 
+@pytest.mark.req("REQ-STA-006")
 def test_flchain_passes_its_own_inferred_schema(flchain):
     schema = Schema.from_json(infer_schema(flchain, name="flchain").to_json())
     assert schema.column("creatinine").nullable  # 1,350 missing creatinine values
@@ -30,6 +31,7 @@ def test_flchain_passes_its_own_inferred_schema(flchain):
     assert all(c.failing_rows == 0 for c in r.checks)
 
 
+@pytest.mark.req("REQ-STA-006")
 def test_flchain_corrupted_copy_is_caught(flchain):
     schema = infer_schema(flchain)
     schema.set_severity("kappa", "min", "fail")

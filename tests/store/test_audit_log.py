@@ -27,6 +27,7 @@ def fill(store, count: int = 20):
     )
 
 
+@pytest.mark.req("REQ-AUD-001")
 def test_new_store_starts_with_its_init_record_and_verifies(make_store) -> None:
     store = make_store()
     (first,) = store.records()
@@ -36,6 +37,7 @@ def test_new_store_starts_with_its_init_record_and_verifies(make_store) -> None:
     assert result.ok and result.records == 1 and not result.warnings
 
 
+@pytest.mark.req("REQ-AUD-001")
 def test_appends_chain_and_keep_fields(make_store, store_url) -> None:
     """A name given in code is a claim beside the authenticated actor (it once replaced it)."""
     store = make_store()
@@ -72,6 +74,7 @@ def test_appends_chain_and_keep_fields(make_store, store_url) -> None:
     ],
     ids=["edited-actor", "edited-payload", "edited-ts", "deleted"],
 )
+@pytest.mark.req("REQ-AUD-003")
 def test_verify_names_the_first_broken_record(make_store, statement, seq, fragment) -> None:
     store = make_store()
     fill(store)
@@ -82,6 +85,7 @@ def test_verify_names_the_first_broken_record(make_store, statement, seq, fragme
     assert fragment in result.broken.reason
 
 
+@pytest.mark.req("REQ-AUD-003")
 def test_verify_detects_an_inserted_record(make_store) -> None:
     store = make_store()
     records = fill(store)
@@ -108,6 +112,7 @@ def test_verify_detects_an_inserted_record(make_store) -> None:
     assert "prev_hash" in result.broken.reason
 
 
+@pytest.mark.req("REQ-AUD-003")
 def test_verify_detects_reordered_records(make_store) -> None:
     store = make_store()
     fill(store)
@@ -121,6 +126,7 @@ def test_verify_detects_reordered_records(make_store) -> None:
     assert not result.ok and result.broken.seq == 6
 
 
+@pytest.mark.req("REQ-AUD-004")
 def test_truncated_tail_is_caught_only_with_an_anchor(make_store) -> None:
     store = make_store()
     fill(store)
@@ -134,6 +140,7 @@ def test_truncated_tail_is_caught_only_with_an_anchor(make_store) -> None:
     assert store.verify(anchor=fresh.hash).ok
 
 
+@pytest.mark.req("REQ-AUD-005")
 def test_timestamps_going_backwards_are_flagged_not_hidden(make_store) -> None:
     from datetime import datetime, timezone
 
@@ -148,6 +155,7 @@ def test_timestamps_going_backwards_are_flagged_not_hidden(make_store) -> None:
     assert result.ok and len(result.warnings) == 1 and "earlier" in result.warnings[0]
 
 
+@pytest.mark.req("REQ-AUD-002")
 def test_records_cannot_be_updated_or_deleted(make_store) -> None:
     store = make_store()
     fill(store, 3)
@@ -160,6 +168,7 @@ def test_records_cannot_be_updated_or_deleted(make_store) -> None:
     assert store.verify().ok and store.count_records() == 4
 
 
+@pytest.mark.req("REQ-AUD-002")
 def test_a_correction_is_a_new_record_pointing_at_the_old_one(make_store) -> None:
     store = make_store()
     wrong = store.append("dataset.labelled", "entity", "e1", {"label": "trian"})
@@ -209,6 +218,7 @@ def test_filters_and_paging(make_store, store_url, monkeypatch) -> None:
     assert store.count_records(since="2999-01-01") == 0
 
 
+@pytest.mark.req("REQ-AUD-006")
 def test_export_verifies_with_an_independent_rfc8785_verifier(make_store) -> None:
     """A third party with only the documented format and the rfc8785 package re-verifies."""
     store = make_store()

@@ -47,6 +47,7 @@ def reference_canonical(**record: object) -> bytes:
 
 @pytest.mark.parametrize("context", [None, {"host": "h\u2028", "pid": 7, "é": "x"}])
 @pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.req("REQ-AUD-006")
 def test_fast_canonical_form_equals_rfc8785_on_hostile_text(text: str, context) -> None:
     payload = canonical_payload({"value": text, "n": 1.5, "list": [None, True, 10**15]})
     fields = dict(
@@ -64,6 +65,7 @@ def test_fast_canonical_form_equals_rfc8785_on_hostile_text(text: str, context) 
     assert canonical_record(**fields) == reference_canonical(**fields)
 
 
+@pytest.mark.req("REQ-AUD-006")
 def test_fast_canonical_form_equals_rfc8785_on_random_text() -> None:
     rng = random.Random(8785)
     for seq in range(1, 2000):
@@ -99,6 +101,7 @@ def test_payload_fast_path_equals_rfc8785() -> None:
 
 
 @pytest.mark.parametrize("context", [None, '{"actor_source":"os","pid":1}'])
+@pytest.mark.req("REQ-AUD-001")
 def test_hash_is_sha256_of_prev_hash_then_canonical_record(context) -> None:
     record = seal(
         1, TS, "alice", "dataset.used", "entity", "e1", {"rows": 3}, "", GENESIS_HASH, context

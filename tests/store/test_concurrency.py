@@ -37,6 +37,7 @@ def spawn(url: str, home: Path, name: str, mode: str, count: int = 0) -> subproc
 
 
 @pytest.mark.slow
+@pytest.mark.req("REQ-AUD-007")
 def test_four_kernels_and_a_report_run_make_one_valid_chain(store_url, tmp_path) -> None:
     home = tmp_path / ".cmlops"
     open_store(store_url, home=home).close()  # created once, as a first kernel would
@@ -60,6 +61,7 @@ def test_four_kernels_and_a_report_run_make_one_valid_chain(store_url, tmp_path)
 
 
 @pytest.mark.slow
+@pytest.mark.req("REQ-AUD-007")
 def test_a_writer_killed_mid_append_leaves_a_store_that_opens_and_verifies(
     store_url, tmp_path
 ) -> None:

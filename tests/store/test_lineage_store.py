@@ -44,6 +44,7 @@ def step(activity: str, inputs: list[str], outputs: list[str], notebook: str = "
     )
 
 
+@pytest.mark.req("REQ-LIN-001")
 def test_each_lineage_fact_has_its_audit_record(make_store) -> None:
     store = make_store()
     records = store.record_lineage(step("a1", ["raw"], ["clean"]))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cmlops.config import local_actor, os_user, resolve_store
 
 
@@ -34,6 +36,7 @@ def test_environment_overrides(tmp_path, monkeypatch) -> None:
     assert location.home == tmp_path / "elsewhere"
 
 
+@pytest.mark.req("REQ-TEAM-001")
 def test_actor_is_the_hub_user_then_the_os_user_and_cmlops_user_only_a_claim(
     monkeypatch,
 ) -> None:

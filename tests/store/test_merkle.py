@@ -167,6 +167,7 @@ def subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
 
 
 # -- tests -----------------------------------------------------------------------------------
+@pytest.mark.req("REQ-AUD-011")
 def test_roots_of_the_rfc6962_reference_tree() -> None:
     tree = reference_tree()
     assert [tree.root(n).hex() for n in range(1, 9)] == REFERENCE_ROOTS
@@ -174,6 +175,7 @@ def test_roots_of_the_rfc6962_reference_tree() -> None:
 
 
 @pytest.mark.parametrize(("leaf", "size", "expected"), REFERENCE_INCLUSION)
+@pytest.mark.req("REQ-AUD-011")
 def test_published_inclusion_proofs(leaf: int, size: int, expected: list[str]) -> None:
     tree = reference_tree()
     proof = tree.inclusion_proof(leaf - 1, size)
@@ -182,6 +184,7 @@ def test_published_inclusion_proofs(leaf: int, size: int, expected: list[str]) -
 
 
 @pytest.mark.parametrize(("size1", "size2", "expected"), REFERENCE_CONSISTENCY)
+@pytest.mark.req("REQ-AUD-011")
 def test_published_consistency_proofs(size1: int, size2: int, expected: list[str]) -> None:
     tree = reference_tree()
     proof = tree.consistency_proof(size1, size2)
@@ -208,6 +211,7 @@ def _flip(value: bytes) -> bytes:
     return bytes([value[0] ^ 8]) + value[1:]
 
 
+@pytest.mark.req("REQ-AUD-011")
 def test_altered_inclusion_proofs_fail() -> None:
     tree = reference_tree()
     leaf, root, proof = tree.leaf(5), tree.root(8), tree.inclusion_proof(5, 8)
@@ -230,6 +234,7 @@ def test_altered_inclusion_proofs_fail() -> None:
             verify_inclusion(*case)
 
 
+@pytest.mark.req("REQ-AUD-011")
 def test_altered_consistency_proofs_fail() -> None:
     tree = reference_tree()
     r = tree.root
@@ -315,6 +320,7 @@ def test_store_inclusion_proofs_verify_and_survive_json(make_store) -> None:
         store.inclusion_proofs([99])
 
 
+@pytest.mark.req("REQ-AUD-011")
 def test_a_rechained_store_is_not_consistent_with_its_old_root(make_store) -> None:
     """Edit a record, then recompute every later hash (a full re-chain): the chain verifies,
     but the new tree does not extend the root kept before the edit."""

@@ -30,6 +30,7 @@ def one_line(error: BaseException) -> str:
     return message
 
 
+@pytest.mark.req("REQ-AUD-001")
 def test_every_record_carries_who_where_and_with_what(make_store, store_url, monkeypatch) -> None:
     monkeypatch.setenv("CMLOPS_USER", "mallory")
     store = make_store()
@@ -88,6 +89,7 @@ def test_a_store_written_by_cmlops_0_1_migrates_and_still_verifies(make_store, s
             assert digest == claimed
 
 
+@pytest.mark.req("REQ-AUD-003")
 def test_a_record_without_context_after_format_2_is_refused_and_caught(make_store) -> None:
     store = make_store()
     head = store.append("x.y", "t", "1")
@@ -107,6 +109,7 @@ def test_a_record_without_context_after_format_2_is_refused_and_caught(make_stor
     assert "no context" in result.broken.reason
 
 
+@pytest.mark.req("REQ-AUD-002")
 def test_the_database_refuses_a_record_that_does_not_extend_the_head(make_store) -> None:
     store = make_store()
     head = store.append("x.y", "t", "1")
@@ -127,6 +130,7 @@ def test_the_database_refuses_a_record_that_does_not_extend_the_head(make_store)
     assert store.verify().ok and store.head().seq == head.seq
 
 
+@pytest.mark.req("REQ-AUD-008")
 def test_reasons_are_mandatory_for_corrections_deviations_policy_and_signatures(
     make_store,
 ) -> None:
@@ -146,6 +150,7 @@ def test_reasons_are_mandatory_for_corrections_deviations_policy_and_signatures(
     assert store.append("dataset.used", "t", "1").reason == ""
 
 
+@pytest.mark.req("REQ-AUD-003")
 def test_incremental_verify_checks_only_new_records_and_full_verify_still_finds_old_edits(
     make_store,
 ) -> None:
@@ -166,6 +171,7 @@ def test_incremental_verify_checks_only_new_records_and_full_verify_still_finds_
     assert not rewritten.ok and "rewritten" in rewritten.broken.reason
 
 
+@pytest.mark.req("REQ-AUD-009")
 def test_a_deleted_store_folder_is_reported_not_written_into_the_void(tmp_path) -> None:
     home = tmp_path / "project" / ".cmlops"
     store = open_store(home=home)
@@ -184,6 +190,7 @@ def test_a_deleted_store_folder_is_reported_not_written_into_the_void(tmp_path) 
     store.close()
 
 
+@pytest.mark.req("REQ-AUD-009")
 def test_a_store_replaced_under_the_same_url_is_reported(make_store) -> None:
     store = make_store()
     tamper(store, "UPDATE cmlops_meta SET value = 'another-store' WHERE key = 'store_id'")

@@ -55,6 +55,7 @@ def team(postgres_url: str, tmp_path):
     owner.close()
 
 
+@pytest.mark.req("REQ-TEAM-001")
 def test_each_person_writes_in_their_own_name_whatever_they_claim(team, tmp_path) -> None:
     owner, urls = team
     os.environ["CMLOPS_USER"] = "bob"  # alice claims to be bob
@@ -74,6 +75,7 @@ def test_each_person_writes_in_their_own_name_whatever_they_claim(team, tmp_path
     bob.close()
 
 
+@pytest.mark.req("REQ-TEAM-001")
 def test_a_person_cannot_write_in_another_persons_name(team, tmp_path) -> None:
     """Alice bypasses cmlops and inserts a well-formed, correctly chained record as bob."""
     owner, urls = team
@@ -105,6 +107,7 @@ def test_a_person_cannot_write_in_another_persons_name(team, tmp_path) -> None:
     alice.close()
 
 
+@pytest.mark.req("REQ-TEAM-001")
 def test_a_role_without_insert_cannot_write_and_says_so_in_one_line(team, tmp_path) -> None:
     owner, urls = team
     auditor_url = add_reader_role(owner, "auditor")

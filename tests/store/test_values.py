@@ -106,6 +106,7 @@ def test_random_payloads_round_trip_and_canonicalise_like_rfc8785() -> None:
         assert same(decode_value(json.loads(text)), payload)
 
 
+@pytest.mark.req("REQ-AUD-006")
 def test_a_record_with_every_unsafe_value_reverifies_with_rfc8785_alone() -> None:
     """What a third party does with an exported line: rfc8785 + SHA-256, nothing of cmlops."""
     payload = {"params": {"C": 1e16, "tol": 1e-4}, "auc": float("nan"), "n": 2**60}

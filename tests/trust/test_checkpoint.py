@@ -68,6 +68,7 @@ def make_checkpoint(url: str, folder: Path, name: str = "cp.json") -> subprocess
     )
 
 
+@pytest.mark.req("REQ-AUD-004")
 def test_checkpoint_is_recorded_written_read_only_and_verifies(setup) -> None:
     store, url, folder = setup
     made = make_checkpoint(url, folder)
@@ -90,6 +91,7 @@ def test_checkpoint_is_recorded_written_read_only_and_verifies(setup) -> None:
     assert again.returncode == 2 and "never overwritten" in again.stderr
 
 
+@pytest.mark.req("REQ-AUD-004")
 def test_verify_without_a_checkpoint_says_what_it_cannot_detect(setup) -> None:
     _store, url, folder = setup
     result = cmlops(url, "audit", "verify", cwd=folder)
@@ -97,6 +99,7 @@ def test_verify_without_a_checkpoint_says_what_it_cannot_detect(setup) -> None:
     assert "cannot detect records deleted from the end" in result.stderr
 
 
+@pytest.mark.req("REQ-AUD-004")
 def test_total_truncation_fails_against_the_checkpoint_and_on_its_own(setup) -> None:
     store, url, folder = setup
     assert make_checkpoint(url, folder).returncode == 0
@@ -109,6 +112,7 @@ def test_total_truncation_fails_against_the_checkpoint_and_on_its_own(setup) -> 
     assert "has 0 records but the checkpoint" in result.stdout + result.stderr
 
 
+@pytest.mark.req("REQ-AUD-004")
 def test_a_truncated_tail_is_caught_only_with_the_checkpoint(setup) -> None:
     store, url, folder = setup
     assert make_checkpoint(url, folder).returncode == 0
@@ -120,6 +124,7 @@ def test_a_truncated_tail_is_caught_only_with_the_checkpoint(setup) -> None:
     assert "not recorded in the chain after seq" in result.stdout + result.stderr
 
 
+@pytest.mark.req("REQ-AUD-004")
 def test_a_rechained_store_fails_against_an_earlier_checkpoint(setup) -> None:
     store, url, folder = setup
     assert make_checkpoint(url, folder).returncode == 0
@@ -177,6 +182,7 @@ def test_a_corrupt_checkpoint_file_is_a_one_line_error(setup, content, code, fra
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
+@pytest.mark.req("REQ-AUD-004")
 def test_an_altered_checkpoint_fails_verification(setup) -> None:
     store, url, folder = setup
     assert make_checkpoint(url, folder).returncode == 0
@@ -188,6 +194,7 @@ def test_an_altered_checkpoint_fails_verification(setup) -> None:
     assert result.returncode == 1 and "signature does not verify" in result.stdout + result.stderr
 
 
+@pytest.mark.req("REQ-AUD-004")
 def test_a_key_not_registered_in_the_chain_cannot_sign_a_checkpoint(setup) -> None:
     store, url, folder = setup
     generate_keys(store.actor, PASSPHRASE, path=folder / "throwaway.json")  # never registered
@@ -206,6 +213,7 @@ def test_a_key_not_registered_in_the_chain_cannot_sign_a_checkpoint(setup) -> No
     assert store.head().seq == before and not list(folder.glob("checkpoint-*.json"))
 
 
+@pytest.mark.req("REQ-AUD-010")
 def test_an_edited_lineage_row_is_reported(setup) -> None:
     store, url, folder = setup
     tamper(store, "UPDATE entities SET location = '/elsewhere.csv'", tables=("entities",))
@@ -215,6 +223,7 @@ def test_an_edited_lineage_row_is_reported(setup) -> None:
     assert "in location" in result.stderr
 
 
+@pytest.mark.req("REQ-AUD-010")
 def test_inserted_and_deleted_lineage_rows_are_reported(setup) -> None:
     store, url, folder = setup
     tamper(
@@ -230,6 +239,7 @@ def test_inserted_and_deleted_lineage_rows_are_reported(setup) -> None:
     assert any(p.startswith("used row cell:1|ds:1|input") and "deleted" in p for p in problems)
 
 
+@pytest.mark.req("REQ-AUD-006")
 def test_an_independent_verifier_checks_a_checkpoint_and_an_inclusion_proof(setup) -> None:
     """Only hashlib, json and cryptography: the format in docs/audit-chain.md is enough."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey

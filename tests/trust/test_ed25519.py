@@ -24,10 +24,12 @@ RFC8032_PUBLIC = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325
 DOC = {"b": 1.5, "a": "é\u2028<", "z": [True, None, 10**15]}
 
 
+@pytest.mark.req("REQ-SIG-004")
 def test_signed_bytes_are_context_newline_rfc8785() -> None:
     assert signing_input("cmlops-test-v1", DOC) == b"cmlops-test-v1\n" + rfc8785.dumps(DOC)
 
 
+@pytest.mark.req("REQ-SIG-004")
 def test_signature_verifies_with_an_independent_ed25519_verifier() -> None:
     private = Ed25519PrivateKey.from_private_bytes(RFC8032_SECRET)
     assert base64.b64decode(public_key_text(private)) == RFC8032_PUBLIC
@@ -38,6 +40,7 @@ def test_signature_verifies_with_an_independent_ed25519_verifier() -> None:
     assert verify_document(public_key_text(private), "cmlops-test-v1", DOC, signature)
 
 
+@pytest.mark.req("REQ-SIG-004")
 def test_no_replay_across_contexts_documents_or_keys() -> None:
     private = Ed25519PrivateKey.generate()
     public = public_key_text(private)
@@ -58,6 +61,7 @@ def test_no_replay_across_contexts_documents_or_keys() -> None:
         (base64.b64encode(RFC8032_PUBLIC).decode(), 12),
     ],
 )
+@pytest.mark.req("REQ-SIG-004")
 def test_malformed_keys_and_signatures_are_invalid_not_errors(public, signature) -> None:
     assert verify_document(public, "cmlops-test-v1", DOC, signature) is False
 

@@ -16,6 +16,7 @@ SORTED_COLUMNS = """(table, cols) => Array.from(table.tBodies[0].rows).map(
 
 
 @pytest.mark.browser
+@pytest.mark.req("REQ-PKG-007")
 def test_static_document_draws_offline_in_chromium(tmp_path, drift_result, evaluation_result):
     page_file = tmp_path / "report.html"
     page_file.write_text(html_document([drift_result, evaluation_result]), encoding="utf-8")

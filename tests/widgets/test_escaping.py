@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from bs4 import BeautifulSoup
 
 from cmlops.widgets import html_document, to_html
@@ -26,6 +27,7 @@ def _assert_inert(html_text: str) -> BeautifulSoup:
     return soup
 
 
+@pytest.mark.req("REQ-SEC-003")
 def test_hostile_column_and_category_in_drift_html(drift_result):
     html_text = to_html(drift_result, include_plotlyjs=False)
     soup = _assert_inert(html_text)
@@ -46,6 +48,7 @@ def test_hostile_column_and_category_in_drift_html(drift_result):
     assert "&lt;/script&gt;" in dumped
 
 
+@pytest.mark.req("REQ-SEC-003")
 def test_hostile_subgroup_in_evaluation_html(evaluation_result):
     html_text = to_html(evaluation_result, include_plotlyjs=False)
     soup = _assert_inert(html_text)
@@ -53,6 +56,7 @@ def test_hostile_subgroup_in_evaluation_html(evaluation_result):
     assert HOSTILE not in html_text
 
 
+@pytest.mark.req("REQ-SEC-003")
 def test_full_document_with_bundle_is_inert(drift_result, evaluation_result):
     doc = html_document([drift_result, evaluation_result], title=HOSTILE)
     soup = _assert_inert(doc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 import plotly.graph_objects as go
+import pytest
 
 from cmlops.widgets import build_view
 from cmlops.widgets.display import WIDGET_MIMETYPE, mimebundle
@@ -72,6 +73,7 @@ def test_numeric_column_without_histogram_falls_back_to_quartiles(drift_result):
     assert sorted(t.type for t in view.figure.data) == ["box", "box", "scatter", "scatter"]
 
 
+@pytest.mark.req("REQ-SEC-003")
 def test_hostile_names_stay_text_in_widgets(drift_result):
     view = build_view(drift_result)
     assert HOSTILE in view.dropdown.options  # Dropdown options render as text

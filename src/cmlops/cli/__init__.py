@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "package": "cmlops.cli.package:package",
     "report": "cmlops.cli.report:report",
     "store": "cmlops.cli.store:store",
+    "traceability": "cmlops.cli.traceability:traceability",
 }
 
 
