@@ -20,6 +20,7 @@ import numpy as np
 
 from cmlops.errors import InvalidInputError
 from cmlops.json_safe import json_safe
+from cmlops.spark_frames import is_spark_frame
 from cmlops.stats._drift_result import DriftResult
 from cmlops.stats._monitor_triggers import (
     DEFAULT_DRIFT_TRIGGERS,
@@ -176,6 +177,11 @@ def monitor(
     from cmlops.stats.drift import drift
 
     if not isinstance(frame, pd.DataFrame):
+        if is_spark_frame(frame) or is_spark_frame(reference):
+            raise InvalidInputError(
+                "monitor does not take Spark frames yet: call cmlops.drift on each window's "
+                "Spark frames (df.where(...)), or bring the windows to pandas"
+            )
         raise InvalidInputError("frame must be a pandas DataFrame")
     for name, label in ((time, "time"), (target, "target"), (prediction, "prediction")):
         if name is not None and name not in frame.columns:
