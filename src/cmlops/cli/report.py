@@ -107,8 +107,10 @@ def run_cmd(
     """Validate parameters, execute template NAME and write its audit package.
 
     Exit 0 when the run executed, 1 when it FAILED (a package is still written),
-    2 for bad input (nothing runs).
+    2 for bad input (nothing runs), 128 + the signal's number when Ctrl-C (130)
+    or SIGTERM (143) stopped it (a package marked ABORTED is still written).
     """
+    from cmlops.reports.interrupts import StopRequest
     from cmlops.reports.parameters import parse_cli_pairs
     from cmlops.reports.runner import prepare_run, run_report
 
@@ -128,11 +130,32 @@ def run_cmd(
             run_timeout=run_timeout,
             kernel_name=kernel_name,
             deviation_reason=deviation_reason,
+            stop=StopRequest(notify=_stopping),
         )
     finally:
         store.close()
     verdict = result.manifest.get("results", {}).get("verdict")
     click.echo(f"{result.status} (acceptance: {verdict}) {result.package}")
     click.echo(f"zip: {result.zip}")
+    if result.aborted:
+        fail(f"report run ABORTED: {result.error}", _abort_exit(result.stopped_by))
     if not result.ok:
         fail(f"report run FAILED: {result.error}", EXIT_RUN_FAILED)
+
+
+def _stopping(signal_name: str) -> None:
+    click.echo(
+        f"{signal_name}: stopping the run; the package keeps the cells that ran "
+        "and is marked ABORTED",
+        err=True,
+    )
+
+
+def _abort_exit(stopped_by: str) -> int:
+    """128 + the signal's number, as a shell reports a process a signal ended."""
+    import signal
+
+    try:
+        return 128 + int(signal.Signals[stopped_by])
+    except KeyError:
+        return EXIT_RUN_FAILED

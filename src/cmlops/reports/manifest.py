@@ -64,7 +64,7 @@ JSON_SCHEMA: dict[str, Any] = {
     "properties": {
         "schema": {"const": SCHEMA},
         "package_id": {"type": "string", "minLength": 1},
-        "status": {"enum": ["EXECUTED", "FAILED"]},
+        "status": {"enum": ["EXECUTED", "FAILED", "ABORTED"]},
         "error": {"type": ["object", "null"]},
         "template": {
             "type": "object",
@@ -124,6 +124,14 @@ JSON_SCHEMA: dict[str, Any] = {
         "kit_version": {"type": "string"},
         "user": {"type": "string"},
         "run": {"type": "object", "required": ["activity_id", "started", "ended"]},
+        "remote_resources": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["tag", "attribute", "url"],
+                "properties": {"tag": _TEXT, "attribute": _TEXT, "url": _TEXT},
+            },
+        },
         "audit": {
             "type": "object",
             "required": ["head_before", "head_after", "extract", "verify"],

@@ -7,6 +7,13 @@ that looks complete. An existing destination is refused unless forced, and a
 signed package is never overwritten. The ``.zip`` is likewise written to a
 temporary file and renamed.
 
+A published package is read-only — every file and every folder, the
+manifest written by ``atomic_files`` with ``read_only=True`` — so an editor, a
+notebook server saving a checkpoint or a stray script running as the user
+cannot change or add to it; the ``.zip`` gets the same mode as the files.
+Signing is the one later writer: :func:`writable_for_signatures` opens the
+package folder (not its files) for the signature files only and closes it again.
+
 Opening a zip for verification extracts nothing outside a fresh temporary
 folder: entries with absolute paths, ``..`` components, drive letters,
 backslashes or symlink modes are refused with a one-line error before any byte
@@ -123,8 +130,51 @@ def staging(out: Path) -> Iterator[Path]:
     try:
         yield tmp
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)
         raise
+
+
+_WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
+def make_read_only(root: Path) -> None:
+    """Clear the write bits of every file and folder under ``root`` (and of ``root``).
+
+    Folders last, deepest first, so the walk never needs to write where it just
+    closed. Links are never followed (a link's own mode means nothing on Linux).
+    """
+    for folder, dirs, files in os.walk(root, topdown=False, followlinks=False):
+        for name in [*files, *dirs]:
+            path = Path(folder) / name
+            mode = path.lstat().st_mode
+            if not stat.S_ISLNK(mode):
+                path.chmod(stat.S_IMODE(mode) & ~_WRITE)
+    root.chmod(stat.S_IMODE(root.stat().st_mode) & ~_WRITE)
+
+
+@contextmanager
+def writable_for_signatures(root: Path) -> Iterator[None]:
+    """The package folder (only the folder: its files stay read-only) open for writing
+    while signature files are put in it, read-only again after — also on failure."""
+    mode = stat.S_IMODE(root.stat().st_mode)
+    root.chmod(mode | stat.S_IWUSR)
+    try:
+        yield
+    finally:
+        root.chmod(mode & ~_WRITE)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder cmlops wrote, read-only or not (staging, a replaced package)."""
+    if not path.is_dir() or path.is_symlink():
+        return
+    path.chmod(stat.S_IMODE(path.stat().st_mode) | stat.S_IRWXU)
+    for folder, dirs, _files in os.walk(path, followlinks=False):
+        for name in dirs:
+            sub = Path(folder) / name
+            if not sub.is_symlink():
+                sub.chmod(stat.S_IMODE(sub.stat().st_mode) | stat.S_IRWXU)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def publish(tmp: Path, out: Path, *, force: bool, store: Any = None) -> None:
@@ -134,16 +184,20 @@ def publish(tmp: Path, out: Path, *, force: bool, store: Any = None) -> None:
         trash = out.parent / f".{out.name}.replaced-{uuid.uuid4().hex[:8]}"
         os.replace(out, trash)
         os.replace(tmp, out)
-        shutil.rmtree(trash, ignore_errors=True)
+        remove_tree(trash)
     else:
         os.replace(tmp, out)
 
 
 def zip_package(folder: Path, target: Path | None = None) -> Path:
-    """Write ``<folder>.zip`` (entries under the package folder name) atomically."""
+    """Write ``<folder>.zip`` (entries under the package folder name) atomically.
+
+    The zip is read-only like the package's files (replacing it later, after a
+    signature, is a rename in its folder and needs no write bit on the file).
+    """
     target = target or folder.with_name(folder.name + ".zip")
     with (
-        atomic_open(target, "wb") as handle,
+        atomic_open(target, "wb", read_only=True) as handle,
         zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf,
     ):
         for path in sorted(folder.rglob("*")):

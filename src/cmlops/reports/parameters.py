@@ -242,7 +242,10 @@ def validate_parameters(
     values: dict[str, Any] = {}
     missing: list[str] = []
     for spec in specs:
-        if spec.name in given:
+        # an explicit None for a parameter whose default is None is that default: a
+        # package's recorded parameters (defaults included) validate again on reproduce
+        omitted = spec.name not in given or (given[spec.name] is None and spec.default is None)
+        if not omitted:
             value = _coerce(spec, given[spec.name], base)
         elif spec.required:
             missing.append(spec.name)

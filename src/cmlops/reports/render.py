@@ -10,10 +10,12 @@ and single-line; tables are never scroll boxes and paginate in print.
 
 nbconvert's lab template loads require.js, MathJax and Mermaid from a CDN.
 A package must open years later on an air-gapped machine, so those blocks are
-emptied through a small derived template, and the result is checked: any
-``<script src=...>`` or stylesheet link pointing to the network is an error,
-never a silently broken report. Plotly figures come from the cmlops widgets'
-static HTML, which embeds plotly.js in the output itself.
+emptied through a small derived template. Whatever a template's outputs still
+reference on the network (an ``<img src="https://…">``) is neutralised by
+:mod:`cmlops.reports.offline_html` and listed on the first page: the run is
+kept, the page loads nothing, and the package says what was blocked. Plotly
+figures come from the cmlops widgets' static HTML, which embeds plotly.js in
+the output itself.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmlops.reports.errors import PackageError
+from cmlops.reports.offline_html import RemoteReference, neutralise
 
 _TEMPLATE = (
     """{%- extends 'lab/index.html.j2' -%}
@@ -67,6 +69,9 @@ PAGE_CSS = """
 .cmlops-fail { color: #cf222e; }
 .cmlops-not-evaluated { color: #9a6700; }
 .cmlops-details-heading { margin-top: 28px; }
+.cmlops-remote-notice { border-left: 6px solid #cf222e; background: #ffebee; padding: 6px 12px;
+  margin: 8px 0; }
+.cmlops-remote-notice li { overflow-wrap: anywhere; font-family: monospace; font-size: 12px; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
   .cmlops-cover { max-width: none; }
@@ -79,16 +84,30 @@ PAGE_CSS = """
 }
 """
 
-_REMOTE = re.compile(
-    r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//",
-    re.IGNORECASE,
-)
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
-def remote_references(text: str) -> list[str]:
-    """Tags that would load something from the network (empty for an offline page)."""
-    return [m.group(0)[:120] for m in _REMOTE.finditer(text)]
+#: where the first page says which remote references were blocked (filled after export)
+REMOTE_NOTICE = "<!--cmlops:remote-notice-->"
+
+
+def remote_notice(blocked: Sequence[RemoteReference]) -> str:
+    """The first page's warning about neutralised network references ('' when none)."""
+    if not blocked:
+        return ""
+    items = "".join(
+        f"<li>{esc(ref.tag)} {esc(ref.attribute)}: {esc(ref.url)}</li>" for ref in blocked[:50]
+    )
+    more = (
+        f"<li>… and {len(blocked) - 50} more (see manifest.json)</li>" if len(blocked) > 50 else ""
+    )
+    return (
+        '<div class="cmlops-remote-notice"><strong>⚠ Remote resources blocked.</strong> '
+        f"The outputs of this run referenced {len(blocked)} resource(s) on the network. "
+        "An audit package loads nothing from the network, so they are not shown; they are "
+        "listed in manifest.json (<code>remote_resources</code>) and here:"
+        f"<ul>{items}{more}</ul></div>"
+    )
 
 
 def one_line(value: object) -> str:
@@ -240,6 +259,7 @@ def cover_html(cover: Cover) -> str:
     return (
         '<div class="cmlops-cover">'
         f"<h1>{esc(cover.title)}</h1>"
+        + REMOTE_NOTICE
         + _keyvalue(_context_rows(cover.context))
         + f'<div class="cmlops-verdict-box cmlops-{cls}">Verdict: {esc(verdict)}{status}</div>'
         + "<h2>Acceptance criteria</h2>"
@@ -266,15 +286,18 @@ def _html_cell(markup: str) -> Any:
     return cell
 
 
-def notebook_to_html(
-    notebook: Path, target: Path, *, title: str, cover: Cover | None = None
-) -> None:
-    """Write a self-contained HTML rendering of ``notebook`` to ``target``.
+def notebook_page(
+    notebook: Path,
+    *,
+    title: str,
+    cover: Cover | None = None,
+    show_code: bool = False,
+) -> tuple[str, list[RemoteReference]]:
+    """A self-contained, offline HTML page of ``notebook`` and the network references
+    its outputs made (neutralised in the page; see :mod:`cmlops.reports.offline_html`).
 
-    The ``cover`` is shown first; the executed notebook follows with its code
-    hidden (``exclude_input``), so the injected parameters cell and the defaults
-    cell never show two sets of values — the cover lists the values used. The
-    executed notebook itself is unchanged.
+    ``show_code``: keep the code cells (a reviewer's view of the executed notebook);
+    a report hides them and starts with its ``cover`` instead.
     """
     import nbformat
     from jinja2 import DictLoader
@@ -284,9 +307,9 @@ def notebook_to_html(
         extra_loaders=[DictLoader({"cmlops_offline.html.j2": _TEMPLATE})],
         template_file="cmlops_offline.html.j2",
         embed_images=True,
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
+        exclude_input=not show_code,
+        exclude_input_prompt=not show_code,
+        exclude_output_prompt=not show_code,
     )
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata["title"] = one_line(title)
@@ -294,7 +317,21 @@ def notebook_to_html(
     if cover is not None:
         nb.cells.insert(0, _html_cell(cover_html(cover)))
     body, _resources = exporter.from_notebook_node(nb, resources={"cmlops_css": PAGE_CSS})
-    remote = remote_references(body)
-    if remote:
-        raise PackageError(f"the HTML report would load from the network: {remote[0]}")
-    target.write_text(body, encoding="utf-8")
+    body, blocked = neutralise(body)
+    return body.replace(REMOTE_NOTICE, remote_notice(blocked), 1), blocked
+
+
+def notebook_to_html(
+    notebook: Path, target: Path, *, title: str, cover: Cover | None = None
+) -> list[RemoteReference]:
+    """Write the offline HTML report of ``notebook`` to ``target``.
+
+    The ``cover`` is shown first; the executed notebook follows with its code
+    hidden (``exclude_input``), so the injected parameters cell and the defaults
+    cell never show two sets of values — the cover lists the values used. The
+    executed notebook itself is unchanged. Returns the network references that
+    were neutralised.
+    """
+    page, blocked = notebook_page(notebook, title=title, cover=cover)
+    target.write_text(page, encoding="utf-8")
+    return blocked

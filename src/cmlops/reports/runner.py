@@ -11,6 +11,12 @@ The order of events is the point of this module:
    HTML, results, lineage, audit extract — and the manifest is written last;
 5. ``report.finished`` closes the run, the folder is renamed into place and
    zipped. A failed run still yields a package marked FAILED with its error.
+
+Nothing that ran is lost: Ctrl-C or SIGTERM stop the kernel and yield a package
+marked ABORTED (``report.aborted`` names the signal and the cell), and every
+input file is hashed again after the run — a file that changed while the run
+read it makes the run FAILED, naming the file and both digests, because the
+manifest could otherwise name data the results do not come from.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cmlops._version import __version__
+from cmlops.atomic_files import write_atomic
 from cmlops.errors import CmlopsError
 from cmlops.reports import lineage as run_lineage
 from cmlops.reports.audit_extract import write_audit_extract
@@ -35,6 +42,7 @@ from cmlops.reports.catalogue import Template, describe_template
 from cmlops.reports.errors import PackageExistsError
 from cmlops.reports.execute import CellCallback, ExecutionOutcome, execute_notebook
 from cmlops.reports.injection import injected_source
+from cmlops.reports.interrupts import StopRequest, stop_on_signals
 from cmlops.reports.manifest import (
     MANIFEST,
     SCHEMA,
@@ -44,9 +52,12 @@ from cmlops.reports.manifest import (
     sha256_file,
 )
 from cmlops.reports.notebook import PLAN_FILE, RESULTS_FILE
+from cmlops.reports.offline_html import RemoteReference
 from cmlops.reports.package import (
     check_destination,
+    make_read_only,
     publish,
+    remove_tree,
     staging,
     staging_dir,
     zip_package,
@@ -71,10 +82,16 @@ class ReportRun:
     status: str
     manifest: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    #: the signal (``SIGINT``, ``SIGTERM``) or other reason that stopped an ABORTED run
+    stopped_by: str = ""
 
     @property
     def ok(self) -> bool:
         return self.status == "EXECUTED"
+
+    @property
+    def aborted(self) -> bool:
+        return self.status == "ABORTED"
 
 
 def _now() -> str:
@@ -89,6 +106,27 @@ def _head(store: Any) -> dict[str, Any] | None:
 def _default_out(template: Template, run_id: str) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return Path.cwd() / "reports" / f"{template.name}-{stamp}-{run_id[:8]}"
+
+
+def _changed_inputs(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Inputs whose file is no longer what was hashed before the run (digest or size)."""
+    changed = []
+    for item in inputs:
+        path = Path(item["path"])
+        try:
+            after = sha256_file(path) if path.is_file() else None
+        except OSError:
+            after = None
+        if after != item["sha256"]:
+            changed.append(
+                {
+                    "parameter": item["parameter"],
+                    "path": item["path"],
+                    "sha256_before": item["sha256"],
+                    "sha256_after": after,
+                }
+            )
+    return changed
 
 
 def _inputs(template: Template, values: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -145,6 +183,7 @@ def run_report(
     kernel_name: str | None = None,
     deviation_reason: str = "",
     on_cell: CellCallback | None = None,
+    stop: StopRequest | None = None,
 ) -> ReportRun:
     """Execute a template with validated parameters and write its audit package.
 
@@ -153,6 +192,8 @@ def run_report(
     that dies does not raise: the returned run has status ``FAILED`` and the
     package records the error. ``on_cell(done, total)`` is called after each
     executed code cell (from the run's worker thread), for progress displays.
+    ``stop``: a request that ends the run as ABORTED (in the main thread,
+    SIGINT and SIGTERM set it while the run lasts; another thread may too).
     """
     tpl, values, recorded, target, run_id = prepare_run(
         template, parameters, plan=plan, out=out, force=force
@@ -162,16 +203,19 @@ def run_report(
 
         store = open_store()
     check_destination(target, force=force, store=store)  # --force: only this store's packages
-    run = _start(store, tpl, values, recorded, target, run_id, deviation_reason)
+    stop = stop or StopRequest()
     limits = {
         "kernel_name": kernel_name,
         "cell_timeout": cell_timeout,
         "run_timeout": run_timeout,
         "progress": progress,
         "on_cell": on_cell,
+        "stop": stop,
     }
-    manifest, outcome = _build_package(store, run, limits, force=force)
-    return _finish(store, run, manifest, outcome)
+    with stop_on_signals(stop):
+        run = _start(store, tpl, values, recorded, target, run_id, deviation_reason)
+        manifest, end = _build_package(store, run, limits, force=force)
+        return _finish(store, run, manifest, end)
 
 
 @dataclass(frozen=True)
@@ -195,25 +239,45 @@ class _RunStart:
 
 @dataclass(frozen=True)
 class _RunEnd:
-    """How the notebook run ended, and the results it left in the staged folder."""
+    """How the notebook run ended, the results it left, and inputs that changed meanwhile."""
 
     outcome: ExecutionOutcome
     ended: str
     results: dict[str, Any]
+    changed_inputs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
-        return "EXECUTED" if self.outcome.ok else "FAILED"
+        if self.outcome.stopped_by:
+            return "ABORTED"
+        return "EXECUTED" if self.outcome.ok and not self.changed_inputs else "FAILED"
+
+    @property
+    def message(self) -> str:
+        """One line: why the run did not simply execute ('' when it did)."""
+        if not self.changed_inputs:
+            return self.outcome.error
+        names = ", ".join(f"{i['parameter']} ({i['path']})" for i in self.changed_inputs)
+        text = (
+            f"input file changed during the run: {names}; its SHA-256 after the run is not the "
+            "one recorded before it, so the results may not come from the recorded data: "
+            "keep inputs unchanged while a report runs and run it again"
+        )
+        return f"{self.outcome.error}; {text}" if self.outcome.error else text
 
     @property
     def error(self) -> dict[str, Any] | None:
-        if self.outcome.ok:
+        if self.status == "EXECUTED":
             return None
-        return {
+        error: dict[str, Any] = {
             "type": self.outcome.error_type,
-            "message": self.outcome.error,
+            "message": self.message,
             "cell_index": self.outcome.cell_index,
         }
+        if self.changed_inputs:
+            error["type"] = self.outcome.error_type if self.outcome.stopped_by else "InputChanged"
+            error["inputs"] = self.changed_inputs
+        return error
 
 
 def _start(
@@ -257,7 +321,7 @@ def _start(
 
 def _build_package(
     store: Any, run: _RunStart, limits: dict[str, Any], *, force: bool
-) -> tuple[dict[str, Any], ExecutionOutcome]:
+) -> tuple[dict[str, Any], _RunEnd]:
     """Execute in a staging folder, assemble the package there and publish it.
 
     Disk full, permission denied, a store failure: no package is published, the
@@ -270,15 +334,23 @@ def _build_package(
             outcome = _execute(tmp, run, limits)
             if outcome.abandoned:
                 tmp = staged = _snapshot(tmp, run.target)
-            end = _RunEnd(outcome=outcome, ended=_now(), results=_results(tmp, outcome))
+            end = _RunEnd(
+                outcome=outcome,
+                ended=_now(),
+                results=_results(tmp, outcome),
+                changed_inputs=_changed_inputs(run.inputs),
+            )
+            if outcome.stopped_by:
+                _record_stop(store, run, end)
             if not (tmp / NOTEBOOK).is_file():  # the kernel never started
                 shutil.copyfile(tmp / TEMPLATE_COPY, tmp / NOTEBOOK)
             manifest = _assemble(store, tmp, run, end)
-            (tmp / MANIFEST).write_bytes(dumps(manifest))
+            write_atomic(tmp / MANIFEST, dumps(manifest), replace=False, read_only=True)
+            make_read_only(tmp)  # evidence: no file or folder of a package stays writable
             publish(tmp, run.target, force=force, store=store)
     except (OSError, CmlopsError) as exc:
         if staged is not None:
-            shutil.rmtree(staged, ignore_errors=True)
+            remove_tree(staged)
         store.append(
             "report.aborted",
             "report",
@@ -286,7 +358,25 @@ def _build_package(
             {"error": f"{type(exc).__name__}: {exc}", "package": str(run.target)},
         )
         raise
-    return manifest, outcome
+    return manifest, end
+
+
+def _record_stop(store: Any, run: _RunStart, end: _RunEnd) -> None:
+    """``report.aborted`` for a run stopped by a signal: which one, where, and that a
+    package marked ABORTED follows (``report.finished`` then closes the run)."""
+    store.append(
+        "report.aborted",
+        "report",
+        run.run_id,
+        {
+            "error": end.message,
+            "signal": end.outcome.stopped_by,
+            "cell_index": end.outcome.cell_index,
+            "package": str(run.target),
+            "package_follows": True,
+        },
+        reason=f"stopped by {end.outcome.stopped_by}",
+    )
 
 
 def _execute(tmp: Path, run: _RunStart, limits: dict[str, Any]) -> ExecutionOutcome:
@@ -304,9 +394,7 @@ def _execute(tmp: Path, run: _RunStart, limits: dict[str, Any]) -> ExecutionOutc
     )
 
 
-def _finish(
-    store: Any, run: _RunStart, manifest: dict[str, Any], outcome: ExecutionOutcome
-) -> ReportRun:
+def _finish(store: Any, run: _RunStart, manifest: dict[str, Any], end: _RunEnd) -> ReportRun:
     """Zip the published package and append ``package.created``."""
     zipped = zip_package(run.target)
     store.append(
@@ -325,7 +413,8 @@ def _finish(
         zip=zipped,
         status=manifest["status"],
         manifest=manifest,
-        error=outcome.error,
+        error=end.message,
+        stopped_by=end.outcome.stopped_by,
     )
 
 
@@ -358,7 +447,7 @@ def _results(tmp: Path, outcome: ExecutionOutcome) -> dict[str, Any]:
 
 def _assemble(store: Any, tmp: Path, run: _RunStart, end: _RunEnd) -> dict[str, Any]:
     """Render, record lineage and audit, and return the manifest of the staged package."""
-    _render(tmp, run, end)
+    blocked = _render(tmp, run, end)
     env = environment_lock()
     _record(store, tmp, run, end, env)
     audit = write_audit_extract(
@@ -369,15 +458,20 @@ def _assemble(store: Any, tmp: Path, run: _RunStart, end: _RunEnd) -> dict[str, 
         run_id=run.run_id,
         notebook=str(run.target / NOTEBOOK),
     )
-    return _manifest(tmp, run, end, env, audit)
+    manifest = _manifest(tmp, run, end, env, audit)
+    if blocked:  # neutralised in report.html, flagged here and on its first page
+        manifest["remote_resources"] = [ref.to_dict() for ref in blocked]
+    return manifest
 
 
-def _render(tmp: Path, run: _RunStart, end: _RunEnd) -> None:
-    """The offline HTML report: a first page from the run's records, then the details."""
+def _render(tmp: Path, run: _RunStart, end: _RunEnd) -> list[RemoteReference]:
+    """The offline HTML report: a first page from the run's records, then the details.
+
+    Returns the network references its outputs made, neutralised in the page."""
     recorded = run.plan
     facts = [
         ("package id", run.run_id),
-        ("status", end.status + ("" if end.outcome.ok else f": {end.outcome.error}")),
+        ("status", end.status + (f": {end.message}" if end.message else "")),
         ("template", f"{run.template.name} (SHA-256 {run.template.sha256})"),
         (
             "plan",
@@ -402,10 +496,10 @@ def _render(tmp: Path, run: _RunStart, end: _RunEnd) -> None:
         parameters=run.values,
         facts=facts,
         status=end.status,
-        error=end.outcome.error,
+        error=end.message,
     )
     title = f"{run.template.title} — {run.run_id}"
-    notebook_to_html(tmp / NOTEBOOK, tmp / HTML, title=title, cover=cover)
+    return notebook_to_html(tmp / NOTEBOOK, tmp / HTML, title=title, cover=cover)
 
 
 def _outputs(tmp: Path) -> list[tuple[str, str]]:
@@ -425,8 +519,8 @@ def _record(store: Any, tmp: Path, run: _RunStart, end: _RunEnd, env: dict[str, 
         notebook=str(run.target / NOTEBOOK),
         started=run.started,
         ended=end.ended,
-        status="ok" if end.outcome.ok else "error",
-        error=end.outcome.error,
+        status={"EXECUTED": "ok", "ABORTED": "aborted"}.get(end.status, "error"),
+        error=end.message,
         environment_id=env_id,
         attributes={"parameters": run.values, "plan_sha256": run.plan.sha256},
     )

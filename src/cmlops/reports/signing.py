@@ -142,8 +142,8 @@ def package_status(
     """FAILED, or the furthest of executed → reviewed → approved, or superseded."""
     if superseded_by:
         return "superseded"
-    if manifest.get("status") == "FAILED":
-        return "FAILED"
+    if manifest.get("status") in ("FAILED", "ABORTED"):
+        return str(manifest["status"])
     meanings = {e.get("meaning") for e in entries}
     if "approved" in meanings:
         return "approved"
@@ -164,7 +164,7 @@ def sign_package(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Sign a package folder; returns the new signature entry. See the module docstring."""
-    from cmlops.reports.package import zip_package
+    from cmlops.reports.package import writable_for_signatures, zip_package
     from cmlops.reports.verify import verify_folder
 
     root = Path(path)
@@ -200,8 +200,10 @@ def sign_package(
     if superseded:
         raise SigningError(f"package {result.package_id} was superseded: sign its successor")
     if meaning == "approved":
-        if manifest["status"] == "FAILED":
-            raise SigningError("refusing to approve a FAILED run: re-run the report first")
+        if manifest["status"] != "EXECUTED":
+            raise SigningError(
+                f"refusing to approve a {manifest['status']} run: re-run the report first"
+            )
         if not any(e.get("meaning") == "reviewed" for e in entries):
             raise SigningError("refusing to approve before a review: sign --meaning reviewed first")
     private = unlock(doc, passphrase)
@@ -219,15 +221,14 @@ def sign_package(
     }
     entry["signature"] = sign_document(private, CONTEXT, signed_document(entry))
     entries.append(entry)
-    write_atomic(
-        root / SIGNATURES,
-        json.dumps(
-            {"schema": SIG_SCHEMA, "package_id": result.package_id, "signatures": entries},
-            indent=2,
-            sort_keys=True,
-        ),
-    )
-    write_atomic(root / SIGNATURES_HTML, signatures_html(result.package_id, entries))
+    document = {"schema": SIG_SCHEMA, "package_id": result.package_id, "signatures": entries}
+    with writable_for_signatures(root):  # the package stays read-only around these two files
+        write_atomic(
+            root / SIGNATURES, json.dumps(document, indent=2, sort_keys=True), read_only=True
+        )
+        write_atomic(
+            root / SIGNATURES_HTML, signatures_html(result.package_id, entries), read_only=True
+        )
     store.append(
         "package.signed",
         "package",
