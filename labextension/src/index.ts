@@ -14,6 +14,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { postAPI, requestAPI } from './api';
 import { HeadPoller } from './head-poller';
 import { kernelState, loadCmlops } from './kernel';
+import { packageViewOpener } from './package-view';
 import { Sidebar } from './sidebar';
 import { CmlopsStatus, StatusModel } from './statusbar';
 import { isTracked, toggleTrack } from './track';
@@ -47,11 +48,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     statusBar: IStatusBar | null
   ) => {
-    const open = (path: string, factory?: string) =>
-      void app.commands.execute('docmanager:open', factory ? { path, factory } : { path });
     // one poller of the chain head for the sidebar and the status bar
     const poller = new HeadPoller(async () => (await requestAPI<{ seq: number }>('head')).seq);
-    const sidebar = new Sidebar(open, poller);
+    const sidebar = new Sidebar(packageViewOpener(shell), poller);
     sidebar.title.icon = cmlopsIcon;
     sidebar.title.caption = 'Clinical MLOps';
     shell.add(sidebar, 'right', { rank: 600 });

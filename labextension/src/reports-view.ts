@@ -1,15 +1,16 @@
 /**
  * The Reports panel: pick a template, fill the form generated from its
  * parameter schema (validated before sending), run it in the background with
- * live progress, and open the executed notebook or HTML of past runs.
+ * live progress, and open read-only views of the report and executed notebook
+ * of past runs. Each package's "verified" badge comes from the server's listing,
+ * which verifies the package again whenever its files changed.
  */
 import { Widget } from '@lumino/widgets';
 import { ApiError, postAPI, requestAPI } from './api';
 import { clear, errorBanner, h } from './dom';
 import { FieldValue, initialValue, validateForm } from './form';
+import { PackageView, ViewOpener } from './package-view';
 import { PackageInfo, ParamSpec, Run, Template } from './types';
-
-export type Opener = (path: string, factory?: string) => void;
 
 export class ReportsPanel extends Widget {
   private templates: Template[] = [];
@@ -25,7 +26,7 @@ export class ReportsPanel extends Widget {
   private readonly form = h('form', { class: 'cmlops-form', attrs: { novalidate: '' } });
   private readonly history = h('ul', { class: 'cmlops-history' });
 
-  constructor(private readonly open: Opener) {
+  constructor(private readonly open: ViewOpener) {
     super();
     this.addClass('cmlops-reports');
     this.picker.addEventListener('change', () => this.choose(this.picker.value));
@@ -198,27 +199,32 @@ export class ReportsPanel extends Widget {
     if (!pkg) {
       return null;
     }
-    const link = (text: string, path: string, factory?: string) =>
-      path
+    const link = (text: string, view: PackageView) =>
+      pkg.views.includes(view)
         ? h('button', {
             class: 'jp-Button jp-mod-minimal cmlops-link',
             text,
-            attrs: { type: 'button' },
-            on: { click: () => this.open(path, factory) }
+            attrs: { type: 'button', 'data-view': view, title: `Open the ${view} (read-only)` },
+            on: { click: () => this.open(pkg.id, view) }
           })
         : null;
-    return h('span', { class: 'cmlops-links' },
-      link('Notebook', pkg.notebook), link('HTML', pkg.html, 'HTML Viewer'));
+    return h('span', { class: 'cmlops-links' }, link('Report', 'report'), link('Notebook', 'notebook'));
+  }
+
+  /** The badge of a package as the server verified it now (a run's own check before listing). */
+  private badge(verified: boolean | null | undefined, problem = ''): HTMLElement | null {
+    if (verified === null || verified === undefined) {
+      return null;
+    }
+    return h('span', {
+      class: `cmlops-badge ${verified ? 'cmlops-ok' : 'cmlops-bad'}`,
+      text: verified ? 'verified' : 'verification failed',
+      attrs: problem ? { title: problem } : {}
+    });
   }
 
   private runItem(run: Run, pkg: PackageInfo | undefined): HTMLElement {
-    const badge =
-      run.verified === null
-        ? null
-        : h('span', {
-            class: `cmlops-badge ${run.verified ? 'cmlops-ok' : 'cmlops-bad'}`,
-            text: run.verified ? 'verified' : 'verification failed'
-          });
+    const badge = pkg ? this.badge(pkg.verified, pkg.problem) : this.badge(run.verified);
     const progress = h('progress', { attrs: { max: '1', 'aria-label': 'Run progress' } });
     progress.value = run.progress;
     return h('li', { class: `cmlops-run-item cmlops-status-${run.status}`, attrs: { 'data-run': run.id } },
@@ -233,9 +239,13 @@ export class ReportsPanel extends Widget {
   }
 
   private packageItem(pkg: PackageInfo): HTMLElement {
-    return h('li', { class: 'cmlops-run-item' },
-      h('strong', { text: pkg.id }),
-      h('div', { class: 'cmlops-muted', text: `${pkg.files} files` }),
+    const badge = this.badge(pkg.verified, pkg.problem);
+    return h('li', { class: 'cmlops-run-item', attrs: { 'data-package': pkg.id } },
+      h('div', {}, h('strong', { text: pkg.id }), badge ? ' ' : null, badge),
+      h('div', { class: 'cmlops-muted', text: `${pkg.status || 'no status'} · ${pkg.files} files` }),
+      pkg.verified === false && pkg.problem
+        ? h('div', { class: 'cmlops-field-error', text: pkg.problem })
+        : null,
       this.links(pkg));
   }
 }

@@ -12,10 +12,13 @@ import { clear, errorBanner, h } from './dom';
 import { HeadPoller } from './head-poller';
 import { LineagePanel } from './lineage-view';
 import { ModelsPanel } from './models-view';
-import { Opener, ReportsPanel } from './reports-view';
+import { ViewOpener } from './package-view';
+import { ReportsPanel } from './reports-view';
 import { StatusInfo } from './types';
 
 type TabName = 'lineage' | 'audit' | 'reports' | 'models';
+/** how often an open Reports tab re-lists the packages (their badges are re-verified) */
+const REPORTS_RELIST_MS = 5000;
 
 export class Sidebar extends Panel {
   readonly lineage = new LineagePanel();
@@ -24,11 +27,12 @@ export class Sidebar extends Panel {
   readonly reports: ReportsPanel;
   private tab: TabName = 'lineage';
   private readonly unsubscribe: () => void;
+  private relist = 0;
   private readonly tabs = h('div', { class: 'cmlops-tabs', attrs: { role: 'tablist' } });
   private readonly banner = new Widget({ node: h('div', { class: 'cmlops-banner-slot' }) });
 
   constructor(
-    open: Opener,
+    open: ViewOpener,
     private readonly poller: HeadPoller
   ) {
     super();
@@ -103,6 +107,7 @@ export class Sidebar extends Panel {
 
   protected onAfterHide(): void {
     this.poller.setFast(this, false);
+    window.clearInterval(this.relist);
   }
 
   private async start(): Promise<void> {
@@ -116,6 +121,14 @@ export class Sidebar extends Panel {
     }
     await this.refreshTab();
     this.poller.setFast(this, this.isVisible);
+    // The server verifies a package again whenever its files changed: re-list while the
+    // Reports tab is open, so a badge never stays "verified" for a tampered package.
+    window.clearInterval(this.relist);
+    this.relist = window.setInterval(() => {
+      if (this.isVisible && this.tab === 'reports') {
+        void this.reports.refreshHistory().catch(error => this.reports.showError(error));
+      }
+    }, REPORTS_RELIST_MS);
   }
 
   private setError(message: string, fix?: string): void {
@@ -127,6 +140,7 @@ export class Sidebar extends Panel {
 
   dispose(): void {
     this.poller.setFast(this, false);
+    window.clearInterval(this.relist);
     this.unsubscribe();
     super.dispose();
   }

@@ -102,8 +102,14 @@ export interface PackageInfo {
   id: string;
   modified: number;
   files: number;
-  notebook: string;
-  html: string;
+  /** the read-only views the package offers ('report', 'notebook') */
+  views: string[];
+  /** verified as the package is now (recomputed by the server on each listing) */
+  verified: boolean | null;
+  /** the run's status from the manifest: EXECUTED, FAILED or ABORTED */
+  status: string;
+  /** the first verification finding, when it fails */
+  problem: string;
 }
 
 export interface StoreAdvice {

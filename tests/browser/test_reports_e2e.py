@@ -36,15 +36,47 @@ def test_report_from_form_completes_verified(page, lab):
     assert badge.inner_text() == "verified"
     assert "succeeded" in item.locator(".cmlops-status").inner_text()
     screenshot(page, "report-verified-light")
-    # The links open the executed notebook and the HTML report inside JupyterLab.
-    item.locator("button", has_text="HTML").click()
+    _read_only_views_and_a_fresh_badge(page, lab, item)
+
+
+def _read_only_views_and_a_fresh_badge(page, lab, item) -> None:
+    """The report and the notebook open as sandboxed read-only pages that write nothing;
+    the badge turns when the package is tampered with after it was listed."""
+    from cmlops.reports.verify import verify_package
+
+    package_id = lab.api("cmlops/api/runs")["runs"][0]["package_id"]
+    folder = lab.root / "cmlops-packages" / package_id
+    item.locator("button[data-view='report']").click()
+    report = page.frame_locator(".cmlops-package-view[data-view='report'] iframe")
+    report.locator(".cmlops-verdict-box").wait_for(timeout=60_000)
+    item.locator("button[data-view='notebook']").click()
+    notebook = page.frame_locator(".cmlops-package-view[data-view='notebook'] iframe")
+    notebook.locator(".jp-InputArea").first.wait_for(timeout=60_000)  # code is shown
+    label = page.evaluate("window.jupyterapp.shell.currentWidget.title.label")
+    assert label == f"Notebook · {package_id} (read-only)"
+    screenshot(page, "package-notebook-read-only")
+    frame = next(f for f in page.frames if f.url.endswith("/view/notebook"))
+    assert frame.evaluate("window.origin") == "null"  # sandboxed: no cookies, no API
+    reached = frame.evaluate("fetch('/api/status').then(() => 'reached', () => 'blocked')")
+    assert reached == "blocked"
+    assert not (folder / ".ipynb_checkpoints").exists()
+    assert verify_package(folder).ok
+    # Tampered after it was listed: the badge follows within a relisting (every 5 s).
+    (folder / ".ipynb_checkpoints").mkdir()
+    badge = item.locator(".cmlops-badge")
     page.wait_for_function(
-        "window.jupyterapp.shell.currentWidget?.title.label.endsWith('.html')", timeout=30_000
+        "document.querySelector('#cmlops-sidebar .cmlops-run-item .cmlops-badge')"
+        "?.textContent === 'verification failed'",
+        timeout=30_000,
     )
-    item.locator("button", has_text="Notebook").click()
+    screenshot(page, "package-tampered-badge")
+    (folder / ".ipynb_checkpoints").rmdir()
     page.wait_for_function(
-        "window.jupyterapp.shell.currentWidget?.title.label === 'notebook.ipynb'", timeout=30_000
+        "document.querySelector('#cmlops-sidebar .cmlops-run-item .cmlops-badge')"
+        "?.textContent === 'verified'",
+        timeout=30_000,
     )
+    assert badge.inner_text() == "verified"
 
 
 def test_dark_theme_is_readable(page, lab):

@@ -40,6 +40,7 @@ def test_every_route_is_listed():
         "/packages",
         "/packages/x",
         "/packages/x/verify",
+        "/packages/x/view/x",
         "/models",
         "/models/x",
     ):

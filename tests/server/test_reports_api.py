@@ -129,8 +129,8 @@ async def test_report_run_in_background_to_verified_package(
     assert [r["id"] for r in listed] == [run["id"]]
     packages = body(await jp_fetch("cmlops", "api", "packages"))["packages"]
     package = next(p for p in packages if p["id"] == run["package_id"])
-    assert package["notebook"] == f"cmlops-packages/{run['package_id']}/notebook.ipynb"
-    assert package["html"].endswith(".html")
+    assert package["views"] == ["report", "notebook"] and package["verified"] is True
+    assert package["status"] == "EXECUTED" and "notebook" not in str(package.get("path", ""))
     verdict = body(
         await jp_fetch(
             "cmlops", "api", "packages", run["package_id"], "verify", method="POST", body="{}"
@@ -147,3 +147,6 @@ async def test_report_run_in_background_to_verified_package(
         )
     )
     assert verdict["ok"] is False and verdict["modified"]
+    packages = body(await jp_fetch("cmlops", "api", "packages"))["packages"]
+    package = next(p for p in packages if p["id"] == run["package_id"])
+    assert package["verified"] is False and package["problem"] == "modified: report.html"

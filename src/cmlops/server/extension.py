@@ -32,6 +32,7 @@ ROUTES: list[tuple[str, type[BaseHandler]]] = [
     (r"/packages", report_handlers.PackagesHandler),
     (r"/packages/([^/]+)", report_handlers.PackageHandler),
     (r"/packages/([^/]+)/verify", report_handlers.PackageVerifyHandler),
+    (r"/packages/([^/]+)/view/([^/]+)", report_handlers.PackageViewHandler),
     (r"/models", model_handlers.ModelsHandler),
     (r"/models/([^/]+)", model_handlers.ModelHandler),
 ]

@@ -13,6 +13,7 @@ from typing import Any
 import tornado.web
 
 from cmlops.server.base import BaseHandler, NotFound
+from cmlops.server.package_views import VIEW_CSP, VIEWS, describe
 from cmlops.server.paths import check_template_name, package_folder
 from cmlops.server.runs import result_to_dict
 
@@ -87,28 +88,9 @@ class RunHandler(BaseHandler):
         await self.guarded(body())
 
 
-def _open_path(root: Path, file: Path) -> str:
-    """The path JupyterLab opens ``file`` by (relative to its root), or '' if outside it."""
-    try:
-        return file.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return ""
-
-
-def _package_json(root: Path, folder: Path) -> dict[str, Any]:
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    notebooks = [p for p in files if p.suffix == ".ipynb"]
-    html = [p for p in files if p.suffix in {".html", ".htm"}]
-    return {
-        "id": folder.name,
-        "modified": folder.stat().st_mtime,
-        "files": len(files),
-        "notebook": _open_path(root, notebooks[0]) if notebooks else "",
-        "html": _open_path(root, html[0]) if html else "",
-    }
-
-
 class PackagesHandler(BaseHandler):
+    """GET: the newest packages, each verified as it is now (see ``package_views``)."""
+
     @tornado.web.authenticated
     async def get(self) -> None:
         services = self.services
@@ -117,24 +99,61 @@ class PackagesHandler(BaseHandler):
             base = services.packages_dir
             if not base.is_dir():
                 return []
-            folders = [p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")]
+            folders = [
+                p
+                for p in base.iterdir()
+                if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+            ]
             folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-            return [_package_json(services.root_dir, p) for p in folders[:200]]
+            return [describe(p, services.package_views) for p in folders[:200]]
 
         async def body() -> None:
-            self.reply({"packages": await services.call(listing)})
+            self.reply({"packages": await services.read_files(listing)})
 
         await self.guarded(body())
+
+
+def _existing(services: Any, package_id: str) -> Path:
+    folder = package_folder(services.packages_dir, package_id)
+    if not folder.is_dir():
+        raise NotFound(f"no audit package {package_id!r}")
+    return folder
 
 
 class PackageHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, package_id: str) -> None:
         async def body() -> None:
-            folder = package_folder(self.services.packages_dir, package_id)
-            if not folder.is_dir():
-                raise NotFound(f"no audit package {package_id!r}")
-            self.reply(await self.services.call(_package_json, self.services.root_dir, folder))
+            folder = _existing(self.services, package_id)
+            views = self.services.package_views
+            self.reply(await self.services.read_files(describe, folder, views))
+
+        await self.guarded(body())
+
+
+class PackageViewHandler(BaseHandler):
+    """GET ``/packages/<id>/view/<report|notebook>``: a read-only page of the package.
+
+    Served as HTML under :data:`~cmlops.server.package_views.VIEW_CSP`, which
+    sandboxes it (opaque origin, no network); nothing is ever written.
+    """
+
+    @property
+    def content_security_policy(self) -> str:
+        return VIEW_CSP
+
+    @tornado.web.authenticated
+    async def get(self, package_id: str, view: str) -> None:
+        async def body() -> None:
+            if view not in VIEWS:
+                raise NotFound(f"no view {view!r}: one of {', '.join(VIEWS)}")
+            folder = _existing(self.services, package_id)
+            views = self.services.package_views
+            page = await self.services.read_files(views.page, folder, view)
+            if page is None:
+                raise NotFound(f"package {package_id!r} has no {view}")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(page, set_content_type="text/html; charset=utf-8")
 
         await self.guarded(body())
 
@@ -145,10 +164,8 @@ class PackageVerifyHandler(BaseHandler):
         from cmlops.reports.verify import verify_package
 
         async def body() -> None:
-            folder = package_folder(self.services.packages_dir, package_id)
-            if not folder.is_dir():
-                raise NotFound(f"no audit package {package_id!r}")
-            verdict = await self.services.call(verify_package, folder)
+            folder = _existing(self.services, package_id)
+            verdict = await self.services.read_files(verify_package, folder)
             self.reply(result_to_dict(verdict))
 
         await self.guarded(body())

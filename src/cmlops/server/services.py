@@ -18,6 +18,7 @@ from traitlets import Float, Unicode
 from traitlets.config import Configurable
 
 from cmlops.server.notebook_graphs import NotebookGraphs
+from cmlops.server.package_views import PackageViews
 from cmlops.server.runs import RunManager
 from cmlops.server.storeaccess import StoreAccess
 
@@ -79,11 +80,17 @@ class Services:
         self.lineage_cache = HeadCache()
         self.notebook_graphs = NotebookGraphs()
         self.runs = RunManager(self.packages_dir, self.store, root_dir)
+        self.package_views = PackageViews()
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking store function on the store thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, lambda: function(*args, **kwargs))
+
+    async def read_files(self, function: Callable[..., T], *args: Any) -> T:
+        """Run blocking file work (verifying, rendering packages) off the store thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, lambda: function(*args))
 
     def close(self) -> None:
         self.runs.close()
