@@ -161,6 +161,24 @@ def status_cmd(ctx: click.Context, path: Path, superseded_by: Path | None, reaso
         click.echo(f"  superseded by {state['superseded_by']}")
 
 
+@package.command("pdf")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def pdf_cmd(ctx: click.Context, path: Path) -> None:
+    """Add the archival PDF/A-3b of the report (manifest embedded) to an unsigned package.
+
+    The package must verify and carry no signature yet (make the PDF, then sign).
+    """
+    from cmlops.reports.pdf_copy import add_pdf, describe
+
+    store = open_cli_store(ctx)
+    try:
+        made = add_pdf(path, store=store)
+    finally:
+        store.close()
+    click.echo(f"archival PDF: {describe(made)}")
+
+
 @package.command("reproduce")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(

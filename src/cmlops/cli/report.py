@@ -90,6 +90,7 @@ def describe_cmd(name: str, as_json: bool) -> None:
     "--deviation-reason", default="", help="Why the plan differs from its earlier recorded version."
 )
 @click.option("--no-progress", is_flag=True, help="Hide Papermill's progress bar.")
+@click.option("--pdf", "pdf", is_flag=True, help="Also write the archival PDF/A-3b (report.pdf).")
 @click.pass_context
 def run_cmd(
     ctx: click.Context,
@@ -103,6 +104,7 @@ def run_cmd(
     kernel_name: str | None,
     deviation_reason: str,
     no_progress: bool,
+    pdf: bool,
 ) -> None:
     """Validate parameters, execute template NAME and write its audit package.
 
@@ -131,6 +133,7 @@ def run_cmd(
             kernel_name=kernel_name,
             deviation_reason=deviation_reason,
             stop=StopRequest(notify=_stopping),
+            pdf=pdf,
         )
     finally:
         store.close()
@@ -141,6 +144,12 @@ def run_cmd(
         fail(f"report run ABORTED: {result.error}", _abort_exit(result.stopped_by))
     if not result.ok:
         fail(f"report run FAILED: {result.error}", EXIT_RUN_FAILED)
+    if result.pdf_error:
+        fail(
+            f"the archival PDF was not made ({result.pdf_error}); the package is complete "
+            "without it: add it later with `cmlops package pdf`",
+            EXIT_RUN_FAILED,
+        )
 
 
 def _stopping(signal_name: str) -> None:

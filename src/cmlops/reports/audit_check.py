@@ -305,7 +305,8 @@ def _listed_problems(
 ) -> tuple[list[str], list[str]]:
     pid = manifest.get("package_id")
     listed = [e for e in checkpoint.signed_packages if e.get("package_id") == pid]
-    created = [e for e in listed if e.get("action") == "package.created"]
+    # the latest manifest the chain vouches for: created, or rewritten to list an archival PDF
+    created = [e for e in listed if e.get("action") in ("package.created", "package.archived")]
     problems: list[str] = []
     notes: list[str] = []
     if not created:

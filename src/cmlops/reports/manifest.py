@@ -124,6 +124,16 @@ JSON_SCHEMA: dict[str, Any] = {
         "kit_version": {"type": "string"},
         "user": {"type": "string"},
         "run": {"type": "object", "required": ["activity_id", "started", "ended"]},
+        "archival": {
+            "type": "object",
+            "required": ["file", "embedded_manifest_sha256"],
+            "properties": {
+                "file": _REL,
+                "format": _TEXT,
+                "embedded_manifest": _TEXT,
+                "embedded_manifest_sha256": _HEX,
+            },
+        },
         "remote_resources": {
             "type": "array",
             "items": {

@@ -11,8 +11,8 @@ A published package is read-only — every file and every folder, the
 manifest written by ``atomic_files`` with ``read_only=True`` — so an editor, a
 notebook server saving a checkpoint or a stray script running as the user
 cannot change or add to it; the ``.zip`` gets the same mode as the files.
-Signing is the one later writer: :func:`writable_for_signatures` opens the
-package folder (not its files) for the signature files only and closes it again.
+Signing and the archival PDF are the only later writers: :func:`writable_folder`
+opens the package folder (not its files) for their files only and closes it again.
 
 Opening a zip for verification extracts nothing outside a fresh temporary
 folder: entries with absolute paths, ``..`` components, drive letters,
@@ -153,9 +153,10 @@ def make_read_only(root: Path) -> None:
 
 
 @contextmanager
-def writable_for_signatures(root: Path) -> Iterator[None]:
+def writable_folder(root: Path) -> Iterator[None]:
     """The package folder (only the folder: its files stay read-only) open for writing
-    while signature files are put in it, read-only again after — also on failure."""
+    while signature files or the archival PDF are put in it, read-only again after —
+    also on failure."""
     mode = stat.S_IMODE(root.stat().st_mode)
     root.chmod(mode | stat.S_IWUSR)
     try:

@@ -84,6 +84,8 @@ class ReportRun:
     error: str = ""
     #: the signal (``SIGINT``, ``SIGTERM``) or other reason that stopped an ABORTED run
     stopped_by: str = ""
+    #: why the archival PDF asked for could not be made ('' when made or not asked for)
+    pdf_error: str = ""
 
     @property
     def ok(self) -> bool:
@@ -184,6 +186,7 @@ def run_report(
     deviation_reason: str = "",
     on_cell: CellCallback | None = None,
     stop: StopRequest | None = None,
+    pdf: bool = False,
 ) -> ReportRun:
     """Execute a template with validated parameters and write its audit package.
 
@@ -194,6 +197,9 @@ def run_report(
     executed code cell (from the run's worker thread), for progress displays.
     ``stop``: a request that ends the run as ABORTED (in the main thread,
     SIGINT and SIGTERM set it while the run lasts; another thread may too).
+    ``pdf``: also write the archival PDF/A-3b (``report.pdf``, listed in the
+    manifest); if it cannot be made the package is written without it and
+    ``pdf_error`` says why.
     """
     tpl, values, recorded, target, run_id = prepare_run(
         template, parameters, plan=plan, out=out, force=force
@@ -214,8 +220,10 @@ def run_report(
     }
     with stop_on_signals(stop):
         run = _start(store, tpl, values, recorded, target, run_id, deviation_reason)
-        manifest, end = _build_package(store, run, limits, force=force)
-        return _finish(store, run, manifest, end)
+        manifest, end, pdf_error = _build_package(store, run, limits, force=force, pdf=pdf)
+        done = _finish(store, run, manifest, end)
+        done.pdf_error = pdf_error
+        return done
 
 
 @dataclass(frozen=True)
@@ -320,8 +328,8 @@ def _start(
 
 
 def _build_package(
-    store: Any, run: _RunStart, limits: dict[str, Any], *, force: bool
-) -> tuple[dict[str, Any], _RunEnd]:
+    store: Any, run: _RunStart, limits: dict[str, Any], *, force: bool, pdf: bool = False
+) -> tuple[dict[str, Any], _RunEnd, str]:
     """Execute in a staging folder, assemble the package there and publish it.
 
     Disk full, permission denied, a store failure: no package is published, the
@@ -345,6 +353,7 @@ def _build_package(
             if not (tmp / NOTEBOOK).is_file():  # the kernel never started
                 shutil.copyfile(tmp / TEMPLATE_COPY, tmp / NOTEBOOK)
             manifest = _assemble(store, tmp, run, end)
+            manifest, pdf_error = _archival(tmp, manifest) if pdf else (manifest, "")
             write_atomic(tmp / MANIFEST, dumps(manifest), replace=False, read_only=True)
             make_read_only(tmp)  # evidence: no file or folder of a package stays writable
             publish(tmp, run.target, force=force, store=store)
@@ -358,7 +367,18 @@ def _build_package(
             {"error": f"{type(exc).__name__}: {exc}", "package": str(run.target)},
         )
         raise
-    return manifest, end
+    return manifest, end, pdf_error
+
+
+def _archival(tmp: Path, manifest: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The manifest listing the archival PDF, or the manifest as it was and why not."""
+    from cmlops.reports.archival import with_archival
+    from cmlops.reports.errors import PackageError
+
+    try:
+        return with_archival(tmp, manifest), ""
+    except (PackageError, OSError) as error:
+        return manifest, str(error)
 
 
 def _record_stop(store: Any, run: _RunStart, end: _RunEnd) -> None:

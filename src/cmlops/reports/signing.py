@@ -164,7 +164,7 @@ def sign_package(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Sign a package folder; returns the new signature entry. See the module docstring."""
-    from cmlops.reports.package import writable_for_signatures, zip_package
+    from cmlops.reports.package import writable_folder, zip_package
     from cmlops.reports.verify import verify_folder
 
     root = Path(path)
@@ -222,7 +222,7 @@ def sign_package(
     entry["signature"] = sign_document(private, CONTEXT, signed_document(entry))
     entries.append(entry)
     document = {"schema": SIG_SCHEMA, "package_id": result.package_id, "signatures": entries}
-    with writable_for_signatures(root):  # the package stays read-only around these two files
+    with writable_folder(root):  # the package stays read-only around these two files
         write_atomic(
             root / SIGNATURES, json.dumps(document, indent=2, sort_keys=True), read_only=True
         )

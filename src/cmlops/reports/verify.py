@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from cmlops.reports.archival import archival_problems
 from cmlops.reports.audit_check import check_audit, checkpoint_problems
 from cmlops.reports.manifest import (
     SIGNATURES,
@@ -181,6 +182,7 @@ def verify_folder(
         return out
     _check_files(root, manifest, out)
     _check_consistency(root, manifest, out)
+    out.problems.extend(archival_problems(root, manifest))  # the PDF embeds this manifest
     out.problems.extend(check_audit(root, manifest))
     if checkpoint is not None:
         problems, notes = checkpoint_problems(root, manifest, out.manifest_sha256, checkpoint)

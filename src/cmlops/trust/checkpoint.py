@@ -40,7 +40,12 @@ FILE_SCHEMA = "cmlops.checkpoint/1"
 RECORDED = "audit.checkpoint"
 OBJECT_TYPE = "checkpoint"
 #: records whose facts a checkpoint summarises for offline package verifiers
-PACKAGE_ACTIONS = ("package.created", "package.signed", "package.sign_withdrawn")
+PACKAGE_ACTIONS = (
+    "package.created",
+    "package.archived",  # an archival PDF added: the manifest digest after it
+    "package.signed",
+    "package.sign_withdrawn",
+)
 DOC_FIELDS = (
     "store_id",
     "seq",
