@@ -10,6 +10,7 @@ from tests.browser.conftest import screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.kernel, pytest.mark.slow]
 
 
+@pytest.mark.req("REQ-PKG-010")
 def test_report_from_form_completes_verified(page, lab):
     rows = ["id,age,arm"] + [f"{i},{40 + i % 30},{'AB'[i % 2]}" for i in range(50)]
     (lab.root / "trial.csv").write_text("\n".join(rows) + "\n")

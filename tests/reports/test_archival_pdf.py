@@ -77,6 +77,7 @@ def assert_pdf_a3b(path: Path, manifest: dict, figures: int) -> None:
         assert len(pdf.pages) >= 2
 
 
+@pytest.mark.req("REQ-PKG-011")
 def test_report_run_pdf_lists_and_verifies_the_archival_copy(tmp_path: Path) -> None:
     template = make_template(tmp_path / "fig.ipynb", FIGURE_BODY)
     out = tmp_path / "pkg"
@@ -109,6 +110,7 @@ def test_report_run_pdf_lists_and_verifies_the_archival_copy(tmp_path: Path) -> 
     )
 
 
+@pytest.mark.req("REQ-PKG-011")
 def test_package_pdf_adds_the_copy_to_an_unsigned_package(tmp_path: Path) -> None:
     template = make_template(tmp_path / "echo.ipynb", ECHO_BODY)
     out = tmp_path / "pkg"
@@ -138,6 +140,7 @@ def test_package_pdf_adds_the_copy_to_an_unsigned_package(tmp_path: Path) -> Non
     assert "modified: report.pdf" in verify_package(out).lines()
 
 
+@pytest.mark.req("REQ-PKG-011")
 def test_package_pdf_refuses_a_signed_package(tmp_path: Path) -> None:
     template = make_template(tmp_path / "echo.ipynb", ECHO_BODY)
     out = tmp_path / "pkg"
@@ -152,6 +155,7 @@ def test_package_pdf_refuses_a_signed_package(tmp_path: Path) -> None:
     assert not (out / PDF).exists()
 
 
+@pytest.mark.req("REQ-PKG-011")
 def test_a_checkpoint_made_after_the_pdf_vouches_for_the_new_manifest(
     tmp_path: Path, store
 ) -> None:

@@ -72,6 +72,7 @@ def base():
     remove_tree(folder)
 
 
+@pytest.mark.req("REQ-PKG-010")
 def test_package_files_and_folders_are_read_only_for_their_owner(base: Path, store) -> None:
     template = make_template(base / "echo.ipynb", ECHO_BODY)
     run = run_report(template, {}, out=base / "pkg", store=store, progress=False)
@@ -119,6 +120,7 @@ def test_force_replaces_a_read_only_package(tmp_path: Path, store) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pkg.")]  # no leftovers
 
 
+@pytest.mark.req("REQ-PKG-010")
 def test_signing_adds_read_only_signatures_and_leaves_the_package_read_only(
     tmp_path: Path, store
 ) -> None:

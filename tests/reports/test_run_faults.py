@@ -126,6 +126,7 @@ def _assert_aborted(tmp_path: Path, out: Path, proc: subprocess.Popen, sig: sign
     assert '"report.aborted"' in trail  # the package carries the record of its own abort
 
 
+@pytest.mark.req("REQ-PKG-009")
 def test_sigint_to_the_process_group_leaves_an_aborted_package(tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     proc = _start_cli(tmp_path, _slow_template(tmp_path), out)
@@ -134,6 +135,7 @@ def test_sigint_to_the_process_group_leaves_an_aborted_package(tmp_path: Path) -
     _assert_aborted(tmp_path, out, proc, signal.SIGINT)
 
 
+@pytest.mark.req("REQ-PKG-009")
 def test_sigterm_leaves_an_aborted_package(tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     proc = _start_cli(tmp_path, _slow_template(tmp_path), out)
@@ -148,6 +150,7 @@ def test_aborted_package_cannot_be_approved(tmp_path: Path) -> None:
     assert package_status({"status": "ABORTED"}, [{"meaning": "approved"}]) == "ABORTED"
 
 
+@pytest.mark.req("REQ-PKG-009")
 def test_input_replaced_during_the_run_fails_naming_it(tmp_path: Path, store) -> None:
     data = tmp_path / "data.csv"
     data.write_text("x\n1\n2\n")
@@ -188,6 +191,7 @@ def test_input_replaced_during_the_run_fails_naming_it(tmp_path: Path, store) ->
     assert finished["status"] == "FAILED" and finished["error"]["type"] == "InputChanged"
 
 
+@pytest.mark.req("REQ-PKG-009")
 def test_input_removed_during_the_run_fails(tmp_path: Path, store) -> None:
     data = tmp_path / "data.csv"
     data.write_text("x\n1\n")
@@ -219,6 +223,7 @@ def test_unchanged_inputs_keep_the_run_executed(tmp_path: Path, store) -> None:
     assert run.status == "EXECUTED" and run.manifest["error"] is None
 
 
+@pytest.mark.req("REQ-PKG-009")
 def test_cell_timeout_names_the_cell_and_the_limit(tmp_path: Path, store) -> None:
     template = make_template(
         tmp_path / "s.ipynb", ["x = 1", "import time\ntime.sleep(60)", "print('after')"]
@@ -247,6 +252,7 @@ REMOTE_OUTPUTS = [
 ]
 
 
+@pytest.mark.req("REQ-PKG-009")
 def test_remote_image_is_neutralised_and_flagged_not_a_lost_run(tmp_path: Path, store) -> None:
     template = make_template(tmp_path / "r.ipynb", REMOTE_OUTPUTS)
     nb = nbformat.read(str(template), as_version=4)
@@ -298,6 +304,7 @@ def _no_network_in_chromium(page: Path, tmp_path: Path) -> None:
     assert [url for url in requested if not url.startswith(("data:", "blob:"))] == []
 
 
+@pytest.mark.req("REQ-PKG-008")
 def test_reproduce_with_optional_path_parameters_left_at_their_default(tmp_path: Path) -> None:
     """data_validation's ``schema`` is an optional path: a package that kept its
     default (null) reproduces from the command line."""
@@ -333,6 +340,7 @@ def test_reproduce_with_optional_path_parameters_left_at_their_default(tmp_path:
     assert "REPRODUCIBLE" in again.stdout
 
 
+@pytest.mark.req("REQ-PKG-008")
 def test_recorded_parameters_of_every_template_validate_again(tmp_path: Path) -> None:
     """What the runner records for any shipped template (defaults included) is accepted
     again by the validator: reproduce never fails on a package the runner can write."""

@@ -47,6 +47,7 @@ async def _status(jp_fetch, *parts) -> int:
         return error.code
 
 
+@pytest.mark.req("REQ-PKG-010")
 async def test_views_are_sandboxed_pages_that_write_nothing(jp_fetch, package: Path):
     before = fingerprint(package)
     report = await jp_fetch("cmlops", "api", "packages", package.name, "view", "report")
@@ -69,6 +70,7 @@ async def test_views_are_sandboxed_pages_that_write_nothing(jp_fetch, package: P
     assert verify_package(package).ok
 
 
+@pytest.mark.req("REQ-PKG-010")
 async def test_badge_follows_the_files_never_stale(jp_fetch, package: Path):
     listed = await _listed(jp_fetch, package.name)
     assert listed["verified"] is True and listed["views"] == ["report", "notebook"]
