@@ -8,6 +8,7 @@ import pytest
 
 from cmlops.widgets import build_view
 from cmlops.widgets.display import WIDGET_MIMETYPE, mimebundle
+from cmlops.widgets.table import plain
 
 from .conftest import HOSTILE, SCRIPT_BREAK
 
@@ -19,7 +20,7 @@ def _p_values(result):
 def test_drift_view_sort_by_p_value_and_select_column(drift_result):
     view = build_view(drift_result)
     assert isinstance(view.widget, w.VBox)
-    assert isinstance(view.figure, go.FigureWidget)
+    assert isinstance(view.figure, go.Figure)
     # the default selection is the most drifted column
     assert view.dropdown.value == "age"
     p = _p_values(drift_result)
@@ -131,3 +132,56 @@ def test_widget_bundle_carries_static_fallback(drift_result):
     static = mimebundle(drift_result, mode="static")
     assert set(static) == {"text/html", "text/plain"}
     assert 'class="cm-plot"' in static["text/html"]
+
+
+def test_every_table_of_every_view_has_sort_buttons(
+    drift_result, evaluation_result, validation_result, monitor_result
+):
+    """Lead, main and extra tables alike: a header button per visible column that sorts."""
+    from cmlops.widgets.model import build_model
+
+    for result in (drift_result, evaluation_result, validation_result, monitor_result):
+        model = build_model(result)
+        view = build_view(result)
+        expected = len(model.lead_tables) + bool(model.table.columns) + len(model.extra_tables)
+        assert len(view.tables) == expected >= 1, model.kind
+        assert "cmlops-live-view" in view.widget._dom_classes
+        for table in view.tables:
+            visible = [c for c in table.table.columns if c not in table.table.hidden]
+            assert list(table.buttons) == visible
+            assert all(b.description.endswith((" ↕", " ▲", " ▼")) for b in table.buttons.values())
+            assert all("cm-sort" in b._dom_classes for b in table.buttons.values())
+            # the header keeps its height however long the table (flex never shrinks it)
+            assert table.header.layout.flex == "0 0 auto"
+            column = visible[0]
+            table.buttons[column].click()
+            values = [plain(v) for v in table.table.column_values(column)]
+            present = [v for v in values if v is not None]
+            assert table.buttons[column].description == f"{column} ▲"
+            assert values[: len(present)] == present  # missing values last
+            table.buttons[column].click()
+            assert table.buttons[column].description == f"{column} ▼"
+
+
+def test_live_figure_follows_the_panel_width(drift_result):
+    from cmlops.widgets.live_figure import PLOTLY_MIMETYPE
+
+    view = build_view(drift_result)
+    (output,) = view.figure_box.outputs
+    spec = output["data"][PLOTLY_MIMETYPE]
+    assert spec["config"]["responsive"] is True
+    assert spec["layout"]["autosize"] is True and "width" not in spec["layout"]
+    assert [t["type"] for t in spec["data"]] == [t.type for t in view.figure.data]
+    view.select("bmi")  # a new selection replaces the figure in the same Output
+    (output,) = view.figure_box.outputs
+    assert "bmi" in output["data"][PLOTLY_MIMETYPE]["layout"]["title"]["text"]
+
+
+def test_a_capped_table_says_how_many_rows_it_shows():
+    from cmlops.widgets.sortable import SortableTable
+    from cmlops.widgets.table import Table
+
+    table = Table(columns=["hash"], rows=[[f"h{i:03d}"] for i in range(200)], total_rows=400)
+    widget = SortableTable(table, title="Shared subjects")
+    assert "200 of 400 shown" in widget.page_label.value
+    assert widget.pager.layout.display == ""

@@ -1,10 +1,13 @@
-"""The live ipywidgets view of a result: verdict header, sortable table, figure of the selection.
+"""The live ipywidgets view of a result: verdict header, sortable tables, figure of the selection.
 
 Layout (top to bottom): the same header HTML as the static block (verdict, facts,
-warnings); a :class:`SortableTable` — one button per column header (click to sort,
-click again to reverse) above an HTML body whose ``<col>`` widths match the button
-grid, paged at 50 rows so a 10,000-row table stays a handful of widgets; a Dropdown
-selecting the column/metric/figure; and a plotly ``FigureWidget`` for the selection.
+warnings); every table of the result as a :class:`~cmlops.widgets.sortable.SortableTable`
+(a header button per column: click to sort, click again to reverse) — the lead tables
+(failed criteria, failing checks, alerts, shared subjects), the main table, the extra
+tables (methods, strata); a Dropdown selecting the column/metric/figure; and the
+figure of the selection, which follows the panel's width
+(:mod:`cmlops.widgets.live_figure`). Colours follow JupyterLab's light and dark themes
+(:mod:`cmlops.widgets.live_css`).
 
 Everything user-provided reaches the frontend either as escaped HTML or as widget
 ``description``/``options`` text, which ipywidgets renders as text, not markup.
@@ -13,140 +16,29 @@ Everything user-provided reaches the frontend either as escaped HTML or as widge
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from cmlops.widgets import theme
-from cmlops.widgets.escape import esc
+from cmlops.widgets.live_css import VIEW_CLASS
+from cmlops.widgets.live_figure import figure_output, show_figure
 from cmlops.widgets.model import ViewModel, build_model
-from cmlops.widgets.table import Table, format_cell, plain, table_html
+from cmlops.widgets.sortable import PAGE_SIZE, SortableTable, live_html
+from cmlops.widgets.table import plain
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 50
+__all__ = ["MAX_OPTIONS", "PAGE_SIZE", "ResultView", "SortableTable", "build_view"]
+
 #: at most this many entries in the selection dropdown (the table still lists every row)
 MAX_OPTIONS = 1000
 
 
-def _widths(table: Table, cols: list[str]) -> list[int]:
-    """Column widths in px from the longest header/cell text (sampled), clamped to 70..260."""
-    out = []
-    for c in cols:
-        i = table.columns.index(c)
-        longest = max([len(c) + 2] + [len(format_cell(r[i], c)) for r in table.rows[:200]])
-        out.append(max(70, min(260, 7 * longest + 18)))
-    return out
-
-
-class SortableTable:
-    """Header buttons that sort an HTML table body; ``.widget`` is the ipywidgets box."""
-
-    def __init__(self, table: Table, *, page_size: int = PAGE_SIZE) -> None:
-        import ipywidgets as w
-
-        self._w = w
-        self.table = table
-        self.page_size = page_size
-        self.page = 0
-        self.selected: Any = None
-        self.columns = [c for c in table.columns if c not in table.hidden]
-        self.widths = _widths(table, self.columns)
-        template = " ".join(f"{px}px" for px in self.widths)
-        self.buttons: dict[str, Any] = {}
-        for c in self.columns:
-            b = w.Button(
-                description=c,
-                tooltip=f"sort by {c}",
-                layout=w.Layout(
-                    width=f"{self.widths[self.columns.index(c)]}px",
-                    height="26px",
-                    margin="0",
-                    padding="0 4px",
-                ),
-            )
-            b.style.button_color = theme.HEADER_BG
-            b.style.font_weight = "600"
-            b.on_click(lambda _b, col=c: self.sort_by(col))
-            self.buttons[c] = b
-        self.header = w.GridBox(
-            list(self.buttons.values()),
-            layout=w.Layout(grid_template_columns=template, grid_gap="0", width="max-content"),
-        )
-        self.body = w.HTML(layout=w.Layout(width="max-content"))
-        self.prev = w.Button(description="◀ prev", layout=w.Layout(width="80px"))
-        self.next = w.Button(description="next ▶", layout=w.Layout(width="80px"))
-        self.page_label = w.HTML()
-        self.prev.on_click(lambda _b: self.go_to(self.page - 1))
-        self.next.on_click(lambda _b: self.go_to(self.page + 1))
-        pager = w.HBox([self.prev, self.page_label, self.next])
-        pager.layout.display = "" if len(table.rows) > page_size else "none"
-        scroller = w.VBox(
-            [self.header, self.body],
-            layout=w.Layout(
-                overflow="auto", max_height="440px", border=f"1px solid {theme.BORDER}"
-            ),
-        )
-        self.widget = w.VBox([scroller, pager])
-        self._render()
-
-    @property
-    def rows(self) -> list[list[Any]]:
-        """All rows in the current sort order."""
-        return self.table.rows
-
-    @property
-    def keys(self) -> list[Any]:
-        return self.table.keys
-
-    def sort_by(self, column: str, ascending: bool | None = None) -> None:
-        """Sort by ``column``; without ``ascending``, a second click on a column reverses it."""
-        if ascending is None:
-            ascending = not (self.table.sort_column == column and self.table.ascending)
-        self.table = self.table.sorted(column, ascending)
-        self.page = 0
-        self._render()
-
-    def go_to(self, page: int) -> None:
-        last = max(0, (len(self.table.rows) - 1) // self.page_size)
-        self.page = min(max(0, page), last)
-        self._render()
-
-    def select(self, key: Any) -> None:
-        self.selected = key
-        self._render()
-
-    def _render(self) -> None:
-        for c, b in self.buttons.items():
-            arrow = ""
-            if c == self.table.sort_column:
-                arrow = " ▲" if self.table.ascending else " ▼"
-            b.description = c + arrow
-        start = self.page * self.page_size
-        page_table = Table(
-            columns=self.table.columns,
-            rows=self.table.rows[start : start + self.page_size],
-            key_column=self.table.key_column,
-            total_rows=0,
-            hidden=self.table.hidden,
-        )
-        body = table_html(page_table, selected=self.selected, widths=self.widths, header=False)
-        fixed = f'table class="cm-table" style="width:{sum(self.widths)}px;table-layout:fixed"'
-        self.body.value = (
-            f'<div class="cmlops-result" style="margin:0;max-width:none"><style>{theme.CSS}</style>'
-            + body.replace('table class="cm-table"', fixed, 1)
-            + "</div>"
-        )
-        n = len(self.table.rows)
-        pages = max(1, (n + self.page_size - 1) // self.page_size)
-        self.page_label.value = (
-            f'<span style="padding:0 8px;line-height:28px">rows {start + 1 if n else 0}–'
-            f"{min(n, start + self.page_size)} of {n:,} · page {self.page + 1}/{pages}</span>"
-        )
-        self.prev.disabled = self.page == 0
-        self.next.disabled = self.page >= pages - 1
-
-
 class ResultView:
-    """The ipywidgets view of one result; ``.widget`` is what the notebook displays."""
+    """The ipywidgets view of one result; ``.widget`` is what the notebook displays.
+
+    ``tables`` holds every table of the view in display order; ``table`` is the
+    main one (the rows the dropdown selects), or None when the result has none.
+    """
 
     def __init__(self, model: ViewModel) -> None:
         import ipywidgets as w
@@ -154,41 +46,48 @@ class ResultView:
         from cmlops.widgets.static import _header
 
         self.model = model
-        parts = [f'<div class="cmlops-result" style="margin:0"><style>{theme.CSS}</style>']
-        parts.append(_header(model))
-        parts.append("</div>")
-        self.header = w.HTML("".join(parts))
-        children: list[Any] = [self.header]
-        children.extend(_table_html_widget(t, x) for t, x in model.lead_tables)
+        self.header = w.HTML(live_html(_header(model)))
+        self.tables: list[SortableTable] = [
+            SortableTable(t, title=title) for title, t in model.lead_tables
+        ]
         self.table: SortableTable | None = None
         if model.table.columns:
-            if model.table_title:
-                children.append(w.HTML(f"<b>{esc(model.table_title)}</b>"))
-            self.table = SortableTable(model.table)
-            children.append(self.table.widget)
-        children.extend(_table_html_widget(t, x) for t, x in model.extra_tables)
+            self.table = SortableTable(
+                model.table, title=model.table_title, default_sort=model.default_sort
+            )
+            self.tables.append(self.table)
+        self.tables.extend(SortableTable(t, title=title) for title, t in model.extra_tables)
+        children: list[Any] = [self.header, *(t.widget for t in self.tables)]
         self.dropdown: Any = None
         self.figure: Any = None
-        self.figure_box = w.VBox(layout=w.Layout(width="100%"))
+        self.figure_box: Any = None
         if model.items:
-            options = model.items[:MAX_OPTIONS]
-            self.dropdown = w.Dropdown(
-                options=options,
-                value=options[0],
-                description=model.item_label,
-                layout=w.Layout(width="420px"),
-            )
-            self.dropdown.observe(self._on_select, names="value")
-            note = ""
-            if len(model.items) > MAX_OPTIONS:
-                note = (
-                    f'<span class="cm-note">first {MAX_OPTIONS:,} of {len(model.items):,} '
-                    "listed</span>"
-                )
-            children.append(w.HBox([self.dropdown, w.HTML(note)]))
-            children.append(self.figure_box)
-            self.select(options[0])
+            children.extend(self._selection(w))
         self.widget = w.VBox(children, layout=w.Layout(width="100%"))
+        self.widget.add_class(VIEW_CLASS)
+        self.widget.add_class("cm-kind-" + re.sub(r"[^a-z0-9_-]", "", model.kind.lower()))
+
+    def _selection(self, w: Any) -> list[Any]:
+        """The dropdown of items and the figure of the first one."""
+        model = self.model
+        options = model.items[:MAX_OPTIONS]
+        self.dropdown = w.Dropdown(
+            options=options,
+            value=options[0],
+            description=model.item_label,
+            layout=w.Layout(width="420px", max_width="100%"),
+        )
+        self.dropdown.observe(self._on_select, names="value")
+        note = ""
+        if len(model.items) > MAX_OPTIONS:
+            note = live_html(
+                f'<span class="cm-note">first {MAX_OPTIONS:,} of {len(model.items):,} listed</span>'
+            )
+        self.figure = model.figure(options[0])
+        self.figure_box = figure_output(self.figure)
+        if self.table is not None:
+            self.table.select(options[0])
+        return [w.HBox([self.dropdown, w.HTML(note)]), self.figure_box]
 
     def _on_select(self, change: dict[str, Any]) -> None:
         self.select(change["new"])
@@ -202,9 +101,9 @@ class ResultView:
         ):
             self.dropdown.value = item  # the observer calls back into select()
             return
-        fig = self.model.figure(item)
-        self.figure = _figure_widget(fig)
-        self.figure_box.children = (self.figure,)
+        self.figure = self.model.figure(item)
+        if self.figure_box is not None:
+            show_figure(self.figure_box, self.figure)
         if self.table is not None:
             self.table.select(item)
 
@@ -215,33 +114,6 @@ class ResultView:
     @property
     def table_keys(self) -> list[Any]:
         return [] if self.table is None else [plain(k) for k in self.table.keys]
-
-
-def _table_html_widget(title: str, table: Table) -> Any:
-    """A static (escaped) table with its title, for the secondary tables of a view."""
-    import ipywidgets as w
-
-    return w.HTML(
-        f'<div class="cmlops-result" style="margin:0"><style>{theme.CSS}</style>'
-        f'<h4>{esc(title)}</h4><div class="cm-table-wrap">{table_html(table)}</div></div>'
-    )
-
-
-def _figure_widget(fig: Any) -> Any:
-    """A plotly FigureWidget of ``fig``; an Output showing the figure if that is unavailable."""
-    try:
-        import plotly.graph_objects as go
-
-        return go.FigureWidget(fig)
-    except (ImportError, ValueError, TypeError) as exc:
-        import ipywidgets as w
-
-        log.warning("cmlops: FigureWidget unavailable (%s); showing a static figure", exc)
-        out = w.Output()
-        with out:
-            fig.show()
-        out.data = fig.data  # type: ignore[attr-defined]
-        return out
 
 
 def build_view(result: Any) -> ResultView:
