@@ -6,6 +6,14 @@ levels), drift injected in 6 columns (x0-x3 shifted by 0.5 SD, c0-c1 with one
 level's share raised from 10 % to 35 %). For each N it prints wall times
 (median of ``--repeat`` runs), ratios and which columns each method flagged.
 
+The exact path (``methods=`` KS on every numeric column, chi-square on every
+categorical one) is timed against the *one-sort limit*: one ``np.sort`` of both
+samples of every numeric column, on the same number of threads as ``drift``
+(an exact KS cannot avoid sorting; the categorical columns cost a count, far
+less). Goal: exact path <= 1.2x that limit. Its memory is the peak resident
+set above the process's size just before the call (input frames already in
+memory), sampled every 2 ms in a fresh process per path; goal <= +100 MB.
+
 Evidently 0.7.23 needs pandas < 3, so it runs in its own virtualenv
 (``benchmarks/.work/evidently-venv``, created on first use with
 ``pip install "evidently==0.7.23" "pandas<3"``) as a subprocess reading the
@@ -138,6 +146,94 @@ def single_pass_limit(data):
             np.bincount(c[:, j], minlength=LEVELS)
 
 
+def exact_methods(ref) -> dict:
+    """The exact path: KS on every numeric column, chi-square on every categorical one."""
+    return {c: ("ks" if c.startswith("x") else "chi2") for c in ref.columns}
+
+
+def one_sort_limit(columns, jobs: int) -> None:
+    """One np.sort of both samples of every numeric column, on ``jobs`` threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    def sort_pair(pair):
+        np.sort(pair[0])
+        np.sort(pair[1])
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(sort_pair, columns))
+
+
+MEMORY_SCRIPT = r"""
+import os, sys, threading, time
+sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+import bench_drift as b
+from cmlops.stats.drift import drift
+n, path = int(sys.argv[3]), sys.argv[4]
+ref, cur = b.frames(b.make_data(n))
+methods = b.exact_methods(ref) if path == "exact" else None
+drift(ref.head(100), cur.head(100), methods=b.exact_methods(ref) if methods else None)
+page = os.sysconf("SC_PAGE_SIZE")
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * page
+base, peak, done = rss(), [0], threading.Event()
+def sample():
+    while not done.is_set():
+        peak[0] = max(peak[0], rss())
+        time.sleep(0.002)
+t = threading.Thread(target=sample); t.start()
+drift(ref, cur, methods=methods)
+done.set(); t.join()
+print((max(peak[0], rss()) - base) / 1e6)
+"""
+
+
+def extra_memory_mb(n: int, path: str) -> float:
+    """Peak RSS above the input of one drift call, in a fresh process (median of 3)."""
+    runs = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY_SCRIPT, str(ROOT / "src"), str(HERE), str(n), path],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(runs)
+
+
+def exact_path(ref, cur, data, n: int, repeat: int) -> None:
+    """The exact path against the one-sort limit and the default path, same run."""
+    import numpy as np
+
+    from cmlops.stats.drift import drift
+
+    jobs = os.cpu_count() or 1
+    columns = [
+        (np.ascontiguousarray(data["ref_x"][:, i]), np.ascontiguousarray(data["cur_x"][:, i]))
+        for i in range(N_NUM)
+    ]
+    methods = exact_methods(ref)
+    t_ex, res = timed(lambda: drift(ref, cur, methods=methods), repeat)
+    t_def, _ = timed(lambda: drift(ref, cur), repeat)
+    t_lim, _ = timed(lambda: one_sort_limit(columns, jobs), repeat)
+    t_lim1, _ = timed(lambda: one_sort_limit(columns, 1), repeat)
+    found = set(res.drifted_columns)
+    print(f"  exact path (KS + chi2)  {t_ex:8.3f} s   exact / one-sort limit "
+          f"{t_ex / t_lim:.2f}x (goal <= 1.2x); flagged all injected and no other: "
+          f"{found == DRIFTED}")  # fmt: skip
+    print(f"  default path            {t_def:8.3f} s   default / one-sort limit "
+          f"{t_def / t_lim:.2f}x")  # fmt: skip
+    print(f"  one-sort limit          {t_lim:8.3f} s   ({jobs} threads, as drift; "
+          f"{t_lim1:.3f} s on 1 thread)")  # fmt: skip
+    mem_ex, mem_def = extra_memory_mb(n, "exact"), extra_memory_mb(n, "default")
+    print(f"  memory over the input   exact +{mem_ex:.0f} MB (goal <= +100 MB), "
+          f"default +{mem_def:.0f} MB (peak RSS, fresh process, median of 3)")  # fmt: skip
+
+
 def fresh_seconds(code: str, repeat: int = 5) -> float:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     runs = []
@@ -193,6 +289,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-evidently", action="store_true")
     ap.add_argument("--evidently-timeout", type=float, default=180.0)
+    ap.add_argument(
+        "--exact-from", type=int, default=1_000_000, help="time the exact path from this N"
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
 
@@ -244,6 +343,8 @@ def main() -> None:
               f"Bonferroni: {len(bonf)} ({len(bonf - DRIFTED)} false)")  # fmt: skip
         print(f"  single-pass limit       {t_lim:8.3f} s   (CPU {c_lim:.3f} s)   "
               f"cmlops / limit {t_cm / t_lim:.1f}x")  # fmt: skip
+        if n >= args.exact_from:
+            exact_path(ref, cur, data, n, args.repeat)
         if py is not None:
             ev, why = run_evidently(py, data, n, args.evidently_timeout)
             if ev is None:

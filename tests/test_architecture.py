@@ -234,8 +234,6 @@ KNOWN_LONG: dict[str, str] = {
     "lifecycle/dossiers.py::_generate": "lifecycle",
     "reports/signing.py::sign_package": "identity",
     "server/lineage.py::graph_to_json": "store",
-    "stats/_drift_engine.py::numeric_column": "health",
-    "stats/_drift_engine.py::categorical_counts": "health",
     "stats/_monitor_triggers.py::evaluate_trigger": "health",
     "stats/drift.py::drift": "health",
     "stats/evaluation.py::_block": "health",

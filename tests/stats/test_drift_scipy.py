@@ -54,14 +54,44 @@ def test_ks_matches_scipy(n1, n2, ties, shift):
     assert col.drifted == (ref.pvalue < 0.05)
 
 
-def test_ks_statistic_from_merge_is_scipys_bit_for_bit_with_ties():
+def test_ks_statistic_of_sorted_samples_is_scipys_bit_for_bit_with_ties():
     rng = np.random.default_rng(5)
     for _ in range(20):
         a = np.sort(rng.integers(0, 7, size=rng.integers(1, 400)).astype(float))
         b = np.sort(rng.integers(0, 9, size=rng.integers(1, 400)).astype(float))
-        d = num.ks_statistic(num.merge_sorted(a, b))
+        d = num.ks_statistic(a, b)
         # method="asymp" returns the raw maximum; "exact" snaps it to the lattice h/lcm(n1, n2)
         assert d == float(stats.ks_2samp(a, b, method="asymp").statistic)
+
+
+@pytest.mark.parametrize("grid", [1, 2, 3, 7, 64])
+@pytest.mark.parametrize("block", [1, 3, 1 << 18])
+def test_ks_statistic_on_any_grid_and_block_is_scipys_bit_for_bit(grid, block):
+    """Runs of ties across grid points and blocks, both the bounded search and the full pass."""
+    from cmlops.stats import _drift_ks
+
+    rng = np.random.default_rng(grid * 1000 + block)
+    for trial in range(30):
+        a = np.sort(rng.integers(0, 5, size=rng.integers(1, 300)).astype(float))
+        b = np.sort(rng.integers(0, 6, size=rng.integers(1, 300)).astype(float) - trial % 3)
+        expected = float(stats.ks_2samp(a, b, method="asymp").statistic)
+        assert _drift_ks.ks_statistic(a, b, grid=grid, block=block) == expected
+        full = _drift_ks._everywhere(a, b, block)
+        assert min(max(-full[1], 0.0), 1.0) <= expected and full[0] <= expected
+
+
+@pytest.mark.parametrize("shift", [0.0, 1e-3, 0.05, 1.0])
+def test_ks_statistic_of_large_samples_is_scipys(shift):
+    """Continuous and rounded samples of 200,000 values: the statistic is SciPy's float."""
+    from cmlops.stats import _drift_ks
+
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=200_000), rng.normal(shift, 1.0, size=150_001)
+    for x, y in ((a, b), (np.round(a, 2), np.round(b, 2)), (a, a.copy())):
+        xs, ys = np.sort(x), np.sort(y)
+        expected = float(stats.ks_2samp(xs, ys, method="asymp").statistic)
+        assert _drift_ks.ks_statistic(xs, ys) == expected
+        assert _drift_ks.ks_statistic(xs, ys, grid=10**9) == expected  # one interval
 
 
 @pytest.mark.parametrize("n1,n2,ties", [(100, 100, False), (137, 59, True), (2_000, 3_001, False)])
@@ -225,3 +255,13 @@ def test_randomised_cases_match_scipy():
             sp = stats.chi2_contingency(table, correction=False)
             assert col.statistic == pytest.approx(sp.statistic, rel=RTOL, abs=1e-12)
             assert col.p_value == pytest.approx(sp.pvalue, rel=RTOL, abs=1e-300)
+
+
+@pytest.mark.parametrize("block", [1, 3, 50, 1 << 18])
+def test_wasserstein_in_windows_matches_scipy(block):
+    """Unequal sizes are integrated window by window; the sum is SciPy's."""
+    rng = np.random.default_rng(block)
+    for n1, n2 in ((7, 3), (137, 59), (1_000, 1_531)):
+        a, b = rng.normal(size=n1), np.round(rng.normal(0.3, 2.0, size=n2), 1)
+        raw = stats.wasserstein_distance(a, b)
+        assert num.wasserstein(np.sort(a), np.sort(b), block=block) == pytest.approx(raw, rel=RTOL)

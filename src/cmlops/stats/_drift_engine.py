@@ -119,6 +119,68 @@ def _binary_values(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
 
 def numeric_column(column: str, ref: np.ndarray, cur: np.ndarray, opts: Options) -> ColumnDrift:
     """Drift of a numeric column (float64 arrays with NaN for missing)."""
+    sides = _finite_sorted(column, ref, cur)
+    if isinstance(sides, ColumnDrift):
+        return sides
+    sr, sc, r_sum, c_sum, notes = sides
+    method = opts.methods.get(column)
+    binary = _binary_values(sr, sc)
+    if binary is not None and (method is None or method in CATEGORICAL_METHODS):
+        res = categorical_counts(
+            column, _binary_counts(sr, sc, binary, r_sum, c_sum), opts, binary=True
+        )
+        res.warnings[:0] = notes
+        return res
+    if method is None:
+        method = "ks" if sr.size <= AUTO_MAX_TEST_N else "wasserstein"
+    if method not in NUMERIC_METHODS:
+        from cmlops.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"method {method!r} does not apply to numeric column {column!r}: "
+            f"use one of {', '.join(sorted(NUMERIC_METHODS))}"
+        )
+    if sr[0] == sr[-1]:
+        notes.append("reference sample is constant")
+    distance = _wasserstein_effect(sr, sc, r_sum)
+    details: dict = {
+        "wasserstein_raw": distance.raw,
+        "reference_std_ddof0": distance.std,
+        "histogram": num.shared_histogram(sr, sc),
+    }
+    stat, p = _NUMERIC_TESTS[method](sr, sc, distance, opts, notes, details)
+    threshold = threshold_for(column, method, opts)
+    if method in PVALUE_TESTS:
+        drifted = p < threshold
+    elif method == "wasserstein" and distance.normalised is None:
+        drifted = distance.raw > 0
+    else:
+        drifted = stat >= threshold
+    ms_r, ms_c = r_sum["missing_share"], c_sum["missing_share"]
+    return ColumnDrift(
+        column=column,
+        kind="numeric",
+        test=method,
+        statistic=float(stat),
+        p_value=p,
+        p_value_adjusted=p,
+        threshold=threshold,
+        correction="none",
+        effect_size=distance.effect,
+        effect_size_name=distance.effect_name,
+        drifted=bool(drifted),
+        reference=r_sum,
+        current=c_sum,
+        missing_share_reference=ms_r,
+        missing_share_current=ms_c,
+        missing_drifted=_missing_flag(ms_r, ms_c, opts),
+        warnings=notes,
+        details=details,
+    )
+
+
+def _finite_sorted(column: str, ref: np.ndarray, cur: np.ndarray):
+    """Both samples sorted and finite, their summaries and notes; or the skipped result."""
     notes: list[str] = []
     sr, r_nan, r_inf = _split_finite(ref)
     sc, c_nan, c_inf = _split_finite(cur)
@@ -134,103 +196,94 @@ def numeric_column(column: str, ref: np.ndarray, cur: np.ndarray, opts: Options)
             return skipped(
                 column, "numeric", f"{label} sample {why}; nothing to test", r_sum, c_sum
             )
-    method = opts.methods.get(column)
-    binary = _binary_values(sr, sc)
-    if binary is not None and (method is None or method in CATEGORICAL_METHODS):
-        lo, hi = binary
-        counts = cat.Counts(
-            [lo, hi],
-            np.array([np.count_nonzero(sr == lo), np.count_nonzero(sr == hi)]),
-            np.array([np.count_nonzero(sc == lo), np.count_nonzero(sc == hi)]),
-            r_nan + r_inf,
-            c_nan + c_inf,
-        )
-        res = categorical_counts(column, counts, opts, binary=True)
-        res.warnings[:0] = notes
-        return res
-    if method is None:
-        method = "ks" if sr.size <= AUTO_MAX_TEST_N else "wasserstein"
-    if sr[0] == sr[-1]:
-        notes.append("reference sample is constant")
-    w_raw = num.wasserstein(sr, sc)
+    return sr, sc, r_sum, c_sum, notes
+
+
+def _binary_counts(sr, sc, values: tuple[float, float], r_sum: dict, c_sum: dict) -> cat.Counts:
+    """A two-valued numeric column as category counts (missing and infinite values apart)."""
+    lo, hi = values
+    return cat.Counts(
+        [lo, hi],
+        np.array([np.count_nonzero(sr == lo), np.count_nonzero(sr == hi)]),
+        np.array([np.count_nonzero(sc == lo), np.count_nonzero(sc == hi)]),
+        r_sum["n_missing"] + r_sum["n_infinite"],
+        c_sum["n_missing"] + c_sum["n_infinite"],
+    )
+
+
+@dataclass(frozen=True)
+class _Distance:
+    """The Wasserstein distance of a column: raw, normalised by the reference std (ddof 0)."""
+
+    raw: float
+    std: float
+    normalised: float | None
+
+    @property
+    def effect(self) -> float:
+        return self.normalised if self.normalised is not None else self.raw
+
+    @property
+    def effect_name(self) -> str:
+        return "wasserstein_normalised" if self.normalised is not None else "wasserstein_raw"
+
+
+def _wasserstein_effect(sr: np.ndarray, sc: np.ndarray, r_sum: dict) -> _Distance:
+    raw = num.wasserstein(sr, sc)
     n_r = sr.size
     std = r_sum["std"] * float(np.sqrt((n_r - 1) / n_r)) if n_r > 1 else 0.0
-    w_norm = w_raw / std if std > 0 else None
-    details: dict = {
-        "wasserstein_raw": w_raw,
-        "reference_std_ddof0": std,
-        "histogram": num.shared_histogram(sr, sc),
-    }
-    p = None
-    if method == "ks":
-        stat, p, ks_method, ks_notes = num.ks_test(sr, sc)
-        details["ks_method"] = ks_method
-        notes.extend(ks_notes)
-    elif method == "wasserstein":
-        if w_norm is None:
-            stat = w_raw
-            notes.append(
-                "reference standard deviation is 0: Wasserstein reported unnormalised "
-                "and any difference counts as drift"
-            )
-            details["normalisation"] = "none (constant reference)"
-        else:
-            stat = w_norm
-            details["normalisation"] = "reference std (ddof=0)"
-    elif method in ("psi", "jensenshannon"):
-        edges = num.quantile_edges(sr, opts.n_bins)
-        p_ref = cat.shares(num.bin_counts(sr, edges))
-        p_cur = cat.shares(num.bin_counts(sc, edges))
-        details.update(bins=int(edges.size + 1), bin_edges=edges.tolist())
-        if method == "psi":
-            stat = num.psi(p_ref, p_cur, opts.psi_epsilon)
-            details["epsilon"] = opts.psi_epsilon
-        else:
-            stat = num.jensen_shannon(p_ref, p_cur)
-            details["log_base"] = "e"
-    elif method == "anderson":
-        if sr[0] == sr[-1] == sc[0] == sc[-1]:
-            stat, p = 0.0, 1.0
-            notes.append("both samples hold one identical value: no difference, p = 1")
-        else:
-            stat, p, ad_notes = num.anderson(sr, sc)
-            notes.extend(ad_notes)
-            details["pvalue_range"] = "SciPy interpolates within [0.001, 0.25]"
-    else:
-        from cmlops.errors import InvalidInputError
+    return _Distance(raw, std, raw / std if std > 0 else None)
 
-        raise InvalidInputError(
-            f"method {method!r} does not apply to numeric column {column!r}: "
-            f"use one of {', '.join(sorted(NUMERIC_METHODS))}"
+
+def _ks(sr, sc, distance, opts, notes, details) -> tuple[float, float | None]:
+    stat, p, ks_method, ks_notes = num.ks_test(sr, sc)
+    details["ks_method"] = ks_method
+    notes.extend(ks_notes)
+    return stat, p
+
+
+def _wasserstein(sr, sc, distance, opts, notes, details) -> tuple[float, float | None]:
+    if distance.normalised is None:
+        notes.append(
+            "reference standard deviation is 0: Wasserstein reported unnormalised "
+            "and any difference counts as drift"
         )
-    threshold = threshold_for(column, method, opts)
-    if method in PVALUE_TESTS:
-        drifted = p < threshold
-    elif method == "wasserstein" and w_norm is None:
-        drifted = w_raw > 0
-    else:
-        drifted = stat >= threshold
-    ms_r, ms_c = r_sum["missing_share"], c_sum["missing_share"]
-    return ColumnDrift(
-        column=column,
-        kind="numeric",
-        test=method,
-        statistic=float(stat),
-        p_value=p,
-        p_value_adjusted=p,
-        threshold=threshold,
-        correction="none",
-        effect_size=w_norm if w_norm is not None else w_raw,
-        effect_size_name="wasserstein_normalised" if w_norm is not None else "wasserstein_raw",
-        drifted=bool(drifted),
-        reference=r_sum,
-        current=c_sum,
-        missing_share_reference=ms_r,
-        missing_share_current=ms_c,
-        missing_drifted=_missing_flag(ms_r, ms_c, opts),
-        warnings=notes,
-        details=details,
-    )
+        details["normalisation"] = "none (constant reference)"
+        return distance.raw, None
+    details["normalisation"] = "reference std (ddof=0)"
+    return distance.normalised, None
+
+
+def _binned(sr, sc, distance, opts, notes, details, *, method: str) -> tuple[float, float | None]:
+    edges = num.quantile_edges(sr, opts.n_bins)
+    p_ref = cat.shares(num.bin_counts(sr, edges))
+    p_cur = cat.shares(num.bin_counts(sc, edges))
+    details.update(bins=int(edges.size + 1), bin_edges=edges.tolist())
+    if method == "psi":
+        details["epsilon"] = opts.psi_epsilon
+        return num.psi(p_ref, p_cur, opts.psi_epsilon), None
+    details["log_base"] = "e"
+    return num.jensen_shannon(p_ref, p_cur), None
+
+
+def _anderson(sr, sc, distance, opts, notes, details) -> tuple[float, float | None]:
+    if sr[0] == sr[-1] == sc[0] == sc[-1]:
+        notes.append("both samples hold one identical value: no difference, p = 1")
+        return 0.0, 1.0
+    stat, p, ad_notes = num.anderson(sr, sc)
+    notes.extend(ad_notes)
+    details["pvalue_range"] = "SciPy interpolates within [0.001, 0.25]"
+    return stat, p
+
+
+#: numeric method -> (sorted ref, sorted cur, distance, options, notes, details) -> (stat, p)
+_NUMERIC_TESTS = {
+    "ks": _ks,
+    "wasserstein": _wasserstein,
+    "psi": lambda *args: _binned(*args, method="psi"),
+    "jensenshannon": lambda *args: _binned(*args, method="jensenshannon"),
+    "anderson": _anderson,
+}
 
 
 def categorical_counts(
@@ -256,54 +309,12 @@ def categorical_counts(
     if k == 1:
         notes.append("one category in both samples: no variation to test")
     is_binary = (k == 2) if binary is None else binary
-    method = opts.methods.get(column)
-    if method is None:
-        small = n_ref <= AUTO_MAX_TEST_N
-        method = ("proportions" if is_binary else "chi2") if small else "jensenshannon"
-    if method not in CATEGORICAL_METHODS:
-        from cmlops.errors import InvalidInputError
-
-        raise InvalidInputError(
-            f"method {method!r} does not apply to categorical column {column!r}: "
-            f"use one of {', '.join(sorted(CATEGORICAL_METHODS))}"
-        )
-    p_ref, p_cur = cat.shares(counts.ref), cat.shares(counts.cur)
+    method = _categorical_method(column, opts, is_binary=is_binary, n_ref=n_ref, k=k)
     details: dict = {"categories": cat.display_counts(counts)}
-    p = None
-    test = method
-    if method == "proportions":
-        if k != 2:
-            from cmlops.errors import InvalidInputError
-
-            raise InvalidInputError(
-                f"method 'proportions' needs a two-valued column; {column!r} has {k} values"
-            )
-        keep = (counts.ref + counts.cur) > 0
-        test, stat, p = cat.proportions(counts.ref[keep], counts.cur[keep])
-        details["positive_level"] = json_safe(np.asarray(counts.labels, dtype=object)[keep][1])
-    elif method == "chi2":
-        stat, p, dof = cat.chi_square(counts.ref, counts.cur)
-        details.update(
-            dof=dof, yates_correction=False, cramers_v=cat.cramers_v(stat, n_ref + n_cur)
-        )
-    elif method == "psi":
-        stat = cat.psi(p_ref, p_cur, opts.psi_epsilon)
-        details["epsilon"] = opts.psi_epsilon
-    elif method == "jensenshannon":
-        stat = cat.jensen_shannon(p_ref, p_cur)
-        details["log_base"] = "e"
-    else:
-        stat = cat.total_variation(p_ref, p_cur)
+    test, stat, p = _categorical_statistic(method, counts, opts, details)
     threshold = threshold_for(column, method, opts)
     drifted = (p < threshold) if method in PVALUE_TESTS else (stat >= threshold)
-    unseen = (counts.ref == 0) & (counts.cur > 0)
-    unseen_share = float(counts.cur[unseen].sum() / n_cur)
-    unseen_labels = [json_safe(counts.labels[i]) for i in np.flatnonzero(unseen)[: cat.TOP_K]]
-    if unseen.any():
-        notes.append(
-            f"{int(unseen.sum())} categories unseen in the reference hold "
-            f"{unseen_share:.2%} of current values"
-        )
+    unseen_labels, unseen_share = _unseen(counts, n_cur, notes)
     ms_r, ms_c = r_sum["missing_share"], c_sum["missing_share"]
     return ColumnDrift(
         column=column,
@@ -314,7 +325,7 @@ def categorical_counts(
         p_value_adjusted=p,
         threshold=threshold,
         correction="none",
-        effect_size=cat.total_variation(p_ref, p_cur),
+        effect_size=cat.total_variation(cat.shares(counts.ref), cat.shares(counts.cur)),
         effect_size_name="total_variation",
         drifted=bool(drifted),
         reference=r_sum,
@@ -328,3 +339,60 @@ def categorical_counts(
         warnings=notes,
         details=details,
     )
+
+
+def _categorical_method(column: str, opts: Options, *, is_binary: bool, n_ref: int, k: int) -> str:
+    """The method asked for the column, or the automatic choice; refuses one that cannot apply."""
+    from cmlops.errors import InvalidInputError
+
+    method = opts.methods.get(column)
+    if method is None:
+        small = n_ref <= AUTO_MAX_TEST_N
+        method = ("proportions" if is_binary else "chi2") if small else "jensenshannon"
+    if method not in CATEGORICAL_METHODS:
+        raise InvalidInputError(
+            f"method {method!r} does not apply to categorical column {column!r}: "
+            f"use one of {', '.join(sorted(CATEGORICAL_METHODS))}"
+        )
+    if method == "proportions" and k != 2:
+        raise InvalidInputError(
+            f"method 'proportions' needs a two-valued column; {column!r} has {k} values"
+        )
+    return method
+
+
+def _categorical_statistic(
+    method: str, counts: cat.Counts, opts: Options, details: dict
+) -> tuple[str, float, float | None]:
+    """(test name, statistic, p-value or None) of one categorical method."""
+    p_ref, p_cur = cat.shares(counts.ref), cat.shares(counts.cur)
+    if method == "proportions":
+        keep = (counts.ref + counts.cur) > 0
+        test, stat, p = cat.proportions(counts.ref[keep], counts.cur[keep])
+        details["positive_level"] = json_safe(np.asarray(counts.labels, dtype=object)[keep][1])
+        return test, stat, p
+    if method == "chi2":
+        stat, p, dof = cat.chi_square(counts.ref, counts.cur)
+        n = int(counts.ref.sum() + counts.cur.sum())
+        details.update(dof=dof, yates_correction=False, cramers_v=cat.cramers_v(stat, n))
+        return method, stat, p
+    if method == "psi":
+        details["epsilon"] = opts.psi_epsilon
+        return method, cat.psi(p_ref, p_cur, opts.psi_epsilon), None
+    if method == "jensenshannon":
+        details["log_base"] = "e"
+        return method, cat.jensen_shannon(p_ref, p_cur), None
+    return method, cat.total_variation(p_ref, p_cur), None
+
+
+def _unseen(counts: cat.Counts, n_cur: int, notes: list[str]) -> tuple[list, float]:
+    """Categories of the current sample absent from the reference: first labels, share."""
+    unseen = (counts.ref == 0) & (counts.cur > 0)
+    share = float(counts.cur[unseen].sum() / n_cur)
+    labels = [json_safe(counts.labels[i]) for i in np.flatnonzero(unseen)[: cat.TOP_K]]
+    if unseen.any():
+        notes.append(
+            f"{int(unseen.sum())} categories unseen in the reference hold "
+            f"{share:.2%} of current values"
+        )
+    return labels, share

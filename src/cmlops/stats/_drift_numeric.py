@@ -3,20 +3,22 @@
 Why sorted samples: an exact Kolmogorov–Smirnov statistic needs the two
 empirical CDFs at every observed value, and so does the Wasserstein distance.
 Sorting each sample once (NumPy's sort releases the GIL and is vectorised)
-and merging the two sorted arrays with one ``searchsorted`` gives both
-statistics, the reference quantiles for PSI bins and the bin counts, in a few
-linear passes. Each statistic is checked against its SciPy reference in the
-tests: ``ks_2samp`` (statistic and p-value, bit for bit in the statistic),
-``wasserstein_distance``, ``jensenshannon`` and ``anderson_ksamp``.
+gives both statistics — each sample's ECDF is its positions, the other's one
+``searchsorted`` — the reference quantiles for PSI bins and the bin counts, in
+a few linear passes and without a merged copy of both samples. Each statistic
+is checked against its SciPy reference in the tests: ``ks_2samp`` (statistic
+and p-value, bit for bit in the statistic), ``wasserstein_distance``,
+``jensenshannon`` and ``anderson_ksamp``.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
+
+from cmlops.stats._drift_ks import ks_statistic
 
 #: SciPy's ``ks_2samp(method="auto")`` is exact when both samples have at most this many values.
 KS_EXACT_MAX_N = 10_000
@@ -26,55 +28,6 @@ N_BINS = 10
 HIST_BINS = 30
 #: proportion put in empty bins before taking logarithms in PSI (as in Evidently).
 PSI_EPSILON = 1e-4
-
-
-@dataclass(frozen=True)
-class SortedPair:
-    """Two finite, sorted samples and their merged ECDF difference.
-
-    ``diff[m]`` is ``F_ref(x_m) - F_cur(x_m)`` at the m-th value of the merged
-    sample, evaluated exactly as SciPy does (``count / n``), so the maximum is
-    the same float SciPy returns.
-    """
-
-    ref: np.ndarray
-    cur: np.ndarray
-    merged: np.ndarray
-    diff: np.ndarray
-    run_end: np.ndarray  # True where merged[m] != merged[m+1] (last of a tie run)
-
-
-def merge_sorted(ref: np.ndarray, cur: np.ndarray) -> SortedPair:
-    """Merge two sorted samples and compute the ECDF difference at each merged value.
-
-    A stable argsort of the concatenation of two sorted runs is a linear merge
-    (timsort finds the runs), faster than a binary search of one in the other.
-    """
-    n1, n2 = ref.size, cur.size
-    both = np.concatenate((ref, cur))
-    order = np.argsort(both, kind="stable")
-    merged = both[order]
-    c2 = np.cumsum(order >= n1, dtype=np.int64)
-    c1 = np.arange(1, n1 + n2 + 1, dtype=np.int64)
-    c1 -= c2
-    diff = c1 / n1
-    diff -= c2 / n2
-    run_end = np.empty(n1 + n2, dtype=bool)
-    np.not_equal(merged[1:], merged[:-1], out=run_end[:-1])
-    run_end[-1] = True
-    return SortedPair(ref, cur, merged, diff, run_end)
-
-
-def ks_statistic(pair: SortedPair) -> float:
-    """Two-sided KS statistic, identical to ``scipy.stats.ks_2samp(...).statistic``.
-
-    The ECDF difference is only a true ECDF value at the last member of a run of
-    ties, which is where SciPy's ``searchsorted(side="right")`` evaluates it.
-    """
-    d = pair.diff[pair.run_end]
-    max_s = float(d.max())
-    min_s = min(max(-float(d.min()), 0.0), 1.0)
-    return min_s if min_s > max_s else max_s
 
 
 def ks_test(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, str, list[str]]:
@@ -96,35 +49,45 @@ def ks_test(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, str, list[s
         notes = [f"ks_2samp: {w.message}" for w in caught]
         method = "asymp" if any("Switching" in n for n in notes) else "exact"
         return float(res.statistic), float(res.pvalue), method, notes
-    d = ks_statistic(merge_sorted(ref, cur))
+    d = ks_statistic(ref, cur)
     m, n = sorted([float(n1), float(n2)], reverse=True)
     en = m * n / (m + n)
     prob = stats.kstwo.sf(d, np.round(en))
     return d, float(np.clip(prob, 0.0, 1.0)), "asymp", []
 
 
-def wasserstein(ref: np.ndarray, cur: np.ndarray) -> float:
+def wasserstein(ref: np.ndarray, cur: np.ndarray, block: int = 1 << 18) -> float:
     """First Wasserstein distance of two sorted samples, as ``scipy.stats.wasserstein_distance``.
 
     Computed as the integral of the distance between the two quantile functions,
     which are step functions with steps at i/n1 and j/n2: with equal sizes it is
     the mean absolute difference of the sorted samples; otherwise the steps are
-    merged on the integer grid i*n2, j*n1 (no search in the data needed).
+    merged on the integer grid i*n2, j*n1 (no search in the data needed), one
+    window of about ``block`` steps at a time so the temporary memory stays small.
     """
     n1, n2 = ref.size, cur.size
     if n1 == n2:
         d = ref - cur
         np.abs(d, out=d)
         return float(d.mean())
-    grid = np.concatenate(
-        (np.arange(1, n1 + 1, dtype=np.int64) * n2, np.arange(1, n2 + 1, dtype=np.int64) * n1)
-    )
-    grid.sort()
-    widths = np.diff(grid, prepend=0)
-    i1 = -(-grid // n2) - 1  # ceil(t * n1) - 1 for t = grid / (n1 * n2)
-    i2 = -(-grid // n1) - 1
-    gaps = np.abs(ref[i1] - cur[i2])
-    return float((widths * gaps).sum() / (n1 * n2))
+    total, width = n1 * n2, max(1, (n1 * n2 * block) // (n1 + n2))
+    area, last = 0.0, 0
+    for low in range(0, total, width):
+        high = min(low + width, total)
+        grid = np.concatenate(  # the steps in (low, high]
+            (
+                np.arange(low // n2 + 1, high // n2 + 1, dtype=np.int64) * n2,
+                np.arange(low // n1 + 1, high // n1 + 1, dtype=np.int64) * n1,
+            )
+        )
+        if not grid.size:
+            continue
+        grid.sort()
+        widths = np.diff(grid, prepend=last)
+        last = int(grid[-1])
+        gaps = np.abs(ref[-(-grid // n2) - 1] - cur[-(-grid // n1) - 1])  # ceil(t*n) - 1
+        area += float((widths * gaps).sum())
+    return area / total
 
 
 def quantile_edges(ref_sorted: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
@@ -191,8 +154,14 @@ def anderson(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, list[str]]
     return float(res.statistic), float(res.pvalue), notes
 
 
-def _integer_valued(*samples: np.ndarray) -> bool:
-    return all(bool(np.all(np.floor(x) == x)) for x in samples)
+def _integer_valued(*samples: np.ndarray, block: int = 1 << 16) -> bool:
+    """All values whole numbers; block by block, so continuous data stops at the first block."""
+    for x in samples:
+        for start in range(0, x.size, block):
+            part = x[start : start + block]
+            if not np.array_equal(np.floor(part), part):
+                return False
+    return True
 
 
 def histogram_edges(lo: float, hi: float, bins: int, integers: bool) -> np.ndarray:
