@@ -11,7 +11,16 @@ import cmlops
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "cmlops"
 LAYERS = [
-    {"_version", "errors", "config", "atomic_files", "json_safe", "build_info", "spark_frames"},
+    {
+        "_version",
+        "errors",
+        "config",
+        "atomic_files",
+        "json_safe",
+        "terminal_text",
+        "build_info",
+        "spark_frames",
+    },
     {"fingerprinting", "estimators", "fingerprint_encoding", "spark_fingerprint", "spark_sources"},
     {"store"},
     {"trust"},

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cmlops.reports.errors import PlanError
 from cmlops.reports.reproduce import reproduce_package
 from cmlops.reports.runner import run_report
 from cmlops.reports.verify import verify_package
@@ -134,6 +135,11 @@ def test_plan_change_is_a_recorded_deviation(tmp_path: Path, store) -> None:
             {"plan_id": "p", "criteria": [{"id": "c", "metric": "n", "op": ">=", "threshold": 0}]}
         )
     )
+    head = store.head()
+    with pytest.raises(PlanError, match="a deviation needs a reason") as refused:
+        run_report(template, {}, plan=plan, out=tmp_path / "b", store=store, progress=False)
+    assert "\n" not in str(refused.value)
+    assert store.head() == head and not (tmp_path / "b").exists()  # refused before running
     second = run_report(
         template,
         {},

@@ -3,6 +3,16 @@
 ``%load_ext cmlops`` registers them; to enable cmlops in every kernel put
 ``c.InteractiveShellApp.extensions = ["cmlops"]`` in ``ipython_config.py``.
 
+Every magic line is parsed exactly as typed: IPython's ``$name`` and
+``{expression}`` expansion is off (``no_var_expand``), so the audit trail
+records what the scientist wrote — ``%%cmlops_track step {x+1}`` is the step
+"step {x+1}" — and never pulls a variable's value (a secret) into it.
+
+Loading and unloading the extension and turning autotrack on or off are audit
+records (``capture.extension_loaded`` / ``_unloaded``, ``capture.autotrack_on``
+/ ``_off``); the load is written with the session's first record, so a kernel
+that never records anything leaves no store behind.
+
 ``%%cmlops_track`` runs the body with ``shell.run_cell`` so that IPython does
 everything it normally does (magics inside, display of the last expression,
 the user's own traceback); if the body raised, the error is handed to the
@@ -15,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from cmlops.capture.api import lineage, log_dataset
@@ -73,7 +83,7 @@ class CmlopsMagics(Magics):
 
     # -- %%cmlops_track ---------------------------------------------------------
     @magic_arguments()
-    @argument("name", nargs="?", default="", help="a name for this step (e.g. 'load data')")
+    @argument("name", nargs="*", help="a name for this step (e.g. load data), kept as typed")
     @argument("--reason", default="", help="why this step was run (kept in the audit record)")
     @argument("--tag", action="append", metavar="KEY=VALUE", help="a label; repeatable")
     @argument(
@@ -81,6 +91,7 @@ class CmlopsMagics(Magics):
         action="store_true",
         help="fail before running when the store cannot be written (GxP runs)",
     )
+    @no_var_expand
     @cell_magic
     def cmlops_track(self, line: str, cell: str) -> None:
         """Run the cell and record its lineage: code, data used and produced, environment."""
@@ -88,7 +99,7 @@ class CmlopsMagics(Magics):
         tags = _parse_tags(args.tag)
         shell = self.shell
         recorder = self.session.recorder(
-            cell, name=args.name, reason=args.reason, tags=tags, strict=args.strict
+            cell, name=" ".join(args.name), reason=args.reason, tags=tags, strict=args.strict
         )
         try:
             recorder.start()
@@ -114,9 +125,10 @@ class CmlopsMagics(Magics):
             outer.error_in_exec = error
 
     # -- %cmlops_autotrack ------------------------------------------------------
+    @no_var_expand
     @line_magic
     def cmlops_autotrack(self, line: str) -> None:
-        """%cmlops_autotrack on|off — record every cell like %%cmlops_track."""
+        """%cmlops_autotrack on|off — record every cell like %%cmlops_track (recorded)."""
         value = line.strip().lower()
         if value not in {"on", "off"}:
             raise UsageError("usage: %cmlops_autotrack on|off")
@@ -125,8 +137,10 @@ class CmlopsMagics(Magics):
             events.register("pre_run_cell", self._pre_run_cell)
             events.register("post_run_cell", self._post_run_cell)
             self.session.autotrack = True
+            self.session.note("capture.autotrack_on", write=True)
         elif value == "off" and self.session.autotrack:
             self._unregister()
+            self.session.note("capture.autotrack_off", write=True)
 
     def _unregister(self) -> None:
         events = self.shell.events
@@ -163,6 +177,7 @@ class CmlopsMagics(Magics):
         recorder.finish(result.error_before_exec or result.error_in_exec)
 
     # -- %cmlops_status ---------------------------------------------------------
+    @no_var_expand
     @line_magic
     def cmlops_status(self, line: str) -> dict[str, Any]:
         """Show where lineage goes and what this session recorded."""
@@ -178,6 +193,8 @@ class CmlopsMagics(Magics):
             store = session.store
             info["store"] = getattr(store, "url", "")
             info["actor"] = getattr(store, "actor", "")
+            info["actor_source"] = getattr(store, "actor_source", "")
+            info["claimed_actor"] = getattr(store, "claimed_actor", "")
         except Exception as exc:  # noqa: BLE001 - status must always answer
             info["store"] = f"unavailable: {exc}"
         from cmlops.capture.environment import kernel_session, notebook_path
@@ -191,6 +208,7 @@ class CmlopsMagics(Magics):
     @argument("entity", nargs="?", default="", help="variable name or entity id")
     @argument("--notebook", action="store_true", help="the whole lineage of this notebook")
     @argument("--text", action="store_true", help="plain text only")
+    @no_var_expand
     @line_magic
     def cmlops_lineage(self, line: str) -> Any:
         """Show lineage as a graph (HTML/SVG) with a text fallback."""
@@ -219,6 +237,7 @@ class CmlopsMagics(Magics):
     @argument("--name", default="", help="name to record (default: the variable name)")
     @argument("--role", default="input", choices=["input", "output"], help="input or output")
     @argument("--reason", default="", help="why it is logged")
+    @no_var_expand
     @line_magic
     def cmlops_log_dataset(self, line: str) -> str:
         """Record a variable as a dataset used (input) or produced (output)."""
@@ -245,6 +264,7 @@ def load_ipython_extension(ip: Any) -> None:
     ip.events.register("pre_run_cell", magics._flush_before_cell)
     setattr(ip, _MAGICS_ATTR, magics)
     attach_session(ip, magics.session)
+    magics.session.note("capture.extension_loaded")
 
 
 def unload_ipython_extension(ip: Any) -> None:
@@ -256,6 +276,7 @@ def unload_ipython_extension(ip: Any) -> None:
     if magics._flush_before_cell in ip.events.callbacks["pre_run_cell"]:
         ip.events.unregister("pre_run_cell", magics._flush_before_cell)
     magics.session.flush()
+    magics.session.close_session("capture.extension_unloaded")
     setattr(ip, _MAGICS_ATTR, None)
     attach_session(ip, None)
 

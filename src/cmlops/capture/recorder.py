@@ -114,6 +114,7 @@ class CaptureSession:
     activities: int = 0
     _store: Any = None
     _writable_checked: bool = False
+    _pending: list[AuditEvent] = field(default_factory=list)
     tracker: NamespaceTracker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -171,6 +172,42 @@ class CaptureSession:
                 raise
             return self.reopen_after(error)
         return store
+
+    def note(self, action: str, *, write: bool = False) -> None:
+        """Record a session fact (extension loaded, autotrack on/off) with its UTC time.
+
+        Queued, and written ahead of the session's next record; ``write`` sends
+        it (and anything queued) to the store now, through the writer thread.
+        """
+        payload = {"at": self.clock().isoformat(), "notebook": notebook_path(self._namespace())}
+        self._pending.append(AuditEvent(action, "session", kernel_session(self.shell), payload))
+        if write:
+            self.writer.submit(lambda: self.write_pending(self.live_store()))
+
+    def write_pending(self, store: Any) -> list[Any]:
+        """Write the queued session facts (call before the session's other records)."""
+        events, self._pending = self._pending, []
+        if not events or not hasattr(store, "append_many"):
+            return []
+        try:
+            return list(store.append_many(events))
+        except BaseException:
+            self._pending[:0] = events  # keep them for the next attempt
+            raise
+
+    def close_session(self, action: str) -> None:
+        """The last fact of a session that recorded something; a silent one leaves none."""
+        if self._store is None:
+            self._pending.clear()
+            return
+        self.note(action)
+        try:
+            self.write_pending(self.live_store())
+        except (CmlopsError, OSError) as exc:
+            self.warn_once(f"could not record that tracking ended ({exc})")
+
+    def _namespace(self) -> dict[str, Any]:
+        return getattr(self.shell, "user_ns", None) or {}
 
     def reopen_after(self, error: StoreReplacedError) -> Any:
         """The store vanished or was replaced: say so (always) and record into the new one.
@@ -301,7 +338,8 @@ class CellRecorder:
             return self._write_to(store, batch, alerts)
 
     def _write_to(self, store: Any, batch: LineageBatch, alerts: list[AuditEvent]) -> list:
-        records = list(store.record_lineage(batch))
+        records = self.session.write_pending(store)  # the session's own facts come first
+        records += store.record_lineage(batch)
         return records + write_alert_events(store, alerts)
 
     def _fail(self, exc: Exception, before: bool) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from cmlops.store import LineageGraph
+from cmlops.terminal_text import terminal_safe
 
 _COL_W, _ROW_H, _BOX_W, _BOX_H = 220, 56, 190, 38
 
@@ -50,7 +51,7 @@ class LineageView:
                         _label(entity.kind, entity.name, entity.id) if entity else edge.entity_id
                     )
                     lines.append(f"    generated {label}")
-        return "\n".join(lines)
+        return "\n".join(terminal_safe(line) for line in lines)
 
     def __repr__(self) -> str:
         return self.to_text()

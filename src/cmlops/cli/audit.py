@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,9 +13,9 @@ from cmlops.cli.conventions import (
     atomic_output,
     echo_json,
     open_cli_store,
-    terminal_safe,
 )
 from cmlops.errors import InvalidInputError
+from cmlops.terminal_text import terminal_safe
 
 
 def _filters(
@@ -84,11 +85,28 @@ def log(
         echo_json([record.to_dict() for record in records])
         return
     for record in records:
-        reason = f"  reason: {record.reason}" if record.reason else ""
-        click.echo(
-            f"{record.seq:>7}  {record.ts}  {record.actor}  {record.action}  "
-            f"{record.object_type}:{record.object_id}{reason}"
-        )
+        click.echo(_listing_line(record))
+
+
+def _listing_line(record: Any) -> str:
+    """One line per record, whatever its fields hold: every field from the store escaped.
+
+    The actor is shown with its source (``alice (postgresql)``) and, when the
+    user claimed another name, that claim (``root (os; claims bob)``).
+    """
+    context = record.context_dict()
+    who = terminal_safe(record.actor)
+    if context:
+        source = terminal_safe(context.get("actor_source", ""))
+        claimed = context.get("claimed_actor", "")
+        if claimed and claimed != record.actor:
+            source += f"; claims {terminal_safe(claimed)}"
+        who += f" ({source})"
+    reason = f"  reason: {terminal_safe(record.reason)}" if record.reason else ""
+    return (
+        f"{record.seq:>7}  {record.ts}  {who}  {terminal_safe(record.action)}  "
+        f"{terminal_safe(record.object_type)}:{terminal_safe(record.object_id)}{reason}"
+    )
 
 
 @audit.command("verify")

@@ -8,7 +8,6 @@ wrong schema version). Errors print as one line on stderr, no traceback.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import click
 
 from cmlops.atomic_files import atomic_open
 from cmlops.errors import CmlopsError, InvalidInputError, ProofError, StoreError
+from cmlops.terminal_text import json_terminal_safe
 
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
@@ -62,6 +62,12 @@ class ErrorHandlingGroup(click.Group):
             raise CmlopsCommandError(one_line(error), exit_code_for(error)) from None
         except OSError as error:
             raise CmlopsCommandError(describe_os_error(error), EXIT_FAILURE) from None
+        except OverflowError as error:  # a date or number beyond what Python can represent
+            raise CmlopsCommandError(
+                f"a value is out of range ({one_line(error)}): give a smaller number or a date "
+                "within the years 1-9999",
+                EXIT_USAGE,
+            ) from None
 
 
 def describe_os_error(error: OSError) -> str:
@@ -86,7 +92,7 @@ def open_cli_store(ctx: click.Context, *, create: bool = True, migrate: bool = F
 
 
 def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+    click.echo(json_terminal_safe(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)))
 
 
 @contextmanager
@@ -113,19 +119,6 @@ def lazy(target: str) -> Callable[[], click.Command]:
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     raise CmlopsCommandError(message, code)
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def terminal_safe(text: str) -> str:
-    """Text from evidence made inert for a terminal: control and bidi characters as escapes."""
-
-    def escape(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _CONTROL.sub(escape, text)
 
 
 def stdout_is_tty() -> bool:

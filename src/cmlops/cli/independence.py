@@ -13,6 +13,7 @@ from cmlops.cli.conventions import (
     fail,
     open_cli_store,
 )
+from cmlops.terminal_text import terminal_safe
 
 
 def _tolerances(values: tuple[str, ...]) -> dict[str, float]:
@@ -122,7 +123,7 @@ def independence(
         for digest in result.shared_subject_hashes:
             click.echo(f"  shared subject {digest[:16]} (HMAC-SHA256, salt {result.salt_id})")
         for warning in result.warnings:
-            click.echo(f"warning: {warning}")
+            click.echo(f"warning: {terminal_safe(warning)}")
         click.echo(f"{result.verdict.upper()}: recorded as {entity.id}")
     if not result.passed:
         raise SystemExit(EXIT_VERIFY_FAILED)

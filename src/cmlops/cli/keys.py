@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cmlops.cli.conventions import ErrorHandlingGroup, open_cli_store
+from cmlops.terminal_text import terminal_safe
 
 
 @click.group(cls=ErrorHandlingGroup)
@@ -22,7 +23,13 @@ def keys() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Key file (default: CMLOPS_SIGNING_KEY or ~/.cmlops-keys/signing-key.json).",
 )
-@click.option("--valid-days", type=int, default=730, show_default=True)
+@click.option(
+    "--valid-days",
+    type=click.IntRange(1, 36500),
+    default=730,
+    show_default=True,
+    help="Days the key may sign (1 to 36500).",
+)
 @click.option(
     "--passphrase-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -58,5 +65,7 @@ def generate_cmd(
     finally:
         store.close()
     click.echo(
-        f"key {info.key_id} for {info.user_id} written to {info.path} (expires {info.expires})"
+        terminal_safe(
+            f"key {info.key_id} for {info.user_id} written to {info.path} (expires {info.expires})"
+        )
     )

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cmlops.cli.conventions import ErrorHandlingGroup, echo_json, open_cli_store
+from cmlops.terminal_text import terminal_safe
 
 PACKAGE = click.Path(path_type=Path)
 
@@ -194,7 +195,7 @@ def history_cmd(ctx: click.Context, name: str, as_json: bool) -> None:
         payload = r.payload_dict()
         version = f" v{payload['version']}" if "version" in payload else ""
         why = f" — {r.reason}" if r.reason else ""
-        click.echo(f"{r.seq:>6} {r.ts} {r.actor}: {r.action}{version}{why}")
+        click.echo(terminal_safe(f"{r.seq:>6} {r.ts} {r.actor}: {r.action}{version}{why}"))
 
 
 @model.command("dossier")

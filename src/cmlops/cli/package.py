@@ -14,6 +14,7 @@ from cmlops.cli.conventions import (
     fail,
     open_cli_store,
 )
+from cmlops.terminal_text import terminal_safe
 
 ENV_PASSPHRASE = "CMLOPS_SIGNING_PASSPHRASE"  # noqa: S105 - a variable name
 
@@ -60,14 +61,16 @@ def verify_cmd(path: Path, checkpoint_file: Path | None, as_json: bool) -> None:
         echo_json(result.to_dict())
     else:
         for line in result.lines():
-            click.echo(line)
+            click.echo(terminal_safe(line))
         for note in result.notes:
-            click.echo(f"note: {note}")
+            click.echo(f"note: {terminal_safe(note)}")
         for sig in result.signatures:
             mark = "valid" if sig["valid"] else f"BROKEN ({sig['problem']})"
             click.echo(
-                f"signature: {sig['meaning']} by {sig['name']} ({sig['user_id']}) "
-                f"at {sig['signed_at']}: {mark}"
+                terminal_safe(
+                    f"signature: {sig['meaning']} by {sig['name']} ({sig['user_id']}) "
+                    f"at {sig['signed_at']}: {mark}"
+                )
             )
         from cmlops.reports.signing import package_status
 
@@ -75,8 +78,10 @@ def verify_cmd(path: Path, checkpoint_file: Path | None, as_json: bool) -> None:
         valid = [sig for sig in result.signatures if sig["valid"]]
         signed = package_status({"status": result.status}, valid)  # offline: no supersession
         click.echo(
-            f"{state}: package {result.package_id} (run {result.status}, status {signed}), "
-            f"{result.files_checked} files checked, manifest {result.manifest_sha256}"
+            terminal_safe(
+                f"{state}: package {result.package_id} (run {result.status}, status {signed}), "
+                f"{result.files_checked} files checked, manifest {result.manifest_sha256}"
+            )
         )
     if not result.ok:
         raise SystemExit(EXIT_VERIFY_FAILED)
@@ -129,8 +134,10 @@ def sign_cmd(
     finally:
         store.close()
     click.echo(
-        f"signed {meaning} by {entry['name']} ({entry['user_id']}) at "
-        f"{entry['signed_at']}: package {entry['package_id']}"
+        terminal_safe(
+            f"signed {meaning} by {entry['name']} ({entry['user_id']}) at "
+            f"{entry['signed_at']}: package {entry['package_id']}"
+        )
     )
 
 
@@ -154,11 +161,14 @@ def status_cmd(ctx: click.Context, path: Path, superseded_by: Path | None, reaso
         state = package_state(path, store=store)
     finally:
         store.close()
-    click.echo(f"{state['status']}: package {state['package_id']} ({state['template']})")
+    click.echo(
+        terminal_safe(f"{state['status']}: package {state['package_id']} ({state['template']})")
+    )
     for sig in state["signatures"]:
-        click.echo(f"  {sig['meaning']} by {sig['name']} ({sig['user_id']}) at {sig['signed_at']}")
+        line = f"  {sig['meaning']} by {sig['name']} ({sig['user_id']}) at {sig['signed_at']}"
+        click.echo(terminal_safe(line))
     if state.get("superseded_by"):
-        click.echo(f"  superseded by {state['superseded_by']}")
+        click.echo(f"  superseded by {terminal_safe(state['superseded_by'])}")
 
 
 @package.command("pdf")
@@ -215,7 +225,7 @@ def reproduce_cmd(
     finally:
         store.close()
     for line in result.differences:
-        click.echo(f"difference: {line}")
+        click.echo(f"difference: {terminal_safe(line)}")
     if result.reproducible:
         click.echo(f"REPRODUCIBLE: {result.compared} results match ({result.package})")
     else:

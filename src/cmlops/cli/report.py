@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cmlops.cli.conventions import ErrorHandlingGroup, echo_json, fail, open_cli_store
+from cmlops.terminal_text import terminal_safe
 
 EXIT_RUN_FAILED = 1
 
@@ -27,7 +28,7 @@ def list_cmd(as_json: bool) -> None:
         echo_json([t.to_dict() for t in templates])
         return
     for tpl in templates:
-        click.echo(f"{tpl.name:<20} {tpl.title}")
+        click.echo(f"{terminal_safe(tpl.name):<20} {terminal_safe(tpl.title)}")
 
 
 @report.command("describe")
@@ -41,19 +42,21 @@ def describe_cmd(name: str, as_json: bool) -> None:
     if as_json:
         echo_json(tpl.to_dict())
         return
-    click.echo(f"{tpl.name}: {tpl.title}")
+    click.echo(f"{terminal_safe(tpl.name)}: {terminal_safe(tpl.title)}")
     if tpl.description:
-        click.echo(tpl.description)
+        click.echo(terminal_safe(tpl.description))
     click.echo(f"template sha256: {tpl.sha256}")
     click.echo("parameters:")
     for spec in tpl.parameters:
         need = "required" if spec.required else f"default {spec.default!r}"
-        click.echo(f"  {spec.name} ({spec.type}, {need}): {spec.description}")
+        line = f"  {spec.name} ({spec.type}, {need}): {spec.description}"
+        click.echo(terminal_safe(line))
     if tpl.default_plan:
         click.echo("default acceptance criteria:")
         for crit in tpl.default_plan.get("criteria", []):
             sub = f" [{crit['subgroup']}]" if crit.get("subgroup") else ""
-            click.echo(f"  {crit['id']}: {crit['metric']}{sub} {crit['op']} {crit['threshold']}")
+            line = f"  {crit['id']}: {crit['metric']}{sub} {crit['op']} {crit['threshold']}"
+            click.echo(terminal_safe(line))
 
 
 @report.command("run")
@@ -138,7 +141,7 @@ def run_cmd(
     finally:
         store.close()
     verdict = result.manifest.get("results", {}).get("verdict")
-    click.echo(f"{result.status} (acceptance: {verdict}) {result.package}")
+    click.echo(terminal_safe(f"{result.status} (acceptance: {verdict}) {result.package}"))
     click.echo(f"zip: {result.zip}")
     if result.aborted:
         fail(f"report run ABORTED: {result.error}", _abort_exit(result.stopped_by))

@@ -7,6 +7,7 @@ import sys
 import click
 
 from cmlops.cli.conventions import EXIT_VERIFY_FAILED, echo_json, open_cli_store
+from cmlops.terminal_text import terminal_safe
 
 
 @click.group()
@@ -27,7 +28,7 @@ def info(ctx: click.Context, as_json: bool) -> None:
     for key, value in details.items():
         if isinstance(value, dict):
             value = f"seq {value['seq']} {value['hash']}"
-        click.echo(f"{key:>15}: {value if value is not None else '-'}")
+        click.echo(f"{key:>15}: {terminal_safe(value) if value is not None else '-'}")
 
 
 @store.command("migrate")

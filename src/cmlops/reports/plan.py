@@ -259,6 +259,12 @@ def record_plan(store: Any, recorded: RecordedPlan, *, run_id: str, reason: str 
     if previous:
         before = previous[0].payload_dict().get("sha256")
         if before != recorded.sha256:
+            if not reason.strip():
+                raise PlanError(
+                    f"plan {plan_id!r} differs from the version recorded at seq "
+                    f"{previous[0].seq} (sha256 {before}): a deviation needs a reason — pass "
+                    "--deviation-reason (deviation_reason= in Python); nothing was run"
+                )
             record = store.append(
                 "plan.deviation",
                 "plan",
@@ -269,7 +275,7 @@ def record_plan(store: Any, recorded: RecordedPlan, *, run_id: str, reason: str 
                     "run_id": run_id,
                     "previous_seq": previous[0].seq,
                 },
-                reason=reason or "plan changed after an earlier run",
+                reason=reason,
             )
             recorded.deviations.append(
                 {

@@ -121,23 +121,31 @@ class AuditHandler(BaseHandler):
 
 
 class VerifyHandler(BaseHandler):
-    """Recompute the whole chain; report the first broken record with its content."""
+    """Verify the chain from the last verified head (``?full=1``: from seq 1).
+
+    The reply names the mode and, when incremental, the head it started from:
+    an edit before that head is found only by a full verify.
+    """
 
     @tornado.web.authenticated
     async def post(self) -> None:
+        full = self.get_argument("full", "") in ("1", "true", "yes")
+
         def query(store: Any) -> dict[str, Any]:
-            result = store.verify()
+            result, mode, since = self.services.chain_check.verify(store, full=full)
             out: dict[str, Any] = {
                 "ok": result.ok,
+                "mode": mode,
+                "verified_from": {"seq": since.seq, "hash": since.hash} if since else None,
                 "records": result.records,
                 "head": {"seq": result.head.seq, "hash": result.head.hash} if result.head else None,
                 "broken": None,
                 "warnings": list(result.warnings),
-                "summary": result.summary(),
+                "summary": _summary(result, since),
             }
             if result.broken is not None:
                 seq = result.broken.seq
-                near = store.records(offset=max(seq - 1, 0), limit=1)
+                near = store.records(after_seq=seq - 1, limit=1)
                 record = near[0].to_dict() if near and near[0].seq == seq else None
                 out["broken"] = {"seq": seq, "reason": result.broken.reason, "record": record}
             return out
@@ -146,3 +154,14 @@ class VerifyHandler(BaseHandler):
             self.reply(await self.store(query))
 
         await self.guarded(body())
+
+
+def _summary(result: Any, since: Any) -> str:
+    if since is None or not result.ok:
+        return result.summary()
+    head = result.head
+    return (
+        f"OK: {result.records} new records verified after seq {since.seq} (head seq {head.seq} "
+        f"{head.hash}); records up to seq {since.seq} were verified earlier — a full verify "
+        "re-checks them"
+    )

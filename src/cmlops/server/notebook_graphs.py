@@ -2,25 +2,25 @@
 
 Rebuilding a notebook's graph from the lineage tables costs time proportional
 to the notebook's history (hundreds of ms at 10,000 records), yet after a
-tracked cell only a handful of records are new. Every lineage fact is written
-as an audit record whose payload is the whole fact (``lineage.entity``,
-``lineage.activity``, ``lineage.used`` ...), so the graph of a notebook is
-built once and then extended by reading only the records after the last seq
-seen. A store whose head went backwards (replaced) or a tail too long is
-rebuilt from scratch.
+tracked cell only a handful of records are new. Every lineage row keeps the
+seq of the audit record that put it there, so the graph of a notebook is built
+once and then extended with the store's ``lineage_after(seq)`` query — the
+rows recorded since the last head seen — never by decoding record payloads.
+A store whose head went backwards (replaced) or a tail too long is rebuilt
+from scratch.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-from cmlops.store import Activity, Agent, Associated, Derived, Entity, Generated, Used
 
 #: A tail longer than this is not replayed: the graph is rebuilt instead.
 MAX_TAIL = 2000
+
+
+_RELATIONS = ("used", "generated", "derived", "associated")
 
 
 @dataclass
@@ -28,8 +28,6 @@ class _State:
     graph: Any
     seq: int
     head_hash: str
-    entities: dict[str, Entity] = field(default_factory=dict)
-    agents: dict[str, Agent] = field(default_factory=dict)
 
 
 class NotebookGraphs:
@@ -66,7 +64,7 @@ class NotebookGraphs:
         if state.seq == 0:
             return True
         # The record we stopped at must still be the same one (store not replaced).
-        near = store.records(offset=state.seq - 1, limit=1)
+        near = store.records(after_seq=state.seq - 1, limit=1)
         return bool(near) and near[0].seq == state.seq and near[0].hash == state.head_hash
 
     @staticmethod
@@ -79,57 +77,37 @@ class NotebookGraphs:
     @staticmethod
     def _extend(store: Any, state: _State, paths: tuple[str, ...], seq: int) -> None:
         graph = state.graph
-        tail = store.records(offset=state.seq, limit=seq - state.seq)
-        fresh: list[tuple[str, dict[str, Any]]] = []
-        for record in tail:
-            if not record.action.startswith("lineage."):
-                continue
-            kind = record.action.partition(".")[2]
-            payload = json.loads(record.payload)
-            if kind == "entity":
-                state.entities[payload["id"]] = Entity(**payload)
-            elif kind == "agent":
-                state.agents[payload["id"]] = Agent(**payload)
-            elif kind == "activity":
-                if payload.get("notebook") in paths:
-                    graph.activities[payload["id"]] = Activity(**payload)
-            else:
-                fresh.append((kind, payload))
-        seen = {
-            name: set(getattr(graph, name))
-            for name in ("used", "generated", "derived", "associated")
-        }
+        delta = store.lineage_after(state.seq, seq)
+        for activity in delta.activities.values():
+            if activity.notebook in paths:
+                graph.activities[activity.id] = activity
+        seen = {name: set(getattr(graph, name)) for name in _RELATIONS}
 
         def entity(entity_id: str) -> bool:
             if entity_id not in graph.entities:
-                found = state.entities.get(entity_id) or store.get_entity(entity_id)
+                found = delta.entities.get(entity_id) or store.get_entity(entity_id)
                 if found is None:
                     return False
                 graph.entities[entity_id] = found
             return True
 
-        for kind, payload in fresh:
-            if kind == "used":
-                edge: Any = Used(**payload)
-                ok = edge.activity_id in graph.activities and entity(edge.entity_id)
-            elif kind == "generated":
-                edge = Generated(**payload)
-                ok = edge.activity_id in graph.activities and entity(edge.entity_id)
-            elif kind == "derived":
-                edge = Derived(**payload)
-                ok = edge.entity_id in graph.entities and entity(edge.source_id)
-            elif kind == "associated":
-                edge = Associated(**payload)
-                ok = edge.activity_id in graph.activities
-                if ok and edge.agent_id not in graph.agents:
-                    agent = state.agents.get(edge.agent_id) or store.get_agent(edge.agent_id)
-                    if agent is not None:
-                        graph.agents[edge.agent_id] = agent
-            else:
-                continue
-            if ok and edge not in seen[kind]:
-                seen[kind].add(edge)
-                getattr(graph, kind).append(edge)
+        def agent(agent_id: str) -> None:
+            if agent_id not in graph.agents:
+                found = delta.agents.get(agent_id) or store.get_agent(agent_id)
+                if found is not None:
+                    graph.agents[agent_id] = found
+
+        for kind in _RELATIONS:
+            for edge in getattr(delta, kind):
+                if kind == "derived":
+                    ok = edge.entity_id in graph.entities and entity(edge.source_id)
+                elif kind == "associated":
+                    ok = edge.activity_id in graph.activities
+                    if ok:
+                        agent(edge.agent_id)
+                else:
+                    ok = edge.activity_id in graph.activities and entity(edge.entity_id)
+                if ok and edge not in seen[kind]:
+                    seen[kind].add(edge)
+                    getattr(graph, kind).append(edge)
         state.seq = seq
-        state.entities.clear()
-        state.agents.clear()

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from traitlets import Float, Unicode
 from traitlets.config import Configurable
 
+from cmlops.server.chain_check import ChainCheck
 from cmlops.server.notebook_graphs import NotebookGraphs
 from cmlops.server.package_views import PackageViews
 from cmlops.server.runs import RunManager
@@ -79,6 +80,7 @@ class Services:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-store")
         self.lineage_cache = HeadCache()
         self.notebook_graphs = NotebookGraphs()
+        self.chain_check = ChainCheck()
         self.runs = RunManager(self.packages_dir, self.store, root_dir)
         self.package_views = PackageViews()
 

@@ -343,6 +343,38 @@ class LineageQueries:
         with self._guard(), self._reader() as connection:
             return [_entity(row) for row in connection.execute(query.order_by(table.c.audit_seq))]
 
+    def lineage_after(self, after_seq: int, upto_seq: int | None = None) -> LineageGraph:
+        """The lineage facts recorded after audit record ``after_seq`` (up to ``upto_seq``).
+
+        A graph of the new rows only: a relation recorded now may point at an
+        entity or activity recorded earlier (not included; ask ``get_entity``).
+        For readers that follow the log (the server's sidebar) in O(new facts).
+        """
+        graph = LineageGraph()
+
+        def rows(table: Table, connection: Connection) -> Iterable[Any]:
+            query = select(table).where(table.c.audit_seq > after_seq)
+            if upto_seq is not None:
+                query = query.where(table.c.audit_seq <= upto_seq)
+            return connection.execute(query.order_by(table.c.audit_seq))
+
+        with self._guard(), self._reader() as connection:
+            for row in rows(schema.entities, connection):
+                graph.entities[row.id] = _entity(row)
+            for row in rows(schema.activities, connection):
+                graph.activities[row.id] = _activity(row)
+            for row in rows(schema.agents, connection):
+                graph.agents[row.id] = _agent(row)
+            for row in rows(schema.used, connection):
+                graph.used.append(Used(row.activity_id, row.entity_id, row.role))
+            for row in rows(schema.generated, connection):
+                graph.generated.append(Generated(row.entity_id, row.activity_id, row.role))
+            for row in rows(schema.derived, connection):
+                graph.derived.append(Derived(row.entity_id, row.source_id, row.activity_id))
+            for row in rows(schema.associated, connection):
+                graph.associated.append(Associated(row.activity_id, row.agent_id, row.role))
+        return graph
+
     def _get_row(self, table: Table, key: str) -> Any:
         with self._guard(), self._reader() as connection:
             return connection.execute(select(table).where(table.c.id == key)).first()

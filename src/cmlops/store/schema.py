@@ -294,6 +294,11 @@ def _migrate_2_to_3(connection: Connection) -> None:
     if "context" not in columns:
         connection.execute(text("ALTER TABLE audit_log ADD COLUMN context TEXT"))
     install_insert_guards(connection)
+    for table in LINEAGE_TABLES:  # readers that follow the log ask for rows after a seq
+        name = table.name
+        connection.execute(
+            text(f"CREATE INDEX IF NOT EXISTS ix_{name}_audit_seq ON {name} (audit_seq)")
+        )
 
 
 #: from-version -> function that brings the schema to from-version + 1
