@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cmlops.cli.conventions import terminal_safe
+from cmlops.terminal_text import terminal_safe
 
 
 @click.command("traceability")
