@@ -48,13 +48,15 @@ _SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
 #: width of a figure in the PDF (CSS px; an A4 page with margins holds about 700)
 FIGURE_WIDTH = 900
 PRINT_CSS = """
-@page { size: A4; margin: 16mm 12mm 18mm 12mm;
+@page { size: A4 landscape !important; margin: 14mm 12mm 16mm 12mm;
   @bottom-left { content: "%s"; font: 8pt sans-serif; color: #555; }
   @bottom-right { content: "page " counter(page) " of " counter(pages);
     font: 8pt sans-serif; color: #555; } }
-img.cmlops-static-figure { width: 100%%; height: auto; }
-table { font-size: 8pt; } td, th { overflow-wrap: anywhere; }
-.jp-RenderedHTMLCommon table, .cmlops-result table { width: 100%%; table-layout: fixed; }
+img.cmlops-static-figure { width: 80%%; height: auto; }
+.cmlops-result { max-width: none !important; }
+.cmlops-result .cm-table { font-size: 7.5pt !important; }
+.cmlops-result .cm-table td { overflow-wrap: normal !important; }
+.cmlops-result .cm-table th { overflow-wrap: anywhere !important; }
 """
 
 
@@ -110,7 +112,7 @@ def static_page(page: str, images: dict[str, bytes]) -> str:
 
 def render_pdf(report: Path, target: Path, manifest_bytes: bytes, package_id: str) -> None:
     """Write the PDF/A-3b of ``report`` (HTML) to ``target`` with ``manifest_bytes`` embedded."""
-    from weasyprint import CSS, HTML, Attachment
+    from weasyprint import HTML, Attachment
     from weasyprint.urls import URLFetcher
 
     page = report.read_text("utf-8")
@@ -123,9 +125,10 @@ def render_pdf(report: Path, target: Path, manifest_bytes: bytes, package_id: st
         description="manifest.json of the audit package before this PDF was added",
         relationship=RELATIONSHIP,
     )
-    document = HTML(string=page, url_fetcher=offline).render(
-        stylesheets=[CSS(string=PRINT_CSS % footer, url_fetcher=offline)]
-    )
+    # last in <head>: the page's own print CSS (A4 portrait) gives way to the archival layout
+    style = f"<style>{PRINT_CSS % footer}</style>"
+    page = page.replace("</head>", style + "</head>", 1) if "</head>" in page else style + page
+    document = HTML(string=page, url_fetcher=offline).render()
     document.write_pdf(
         target,
         pdf_variant="pdf/a-3b",
