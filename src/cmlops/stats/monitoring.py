@@ -30,7 +30,7 @@ from cmlops.stats._monitor_triggers import (
     Trigger,
     evaluate_trigger,
 )
-from cmlops.stats.result import DictOf, ListOf, Result
+from cmlops.stats.result import ListOf, Result
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -61,18 +61,18 @@ WINDOW_COLUMNS = [
 class MonitorResult(Result):
     """Per-window drift and performance, the rules applied and the alerts they fired.
 
-    ``drift`` holds the full drift result of every tested window (every column's test,
-    not only the drifted ones), so the stored result backs each alert with its test.
+    ``drift`` gives the full drift result of every tested window in this session. It
+    is a private, session-only field (see :mod:`cmlops.stats.result`): not stored by
+    ``to_dict`` (each window keeps its drifted columns and their statistics), because
+    recording it made a tracked monitoring cell about 140 times costlier (1.8 MB for
+    33 windows x 25 columns; benchmarks/bench_results.py). ``from_dict`` therefore
+    gives ``drift == {}``.
     ``verdict``: ``"fail"`` when a rule fired, ``"pass"`` when none did, ``"not
     evaluable"`` when no window was large enough to test (``passed`` is then None).
     """
 
     _cmlops_result_kind: ClassVar[str] = "monitor"
-    _nested: ClassVar[dict] = {
-        "alerts": ListOf(Alert),
-        "triggers": ListOf(Trigger),
-        "drift": DictOf(DriftResult),
-    }
+    _nested: ClassVar[dict] = {"alerts": ListOf(Alert), "triggers": ListOf(Trigger)}
     _derived: ClassVar[tuple[str, ...]] = ("monitor_id", "passed", "verdict")
     _title: ClassVar[str] = "Monitoring"
 
@@ -81,8 +81,13 @@ class MonitorResult(Result):
     triggers: list[Trigger]
     reference: dict
     settings: dict
-    drift: dict[str, DriftResult] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    _drift: dict[str, DriftResult] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def drift(self) -> dict[str, DriftResult]:
+        """Each tested window's full drift result (this session only; see the class doc)."""
+        return self._drift
 
     @property
     def monitor_id(self) -> str:
@@ -256,7 +261,9 @@ def monitor(
         "drift_options": opts,
     }
     warnings = [f"window {r['window']}: {r['status']}" for r in rows if r["status"] != "ok"]
-    return MonitorResult(rows, alerts, trig, json_safe(ref_info), settings, drift_results, warnings)
+    return MonitorResult(
+        rows, alerts, trig, json_safe(ref_info), settings, warnings, _drift=drift_results
+    )
 
 
 def _default_triggers(has_perf: bool) -> list[Trigger]:
