@@ -39,6 +39,8 @@ scalars become Python numbers, NaN and ±inf become None (the one spelling of
 keys strings. So the object in the notebook is exactly the evidence ``to_dict()``
 stores, JSON (and RFC 8785 canonical JSON) can carry it, and
 ``from_dict(r.to_dict()) == r`` holds for every result, hostile strings included.
+A field whose name starts with ``_`` is private to the session (a salt, a large
+cache): never normalised, stored or read back, and left out of equality.
 
 **Why rendering goes through** :mod:`cmlops.stats.rendering`: ``stats`` may not
 import ``widgets`` (see that module); the display methods ask the renderer the package
@@ -67,6 +69,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "FORMAT_VERSION",
     "KINDS",
+    "MAX_REPR",
+    "VERDICTS",
     "DictOf",
     "ListOf",
     "Record",
