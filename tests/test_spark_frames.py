@@ -49,3 +49,12 @@ def test_spark_analysis_errors_become_one_line_input_errors() -> None:
     with pytest.raises(KeyError):  # anything else passes through untouched
         with spark_errors("x"):
             raise KeyError("not Spark's")
+
+
+def test_pandas_drift_views_do_not_show_sketch_columns() -> None:
+    import cmlops
+
+    res = cmlops.drift(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), pd.DataFrame({"a": [1.0, 2.5, 4.0]}))
+    assert res["a"].error_bound is None and not res.uncertain
+    html = res._repr_html_()
+    assert "error_bound" not in html and "KLL" not in html

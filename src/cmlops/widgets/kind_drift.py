@@ -31,7 +31,11 @@ UNSTRATIFIED_HIDDEN = ["n_reference", "n_current"]
 
 
 def _hidden(d: dict[str, Any]) -> list[str]:
-    return HIDDEN + ([] if d.get("by") else UNSTRATIFIED_HIDDEN)
+    bounds = any(
+        isinstance(c, dict) and c.get("error_bound") for c in d.get("columns") or []
+    )  # the error bound and uncertainty only mean something for sketch (Spark) statistics
+    sketch = [] if bounds else ["error_bound", "uncertain"]
+    return HIDDEN + sketch + ([] if d.get("by") else UNSTRATIFIED_HIDDEN)
 
 
 def _pct(x: Any) -> str:
@@ -53,6 +57,8 @@ def refine(model: ViewModel) -> None:
             f"{head}: {n_drifted} of {n_tested} tested columns drifted "
             f"({_pct(d.get('share_drifted'))}; dataset threshold {_pct(d.get('drift_share'))})"
         )
+        if d.get("uncertain"):
+            model.verdict += "; uncertain within the sketch error bounds (use exact=True)"
         model.status = "bad" if dataset else ("warn" if n_drifted else "good")
         model.badge = "dataset drift" if dataset else ("columns drifted" if n_drifted else "stable")
     model.facts = [
@@ -64,6 +70,18 @@ def refine(model: ViewModel) -> None:
     ]
     if d.get("by"):
         model.facts.append(("stratified by", str(d["by"])))
+    engine = (d.get("settings") or {}).get("engine")
+    if isinstance(engine, dict):
+        model.facts.append(("computed by", f"Spark {engine.get('spark_version', '')}"))
+        if not (d.get("settings") or {}).get("exact"):
+            rank = (engine.get("rank_error") or {}).get("single_sided")
+            model.facts.append(
+                (
+                    "numeric statistics",
+                    f"KLL sketches, k={engine.get('sketch_k')}, "
+                    f"rank error {format_cell(rank)} (99 %)",
+                )
+            )
     columns = [c for c in d.get("columns") or [] if isinstance(c, dict)]
     for c in columns:
         model.warnings.extend(f"{c.get('column')}: {w}" for w in c.get("warnings") or [])
