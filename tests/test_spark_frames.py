@@ -57,4 +57,4 @@ def test_pandas_drift_views_do_not_show_sketch_columns() -> None:
     res = cmlops.drift(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), pd.DataFrame({"a": [1.0, 2.5, 4.0]}))
     assert res["a"].error_bound is None and not res.uncertain
     html = res._repr_html_()
-    assert "error_bound" not in html and "KLL" not in html
+    assert "error_<wbr>bound" not in html and "KLL" not in html

@@ -164,7 +164,7 @@ def test_uncertain_verdict_is_flagged(spark) -> None:
     assert "dataset verdict uncertain" in " ".join(res.warnings)
     assert res.to_frame().loc[0, "uncertain"]
     html = res._repr_html_()  # the static view shows the bound, the sketch and the doubt
-    assert "error_bound" in html and "KLL sketches, k=64" in html
+    assert "error_<wbr>bound" in html and "KLL sketches, k=64" in html
     assert "uncertain within the sketch error bounds" in html
 
 
