@@ -274,6 +274,46 @@ def _execute(nb, tmp_path: Path, **env_extra: str) -> None:
     NotebookClient(nb, km=km, timeout=180, kernel_name="cmlops-test").execute(env=env)
 
 
+EVERY_KIND = """
+from cmlops.stats.evaluation import evaluate
+from cmlops.stats.validation import infer_schema, validate
+from cmlops.stats.monitoring import monitor
+from cmlops.stats.independence import independence
+p = np.clip(0.3 * y + rng.uniform(0, 0.7, 300), 0, 1)
+kinds = {
+    "EvaluationResult": evaluate(y, p, thresholds=[0.2]),
+    "ValidationResult": validate(ref.assign(age=ref["age"] * 3), infer_schema(ref)),
+    "MonitorResult": monitor(
+        ref.assign(t=pd.date_range("2024-01-01", periods=300, freq="D"), y=y, p=p),
+        time="t", window="60D", target="y", prediction="p",
+    ),
+    "IndependenceResult": independence(ref.assign(sid=range(300)), ref.assign(sid=range(250, 550)),
+                                       id="sid"),
+}
+"""
+
+
+@pytest.mark.kernel
+def test_every_result_kind_shows_its_widget_in_a_real_kernel(tmp_path):
+    """One kernel, one cell per kind: each output is a live view whose models reached the
+    client, with its static fallback and its one-line text."""
+    nb = nbformat.v4.new_notebook()
+    names = ["EvaluationResult", "ValidationResult", "MonitorResult", "IndependenceResult"]
+    nb.cells = [nbformat.v4.new_code_cell(SETUP + EVERY_KIND)]
+    nb.cells += [nbformat.v4.new_code_cell(f"kinds[{name!r}]") for name in names]
+    _execute(nb, tmp_path)
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    for name, cell in zip(names, nb.cells[1:], strict=True):
+        views = [o for o in cell.outputs if WIDGET_MIMETYPE in o.get("data", {})]
+        assert len(views) == 1, name
+        data = views[0]["data"]
+        assert data[WIDGET_MIMETYPE]["model_id"] in state, name
+        assert data["text/plain"].startswith(f"<{name} ") and len(data["text/plain"]) <= MAX_REPR
+        fallback = BeautifulSoup(data["text/html"], "html.parser")
+        assert fallback.select_one(".cm-header") is not None, name
+        _no_markup_injected(fallback)
+
+
 @pytest.mark.kernel
 def test_real_kernel_shows_the_widget_with_no_registration(tmp_path):
     """Nothing but the result's own _repr_mimebundle_: no %load_ext, no formatter set-up."""
