@@ -176,7 +176,7 @@ def test_private_fields_stay_in_the_session(results):
 
 
 def test_monitor_windows_drift_results_stay_in_the_session(results):
-    """Each window's full drift result is session-only (recording it cost ~140x)."""
+    """Each window's full drift result is session-only (recording it cost ~100x)."""
     mon = results["monitor"]
     assert mon.drift and all(isinstance(r, DriftResult) for r in mon.drift.values())
     d = mon.to_dict()

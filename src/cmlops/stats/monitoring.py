@@ -64,8 +64,8 @@ class MonitorResult(Result):
     ``drift`` gives the full drift result of every tested window in this session. It
     is a private, session-only field (see :mod:`cmlops.stats.result`): not stored by
     ``to_dict`` (each window keeps its drifted columns and their statistics), because
-    recording it made a tracked monitoring cell about 140 times costlier (1.8 MB for
-    33 windows x 25 columns; benchmarks/bench_results.py). ``from_dict`` therefore
+    storing it made recording a monitoring result about 100 times costlier (1.8 MB
+    for 33 windows x 25 columns; benchmarks/RESULTS.md). ``from_dict`` therefore
     gives ``drift == {}``.
     ``verdict``: ``"fail"`` when a rule fired, ``"pass"`` when none did, ``"not
     evaluable"`` when no window was large enough to test (``passed`` is then None).
