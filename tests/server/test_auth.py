@@ -37,6 +37,8 @@ def test_every_route_is_listed():
         "/templates/x",
         "/runs",
         "/runs/x",
+        "/files",
+        "/plans",
         "/packages",
         "/packages/x",
         "/packages/x/verify",

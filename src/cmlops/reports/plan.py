@@ -217,17 +217,27 @@ def load_plan(path: str | Path) -> tuple[dict[str, Any], bytes]:
     """Read a YAML or JSON plan file; returns the checked plan and its raw bytes."""
     path = Path(path)
     raw = _read_plan_bytes(path)
+    return plan_from_bytes(raw, str(path)), raw
+
+
+def plan_from_bytes(raw: bytes, name: str) -> dict[str, Any]:
+    """The checked plan in ``raw``: JSON when ``name`` ends in ``.json``, else YAML.
+
+    ``name`` is what errors call the plan (a path, or an uploaded file's name).
+    """
+    if len(raw) > MAX_PLAN_BYTES:
+        raise PlanError(f"plan {name} is larger than {MAX_PLAN_BYTES // 1024} KiB")
     try:
-        plan = _parse(path, raw)
+        plan = _parse(Path(name), raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PlanError(f"plan {path} is not valid YAML/JSON: {first}") from None
-    plan = check_plan(plan, str(path))
+        raise PlanError(f"plan {name} is not valid YAML/JSON: {first}") from None
+    plan = check_plan(plan, name)
     try:
         canonical_json(plan)
     except Exception as exc:  # noqa: BLE001 - rfc8785 raises its own types for odd values
-        raise PlanError(f"plan {path} holds a value JSON cannot carry exactly: {exc}") from None
-    return plan, raw
+        raise PlanError(f"plan {name} holds a value JSON cannot carry exactly: {exc}") from None
+    return plan
 
 
 def prepare_plan(path: str | Path | None, default: dict[str, Any] | None) -> RecordedPlan:

@@ -2,8 +2,9 @@
 
 Every handler is a Jupyter ``APIHandler`` with ``@tornado.web.authenticated``,
 so Jupyter's token/cookie auth and XSRF check apply (no token: 403). Errors
-come back as ``{"error": {"message", "fix"?}}``: 400 for bad input, 404 for
-unknown names, 503 when the store is unavailable.
+come back as ``{"error": {"message", "fix"?, "fields"?}}``: 400 for bad input (with
+``fields``, the error of each named form field), 404 for unknown names, 503 when
+the store is unavailable.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ class BaseHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, allow_nan=False, default=str))
 
-    def fail(self, status: int, message: str, fix: str = "") -> None:
-        error = {"message": message}
+    def fail(
+        self, status: int, message: str, fix: str = "", fields: dict[str, str] | None = None
+    ) -> None:
+        error: dict[str, Any] = {"message": message}
         if fix:
             error["fix"] = fix
+        if fields:
+            error["fields"] = fields
         self.reply({"error": error}, status)
 
     async def store(self, function: Any) -> Any:
@@ -53,7 +58,8 @@ class BaseHandler(APIHandler):
         except NotFound as error:
             self.fail(404, str(error))
         except InvalidInputError as error:
-            self.fail(400, str(error).splitlines()[0])
+            fields = getattr(error, "fields", None)  # a form's errors, one per field
+            self.fail(400, (str(error).splitlines() or ["bad input"])[0], fields=fields)
 
     def body_json(self) -> dict[str, Any]:
         try:

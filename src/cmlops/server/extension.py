@@ -12,7 +12,7 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 
-from cmlops.server import handlers, model_handlers, report_handlers
+from cmlops.server import form_handlers, handlers, model_handlers, report_handlers
 from cmlops.server.base import BaseHandler
 from cmlops.server.services import SETTINGS_KEY, CmlopsServer, Services
 
@@ -29,6 +29,8 @@ ROUTES: list[tuple[str, type[BaseHandler]]] = [
     (r"/templates/([^/]+)", report_handlers.TemplateHandler),
     (r"/runs", report_handlers.RunsHandler),
     (r"/runs/([^/]+)", report_handlers.RunHandler),
+    (r"/files", form_handlers.FilesHandler),
+    (r"/plans", form_handlers.PlansHandler),
     (r"/packages", report_handlers.PackagesHandler),
     (r"/packages/([^/]+)", report_handlers.PackageHandler),
     (r"/packages/([^/]+)/verify", report_handlers.PackageVerifyHandler),

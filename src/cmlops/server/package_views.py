@@ -93,7 +93,8 @@ class PackageViews:
         return page
 
     def verdict(self, folder: Path) -> dict[str, Any]:
-        """``{verified, status, problem}`` of the package as it is now."""
+        """``{verified, status, problem, verdict}`` of the package as it is now (``verdict``:
+        the plan's PASS / FAIL / NOT EVALUATED its manifest states)."""
         from cmlops.errors import CmlopsError
         from cmlops.reports.verify import verify_package
 
@@ -113,15 +114,28 @@ class PackageViews:
                 "verified": result.ok,
                 "status": result.status,
                 "problem": lines[0] if lines else "",
+                "verdict": _plan_verdict(folder),
             }
         except (CmlopsError, OSError, ValueError) as error:
-            found = {"verified": False, "status": "", "problem": str(error).splitlines()[0]}
+            found = {
+                "verified": False,
+                "status": "",
+                "problem": str(error).splitlines()[0],
+                "verdict": "",
+            }
         with self._lock:
             self._known[key] = (now, found)
             self._known.move_to_end(key)
             while len(self._known) > self._size:
                 self._known.popitem(last=False)
         return found
+
+
+def _plan_verdict(folder: Path) -> str:
+    from cmlops.reports.manifest import read_manifest
+    from cmlops.server.runs import plan_verdict_of
+
+    return plan_verdict_of(read_manifest(folder)[0])
 
 
 def view_file(folder: Path, view: str) -> Path | None:

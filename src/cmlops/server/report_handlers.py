@@ -54,7 +54,11 @@ class TemplateHandler(BaseHandler):
 
 
 class RunsHandler(BaseHandler):
-    """GET: runs of this server, newest first. POST ``{template, parameters}``: start one."""
+    """GET: runs of this server, newest first. POST ``{template, parameters, plan?}``: start one.
+
+    The submission is checked field by field first (:mod:`cmlops.server.run_form`); a
+    400 reply then names every bad field.
+    """
 
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -63,15 +67,19 @@ class RunsHandler(BaseHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         async def body() -> None:
-            data = self.body_json()
-            template = check_template_name(str(data.get("template", "")))
-            parameters = data.get("parameters") or {}
-            if not isinstance(parameters, dict):
-                from cmlops.errors import InvalidInputError
+            from cmlops.server.run_form import check_submission
 
-                raise InvalidInputError("parameters must be a JSON object")
-            run = await self.services.call(self.services.runs.start, template, parameters)
-            self.reply(run.to_dict(), 202)
+            data = self.body_json()
+            services = self.services
+            checked = await services.read_files(
+                check_submission,
+                services.root_dir,
+                services.packages_dir,
+                data.get("template", ""),
+                data.get("parameters") or {},
+                data.get("plan"),
+            )
+            self.reply(services.runs.start(checked).to_dict(), 202)
 
         await self.guarded(body())
 

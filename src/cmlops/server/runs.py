@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cmlops.errors import CmlopsError
-from cmlops.server.paths import check_template_name, inside_root
+from cmlops.server.run_form import CheckedRun
 
 
 def _now() -> str:
@@ -40,6 +40,10 @@ class Run:
     package_id: str = ""
     error: str = ""
     verified: bool | None = None
+    #: the acceptance plan's id (or "template default")
+    plan: str = ""
+    #: the plan's verdict: PASS, FAIL or NOT EVALUATED ('' until the package exists)
+    verdict: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +53,17 @@ class Run:
         share = done / total if total else 0.0
         self.progress = max(self.progress, min(share, 0.95))
         self.message = f"executing cells ({done} of {total})"
+
+
+#: the verdicts a package can state (anything else is shown as no verdict)
+VERDICTS = ("PASS", "FAIL", "NOT EVALUATED")
+
+
+def plan_verdict_of(manifest: Any) -> str:
+    """The plan's verdict a package's manifest states ('' when it states none)."""
+    results = manifest.get("results") if isinstance(manifest, dict) else None
+    verdict = results.get("verdict") if isinstance(results, dict) else None
+    return verdict if verdict in VERDICTS else ""
 
 
 def result_to_dict(result: Any) -> dict[str, Any]:
@@ -74,29 +89,18 @@ class RunManager:
         self._ids = itertools.count(1)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-report")
 
-    def start(self, template: str, parameters: dict[str, Any]) -> Run:
-        """Check template and parameters now (errors reach the form), then queue the run."""
-        from cmlops.reports.catalogue import describe_template
-        from cmlops.reports.parameters import validate_parameters
-
-        check_template_name(template)
-        described = describe_template(template)
-        for spec in described.parameters:
-            if spec.type == "path" and parameters.get(spec.name) not in (None, ""):
-                inside_root(self.root_dir, str(parameters[spec.name]), spec.name)
-        # Checked now so the form shows the error; the runner validates again itself.
-        validate_parameters(described.parameters, parameters, template=template, base=self.root_dir)
-        parameters = {
-            k: str(inside_root(self.root_dir, str(v), k))
-            if any(s.name == k and s.type == "path" for s in described.parameters) and v
-            else v
-            for k, v in parameters.items()
-        }
+    def start(self, checked: CheckedRun) -> Run:
+        """Queue a run of a submission :func:`~cmlops.server.run_form.check_submission` passed."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        run = Run(id=f"{stamp}-{next(self._ids)}", template=template, parameters=parameters)
+        run = Run(
+            id=f"{stamp}-{next(self._ids)}",
+            template=checked.template,
+            parameters=checked.parameters,
+            plan=checked.plan_label,
+        )
         with self._lock:
             self._runs[run.id] = run
-        self._pool.submit(self._execute, run)
+        self._pool.submit(self._execute, run, checked.plan)
         return run
 
     def get(self, run_id: str) -> Run | None:
@@ -107,7 +111,7 @@ class RunManager:
         with self._lock:
             return sorted(self._runs.values(), key=lambda r: r.started, reverse=True)
 
-    def _execute(self, run: Run) -> None:
+    def _execute(self, run: Run, plan: Path | None) -> None:
         from cmlops.reports.runner import run_report
         from cmlops.reports.verify import verify_package
 
@@ -120,12 +124,14 @@ class RunManager:
             result = run_report(
                 run.template,
                 run.parameters,
+                plan=plan,
                 out=target,
                 store=store,
                 progress=False,
                 on_cell=run.cell_executed,
             )
             run.package_id = Path(result.package).name
+            run.verdict = plan_verdict_of(result.manifest)
             run.progress = 1.0
             run.message = "verifying the package"
             run.verified = bool(verify_package(result.package).ok)
