@@ -95,7 +95,8 @@ class LineageHandler(BaseHandler):
 
 
 class AuditHandler(BaseHandler):
-    """Audit records, newest first, filtered and paged."""
+    """Audit records, newest first, filtered and paged; each named and grouped by activity
+    (:mod:`cmlops.server.audit_view`)."""
 
     FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
 
@@ -107,9 +108,11 @@ class AuditHandler(BaseHandler):
             offset = self.int_argument("offset", 0, 0, 10**12)
 
             def query(store: Any) -> dict[str, Any]:
+                from cmlops.server.audit_view import AuditView
+
                 records = store.records(**filters, limit=limit, offset=offset, newest_first=True)
                 return {
-                    "records": [r.to_dict() for r in records],
+                    **AuditView(store, self.services.audit_names, records).describe(),
                     "total": store.count_records(**filters),
                     "limit": limit,
                     "offset": offset,

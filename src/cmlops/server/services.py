@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from traitlets import Float, Unicode
 from traitlets.config import Configurable
 
+from cmlops.server.audit_view import Names
 from cmlops.server.chain_check import ChainCheck
 from cmlops.server.notebook_graphs import NotebookGraphs
 from cmlops.server.package_views import PackageViews
@@ -83,6 +84,7 @@ class Services:
         self.chain_check = ChainCheck()
         self.runs = RunManager(self.packages_dir, self.store, root_dir)
         self.package_views = PackageViews()
+        self.audit_names = Names()
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking store function on the store thread."""
