@@ -325,6 +325,46 @@ def test_lineage_view_text_and_escaped_html() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html and "<svg" in html
 
 
+def test_lineage_view_scales_to_its_cell_and_shows_model_class_and_parameters() -> None:
+    import re
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from cmlops.capture.render import LineageView
+
+    lr_class = "sklearn.linear_model._logistic.LogisticRegression"
+    ns: dict[str, Any] = {}
+    with cmlops.track("fit", namespace=ns):
+        ns["df"] = pd.DataFrame({"a": [1, 2, 3, 4], "y": [0, 1, 0, 1]})
+        ns["clf"] = LogisticRegression(C=0.25).fit(ns["df"][["a"]], ns["df"]["y"])
+        ns["pipe"] = Pipeline([("<b>scale", StandardScaler()), ("lr", LogisticRegression())])
+        ns["pipe"].fit(ns["df"][["a"]], ns["df"]["y"])
+    view = LineageView(cmlops.lineage())
+    html = view._repr_html_()
+    svg = re.search(r"<svg [^>]*>", html).group(0)
+    width, height = (int(v) for v in re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).groups())
+    assert 'width="100%"' in svg and f"max-width:{width}px" in svg and "height:auto" in svg
+    # every box lies inside the viewBox: nothing is drawn where the cell would cut it
+    for x, y, w, h in re.findall(
+        r'<rect x="(\d+)" y="(\d+)" rx="\d+" width="(\d+)" '
+        r'height="(\d+)"',
+        html,
+    ):
+        assert int(x) + int(w) <= width and int(y) + int(h) <= height
+    texts = re.findall(r"<text [^>]*>([^<]*)</text>", html)
+    assert "LogisticRegression" in texts
+    assert any(t.startswith("C=0.25, class_weight=") for t in texts)
+    # the tooltip lists every hyper-parameter, escaped; the text view names them too
+    titles = re.findall(r"<title>([^<]*)</title>", html)
+    title = next(t for t in titles if t.split("\n")[1:2] == [lr_class])
+    assert "max_iter = 100" in title and "C = 0.25" in title
+    pipe = next(t for t in titles if "pipeline.Pipeline" in t)
+    assert "&lt;b&gt;scale" in pipe and "<b>" not in html
+    assert "LogisticRegression(C=0.25" in view.to_text()
+
+
 def test_real_stats_results_become_result_entities_and_alerts() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=600)

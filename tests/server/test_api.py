@@ -194,3 +194,38 @@ async def test_lineage_of_renamed_notebook_includes_earlier_names(jp_fetch, stor
         )
     )
     assert {"act-renamed", "act-1", "model-1", "ds-1"} == {n["id"] for n in both["nodes"]}
+
+
+async def test_model_nodes_carry_class_and_hyper_parameters(jp_fetch, store_home):
+    from cmlops.store import Activity, Entity, Generated, LineageBatch
+
+    model = Entity(
+        id="model-2",
+        kind="model",
+        name="gbm",
+        fingerprint="blake3:" + "d" * 64,
+        schema={
+            "kind": "model",
+            "class": "sklearn.ensemble._gb.GradientBoostingClassifier",
+            "params": {"n_estimators": 200, "learning_rate": 0.05, "loss": "<b>log_loss</b>"},
+        },
+    )
+    fit = Activity(id="act-gbm", kind="cell", notebook=NOTEBOOK, status="ok")
+    with open_store(home=store_home) as store:
+        store.record_lineage(
+            LineageBatch(
+                entities=[model], activities=[fit], generated=[Generated("model-2", "act-gbm")]
+            )
+        )
+    data = body(await jp_fetch("cmlops", "api", "lineage", params={"notebook": NOTEBOOK}))
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes["model-2"]["model"] == {
+        "class": "sklearn.ensemble._gb.GradientBoostingClassifier",
+        "params": [
+            ["learning_rate", "0.05"],
+            ["loss", '"<b>log_loss</b>"'],  # text for the browser to show as text
+            ["n_estimators", "200"],
+        ],
+    }
+    assert nodes["model-1"]["model"] == {"class": "", "params": []}
+    assert nodes["ds-1"]["model"] is None

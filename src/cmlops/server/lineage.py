@@ -27,9 +27,21 @@ def _entity_node(entity: Any) -> dict[str, Any]:
         "rows": schema.get("rows"),
         "columns": _columns(schema),
         "attributes": entity.attributes,
+        "model": _model(entity),
         "who": "",
         "when": "",
     }
+
+
+def _model(entity: Any) -> dict[str, Any] | None:
+    """A model's class and hyper-parameters as recorded (None for other kinds)."""
+    from cmlops.capture.render import model_summary
+
+    found = model_summary(entity)
+    if found is None:
+        return None
+    cls, params = found
+    return {"class": cls, "params": [[name, value] for name, value in params]}
 
 
 def _columns(schema: dict[str, Any]) -> list[dict[str, str]]:
