@@ -44,11 +44,17 @@ export class AuditPanel extends Widget {
     const verify = h('button', {
       class: 'jp-Button jp-mod-styled jp-mod-accept cmlops-verify',
       text: 'Verify chain',
-      attrs: { type: 'button' },
-      on: { click: () => void this.verify() }
+      attrs: { type: 'button', title: 'Checks the records added since the last verified head' },
+      on: { click: () => void this.verify(false) }
     });
-    this.node.append(this.banner, form, h('div', { class: 'cmlops-row' }, verify, this.verdict),
-      this.list, this.pager);
+    const full = h('button', {
+      class: 'jp-Button jp-mod-styled cmlops-verify-full',
+      text: 'Full verify',
+      attrs: { type: 'button', title: 'Recomputes every record from the first' },
+      on: { click: () => void this.verify(true) }
+    });
+    this.node.append(this.banner, form,
+      h('div', { class: 'cmlops-row' }, verify, full, this.verdict), this.list, this.pager);
   }
 
   async refresh(): Promise<void> {
@@ -103,12 +109,13 @@ export class AuditPanel extends Widget {
     );
   }
 
-  async verify(): Promise<void> {
+  /** Verify from the last verified head (the server keeps it), or every record when ``full``. */
+  async verify(full: boolean): Promise<void> {
     clear(this.verdict);
     this.verdict.className = 'cmlops-verdict';
-    this.verdict.textContent = 'Verifying…';
+    this.verdict.textContent = full ? 'Verifying every record…' : 'Verifying…';
     try {
-      const result = await postAPI<VerifyResult>('verify');
+      const result = await postAPI<VerifyResult>('verify', { full });
       this.verdict.textContent = '';
       this.verdict.classList.add(result.ok ? 'cmlops-ok' : 'cmlops-bad');
       this.verdict.append(h('strong', { text: result.ok ? 'Chain OK' : 'Chain BROKEN' }),

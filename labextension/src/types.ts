@@ -60,6 +60,9 @@ export interface AuditPage {
 
 export interface VerifyResult {
   ok: boolean;
+  /** "full" (from seq 1) or "incremental" (after the head verified last, ``verified_from``) */
+  mode: 'full' | 'incremental';
+  verified_from: { seq: number; hash: string } | null;
   records: number;
   head: { seq: number; hash: string } | null;
   broken: { seq: number; reason: string; record: AuditRecord | null } | null;

@@ -104,6 +104,11 @@ def test_dark_theme_is_readable(page, lab):
     action.dispatch_event("change")
     sidebar.locator(".cmlops-verify").click()
     sidebar.locator(".cmlops-verdict.cmlops-ok").wait_for()
+    sidebar.locator(".cmlops-verify-full").click()  # every record again, on demand
+    page.wait_for_function(
+        "document.querySelector('#cmlops-sidebar .cmlops-verdict').textContent"
+        ".includes('records verified, head seq')"
+    )
     colours = page.evaluate(
         """() => {
         const el = document.querySelector('#cmlops-sidebar .cmlops-action');

@@ -21,8 +21,11 @@ def tamper(database, statement: str) -> None:
     connection.close()
 
 
-async def verify(jp_fetch, **params) -> dict:
-    reply = await jp_fetch("cmlops", "api", "verify", method="POST", body="{}", params=params)
+async def verify(jp_fetch, full: bool | None = None, query: dict | None = None) -> dict:
+    payload = "{}" if full is None else json.dumps({"full": full})  # as the sidebar sends it
+    reply = await jp_fetch(
+        "cmlops", "api", "verify", method="POST", body=payload, params=query or {}
+    )
     return body(reply)
 
 
@@ -42,13 +45,20 @@ async def test_verify_is_incremental_after_the_first_and_full_on_demand(jp_fetch
     tamper(store_home / "store.sqlite", "update audit_log set reason = 'edited' where seq = 2")
     third = await verify(jp_fetch)
     assert third["ok"] and third["mode"] == "incremental" and third["records"] == 0
-    # ... the full verify does, and names the record
-    full = await verify(jp_fetch, full="1")
+    # ... the full verify does, and names the record (the sidebar's "Full verify" button)
+    assert (await verify(jp_fetch, full=False))["mode"] == "incremental"
+    full = await verify(jp_fetch, full=True)
     assert not full["ok"] and full["mode"] == "full" and full["broken"]["seq"] == 2
     assert full["broken"]["record"]["reason"] == "edited"
     # after a failure the next verify is a full one again
     again = await verify(jp_fetch)
     assert again["mode"] == "full" and not again["ok"]
+
+
+async def test_full_on_demand_by_query_string(jp_fetch, store_home):
+    assert (await verify(jp_fetch))["mode"] == "full"
+    assert (await verify(jp_fetch))["mode"] == "incremental"
+    assert (await verify(jp_fetch, query={"full": "1"}))["mode"] == "full"
 
 
 async def test_a_rewritten_head_is_caught_by_the_incremental_verify(jp_fetch, store_home):

@@ -124,7 +124,7 @@ class AuditHandler(BaseHandler):
 
 
 class VerifyHandler(BaseHandler):
-    """Verify the chain from the last verified head (``?full=1``: from seq 1).
+    """Verify the chain from the last verified head (``?full=1`` or ``{"full": true}``: all).
 
     The reply names the mode and, when incremental, the head it started from:
     an edit before that head is found only by a full verify.
@@ -132,31 +132,33 @@ class VerifyHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        full = self.get_argument("full", "") in ("1", "true", "yes")
-
-        def query(store: Any) -> dict[str, Any]:
-            result, mode, since = self.services.chain_check.verify(store, full=full)
-            out: dict[str, Any] = {
-                "ok": result.ok,
-                "mode": mode,
-                "verified_from": {"seq": since.seq, "hash": since.hash} if since else None,
-                "records": result.records,
-                "head": {"seq": result.head.seq, "hash": result.head.hash} if result.head else None,
-                "broken": None,
-                "warnings": list(result.warnings),
-                "summary": _summary(result, since),
-            }
-            if result.broken is not None:
-                seq = result.broken.seq
-                near = store.records(after_seq=seq - 1, limit=1)
-                record = near[0].to_dict() if near and near[0].seq == seq else None
-                out["broken"] = {"seq": seq, "reason": result.broken.reason, "record": record}
-            return out
-
         async def body() -> None:
-            self.reply(await self.store(query))
+            full = self.get_argument("full", "") in ("1", "true", "yes")
+            full = full or self.body_json().get("full") is True
+            check = self.services.chain_check
+            self.reply(await self.store(lambda store: _verify_reply(check, store, full)))
 
         await self.guarded(body())
+
+
+def _verify_reply(check: Any, store: Any, full: bool) -> dict[str, Any]:
+    result, mode, since = check.verify(store, full=full)
+    out: dict[str, Any] = {
+        "ok": result.ok,
+        "mode": mode,
+        "verified_from": {"seq": since.seq, "hash": since.hash} if since else None,
+        "records": result.records,
+        "head": {"seq": result.head.seq, "hash": result.head.hash} if result.head else None,
+        "broken": None,
+        "warnings": list(result.warnings),
+        "summary": _summary(result, since),
+    }
+    if result.broken is not None:
+        seq = result.broken.seq
+        near = store.records(after_seq=seq - 1, limit=1)
+        record = near[0].to_dict() if near and near[0].seq == seq else None
+        out["broken"] = {"seq": seq, "reason": result.broken.reason, "record": record}
+    return out
 
 
 def _summary(result: Any, since: Any) -> str:
