@@ -228,9 +228,9 @@ export class LineagePanel extends Widget {
       const label = svg('text', { x: 8, y: 14, class: 'cmlops-node-label' });
       label.textContent = truncate(node.label, this.compact ? 13 : 16);
       const kind = svg('text', { x: 8, y: 27, class: 'cmlops-node-kind' });
-      kind.textContent = node.type === 'activity' ? node.status || node.kind : node.kind;
+      fitLine(kind, secondLine(node), W - 14, this.compact ? 15 : 19);
       const tip = svg('title');
-      tip.textContent = node.label;
+      tip.textContent = node.model?.class ? `${node.label}\n${node.model.class}` : node.label;
       g.append(tip, label, kind);
       g.addEventListener('click', () => this.select(node));
       g.addEventListener('keydown', (event: KeyboardEvent) => {
@@ -344,6 +344,29 @@ function safeBBox(g: SVGGElement): DOMRect | null {
   }
 }
 
+/** What a node is: an activity's status, a model's class (short name), else its kind. */
+function secondLine(node: LineageNode): string {
+  if (node.type === 'activity') {
+    return node.status || node.kind;
+  }
+  const cls = node.model?.class;
+  return cls ? cls.slice(cls.lastIndexOf('.') + 1) : node.kind;
+}
+
+/**
+ * A node's second line (a model's class name is the one a reader needs whole): up to
+ * ``fits`` characters as they are; longer ones condensed into ``width`` (SVG textLength)
+ * up to half as many again, and only beyond that cut with "…" (the tooltip has it all).
+ */
+function fitLine(text: SVGTextElement, value: string, width: number, fits: number): void {
+  const most = Math.floor(fits * 1.5);
+  text.textContent = truncate(value, most);
+  if (value.length > fits) {
+    text.setAttribute('textLength', String(width));
+    text.setAttribute('lengthAdjust', 'spacingAndGlyphs');
+  }
+}
+
 function truncate(text: string, n: number): string {
   return text.length > n ? text.slice(0, n - 1) + '…' : text;
 }
@@ -371,6 +394,15 @@ export function renderDetails(node: LineageNode): HTMLElement {
     row('When', node.when)
   );
   const box = h('div', { class: 'cmlops-node-details' }, h('h3', { text: node.label }), table);
+  if (node.model) {
+    table.prepend(row('Class', node.model.class || 'not recorded')!);
+    const params = h('table', { class: 'cmlops-columns cmlops-params' },
+      h('tr', {}, h('th', { text: 'Hyper-parameter' }), h('th', { text: 'Value' })));
+    for (const [name, value] of node.model.params) {
+      params.appendChild(h('tr', {}, h('td', { text: name }), h('td', { text: value })));
+    }
+    box.append(h('h4', { text: `Hyper-parameters (${node.model.params.length})` }), params);
+  }
   if (node.columns && node.columns.length) {
     const cols = h('table', { class: 'cmlops-columns' },
       h('tr', {}, h('th', { text: 'Column' }), h('th', { text: 'dtype' })));

@@ -20,6 +20,8 @@ export interface LineageNode {
   ended?: string;
   status?: string;
   error?: string;
+  /** a model's class and hyper-parameters (value as JSON text) as the capture recorded them */
+  model?: { class: string; params: [string, string][] } | null;
   who: string;
   when: string;
 }
@@ -49,10 +51,23 @@ export interface AuditRecord {
   reason: string;
   prev_hash: string;
   hash: string;
+  /** what the record is about, in names (the server's reading of ids and payload) */
+  label?: string;
+  /** the activity (cell, report run) the record belongs to; '' for none */
+  group?: string;
+}
+
+export interface AuditGroup {
+  label: string;
+  kind: string;
+  notebook?: string;
+  status?: string;
+  started?: string;
 }
 
 export interface AuditPage {
   records: AuditRecord[];
+  groups?: Record<string, AuditGroup>;
   total: number;
   limit: number;
   offset: number;
@@ -85,6 +100,11 @@ export interface Template {
   description: string;
   sha256: string;
   parameters: ParamSpec[];
+  /** the plan a run uses when the form names none */
+  default_plan?: {
+    plan_id?: string;
+    criteria: { id: string; metric: string; subgroup?: string | null; op: string; threshold: number }[];
+  } | null;
 }
 
 export interface Run {
@@ -99,6 +119,10 @@ export interface Run {
   package_id: string;
   error: string;
   verified: boolean | null;
+  /** the acceptance plan's id, or "template default" */
+  plan?: string;
+  /** the plan's verdict once the package exists: PASS, FAIL or NOT EVALUATED */
+  verdict?: string;
 }
 
 export interface PackageInfo {
@@ -113,12 +137,47 @@ export interface PackageInfo {
   status: string;
   /** the first verification finding, when it fails */
   problem: string;
+  /** the plan's verdict the manifest states: PASS, FAIL or NOT EVALUATED ('' if none) */
+  verdict?: string;
+}
+
+/** One entry of the file picker (a path relative to the Jupyter root, never absolute). */
+export interface FileEntry {
+  name: string;
+  path: string;
+  type: 'folder' | 'file';
+  size: number | null;
+  modified: number;
+}
+
+export interface FolderListing {
+  folder: string;
+  parent: string | null;
+  kind: 'any' | 'plan';
+  entries: FileEntry[];
+  truncated: boolean;
+}
+
+/** How a run names its plan: a file under the root, or an upload the server kept. */
+export type PlanRef = { path: string } | { upload: string };
+
+/** A plan the server checked (uploaded or picked). */
+export interface PlanSummary {
+  ref: PlanRef;
+  name: string;
+  plan_id: string;
+  title: string;
+  criteria: { id: string; metric: string; subgroup?: string | null; op: string; threshold: number }[];
+  sha256: string;
+  raw_sha256: string;
 }
 
 export interface StoreAdvice {
   kind?: string;
   message: string;
   fix?: string;
+  /** a form's errors, by field name */
+  fields?: Record<string, string>;
 }
 
 export interface StatusInfo {

@@ -1,4 +1,5 @@
-"""End to end: a tracked cell that reads a CSV and fits a model shows up in the lineage panel."""
+"""End to end: a tracked cell that reads a CSV and fits a model shows up in the lineage panel;
+the model node reads its class, and its details list the hyper-parameters the fit used."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def write_inputs(root, name: str) -> None:
             "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression"
         ),
         nbformat.v4.new_code_cell(
-            "df = pd.read_csv('patients.csv')\nclf = LogisticRegression().fit(df[['age']], df['y'])"
+            "df = pd.read_csv('patients.csv')\n"
+            "clf = LogisticRegression(C=0.25, max_iter=321).fit(df[['age']], df['y'])"
         ),
     ]
     nb.metadata["kernelspec"] = {
@@ -125,8 +127,43 @@ def test_tracked_cell_appears_in_lineage(browser, lab):
         model.first.focus()
         page.keyboard.press("Enter")
         assert page.locator("#cmlops-sidebar .cmlops-selected[data-kind='model']").count() == 1
+        _model_shows_class_and_hyper_parameters(page, model.first)
     except Exception:
         screenshot(page, "lineage-failure")
         raise
     finally:
         page.context.close()
+
+
+def _model_shows_class_and_hyper_parameters(page, node) -> None:
+    """The model node's second line is its class; its details name the full class and list
+    every recorded hyper-parameter with the value the fit used (as JSON text)."""
+    assert node.locator(".cmlops-node-kind").text_content() == "LogisticRegression"
+    inside = node.evaluate(
+        """g => {
+        const box = g.querySelector('.cmlops-node-kind').getBBox();
+        return box.x + box.width <= g.querySelector('rect').getBBox().width;
+    }"""
+    )
+    assert inside, "the class name runs out of its node"
+    assert "sklearn.linear_model" in node.locator("title").text_content()
+    details = page.locator("#cmlops-sidebar .cmlops-node-details")
+    kv = dict(
+        zip(
+            details.locator(".cmlops-kv th").all_inner_texts(),
+            details.locator(".cmlops-kv td").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert kv["Class"].endswith("LogisticRegression"), kv
+    assert kv["Class"].startswith("sklearn.linear_model"), kv
+    rows = details.locator(".cmlops-params tr")
+    params = {}
+    for i in range(1, rows.count()):  # row 0: the header
+        name, value = rows.nth(i).locator("td").all_inner_texts()
+        params[name] = value
+    assert params["C"] == "0.25" and params["max_iter"] == "321", params
+    assert params["solver"] == '"lbfgs"' and params["class_weight"] == "null", params
+    heading = details.locator("h4").first.inner_text()
+    assert heading == f"Hyper-parameters ({len(params)})"
+    screenshot(page, "lineage-model-node")
