@@ -88,14 +88,18 @@ class IOLog:
     events: list[FileEvent] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cache: DigestCache = field(default_factory=DigestCache)
+    #: run the hashing thread at the lowest CPU priority (see :func:`_yield_cpu`);
+    #: strict executions, which wait for their records, keep normal priority
+    low_priority: bool = True
     _pool: Any = field(default=None, repr=False)
 
     def prepare(self, target: Any, role: str, via: str) -> FileEvent | None:
         """Start hashing an input *before* the call reads it, on a helper thread.
 
         The hash (hashlib and BLAKE3 release the GIL) then runs beside the
-        parser on a second core instead of after it: reading a large CSV costs
-        little more than the read itself.
+        parser on a free core instead of after it; when no core is free, the
+        hashing thread yields to the parser (:func:`_yield_cpu`) and finishes
+        after the cell, before its record is written.
         """
         path = _path_of(target)
         if path is None:
@@ -106,11 +110,7 @@ class IOLog:
             event.digest = self.cache.get(path, stamp)
             if event.digest:
                 return event
-            if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-hash")
-            event.pending = self._pool.submit(self._hash, path, stamp)
+            event.pending = self.background(lambda: self._hash(path, stamp))
         return event
 
     def background(self, job: Callable[[], Any]) -> Any:
@@ -118,7 +118,11 @@ class IOLog:
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-hash")
+            self._pool = ThreadPoolExecutor(
+                max_workers=1,
+                thread_name_prefix="cmlops-hash",
+                initializer=_yield_cpu if self.low_priority else None,
+            )
         return self._pool.submit(job)
 
     def _hash(self, path: str, stamp: tuple[int, int, int] | None) -> str:
@@ -155,6 +159,23 @@ class IOLog:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def _yield_cpu() -> None:
+    """Lower this thread's CPU priority to the minimum (Linux: nice 19 for one thread).
+
+    On a machine with a free core the hash runs there at full speed; when every
+    core is busy (a shared 2-core machine) the user's own code — the parser
+    reading the same file — comes first, and the hash takes the idle time. Only
+    this pool thread changes; elsewhere, or when refused, nothing happens.
+    """
+    if sys.platform.startswith("linux"):
+        import threading
+
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except OSError:
+            pass
 
 
 def _path_of(target: Any) -> str | None:
