@@ -431,58 +431,7 @@ class _Feeder:
 
     # -- plain Python values
     def scalar_or_container(self, value: Any) -> None:
-        if value is None:
-            return self.tag("none")
-        if isinstance(value, bool | np.bool_):
-            return self.tag("bool", b"1" if value else b"0")
-        if isinstance(value, int | np.integer):
-            return self.tag("int", str(int(value)).encode())
-        if isinstance(value, float | np.floating):
-            number = float(value)
-            return self.tag("float", b"nan" if math.isnan(number) else struct.pack("<d", number))
-        if isinstance(value, complex):
-            return self.tag("complex", struct.pack("<dd", value.real, value.imag))
-        if isinstance(value, str):
-            return self.tag("str", value.encode("utf-8", "surrogatepass"))
-        if isinstance(value, bytes | bytearray | memoryview):
-            return self.tag("bytes", bytes(value))
-        if isinstance(value, slice | range):  # a ColumnTransformer's output_indices_
-            return self.scalar_or_container(
-                (type(value).__name__, value.start, value.stop, value.step)
-            )
-        if isinstance(value, decimal.Decimal):
-            return self.tag("decimal", str(value).encode())
-        if isinstance(value, _dt.datetime | _dt.date | _dt.time | _dt.timedelta):
-            return self.tag(type(value).__name__, str(value).encode())
-        if isinstance(value, np.datetime64 | np.timedelta64):
-            return self.tag(str(value.dtype), str(value).encode())
-        pd = _pandas()
-        if pd is not None:
-            if value is pd.NA:
-                return self.tag("pd.NA")
-            if value is pd.NaT:
-                return self.tag("NaT")
-            if isinstance(value, pd.Timestamp | pd.Timedelta | pd.Period | pd.Interval):
-                return self.tag(type(value).__name__, repr(value).encode())
-            if isinstance(value, pd.DataFrame | pd.Series | pd.Index):
-                return self.obj(value)
-        if isinstance(value, np.ndarray) or is_estimator(value):
-            return self.obj(value)
-        if isinstance(value, list | tuple):
-            self.tag(type(value).__name__, struct.pack("<Q", len(value)))
-            for item in value:
-                self.scalar_or_container(item)
-            return None
-        if isinstance(value, dict):
-            self.tag("dict", struct.pack("<Q", len(value)))
-            for key in sorted(value, key=repr):
-                self.scalar_or_container(key)
-                self.scalar_or_container(value[key])
-            return None
-        if isinstance(value, set | frozenset):
-            self.tag("set", struct.pack("<Q", len(value)))
-            for item in sorted(value, key=repr):
-                self.scalar_or_container(item)
+        if self._plain(value) or self._temporal_or_pandas(value) or self._container(value):
             return None
         state = pickled_state(value) if self.in_model else None
         if state is not None:
@@ -493,3 +442,73 @@ class _Feeder:
             f"cannot fingerprint a {type(value).__module__}.{type(value).__qualname__}: "
             "it has no stable content (convert it to a DataFrame, array or plain values)"
         )
+
+    def _plain(self, value: Any) -> bool:
+        """None, numbers, text, bytes, slices and decimals; True when ``value`` was one."""
+        if value is None:
+            self.tag("none")
+        elif isinstance(value, bool | np.bool_):
+            self.tag("bool", b"1" if value else b"0")
+        elif isinstance(value, int | np.integer):
+            self.tag("int", str(int(value)).encode())
+        elif isinstance(value, float | np.floating):
+            number = float(value)
+            self.tag("float", b"nan" if math.isnan(number) else struct.pack("<d", number))
+        elif isinstance(value, complex):
+            self.tag("complex", struct.pack("<dd", value.real, value.imag))
+        elif isinstance(value, str):
+            self.tag("str", value.encode("utf-8", "surrogatepass"))
+        elif isinstance(value, bytes | bytearray | memoryview):
+            self.tag("bytes", bytes(value))
+        elif isinstance(value, slice | range):  # a ColumnTransformer's output_indices_
+            self.scalar_or_container((type(value).__name__, value.start, value.stop, value.step))
+        elif isinstance(value, decimal.Decimal):
+            self.tag("decimal", str(value).encode())
+        else:
+            return False
+        return True
+
+    def _temporal_or_pandas(self, value: Any) -> bool:
+        """Dates, times and durations (Python, NumPy, pandas), pandas missing values and
+        pandas objects; True when ``value`` was one."""
+        if isinstance(value, _dt.datetime | _dt.date | _dt.time | _dt.timedelta):
+            self.tag(type(value).__name__, str(value).encode())
+            return True
+        if isinstance(value, np.datetime64 | np.timedelta64):
+            self.tag(str(value.dtype), str(value).encode())
+            return True
+        pd = _pandas()
+        if pd is None:
+            return False
+        if value is pd.NA:
+            self.tag("pd.NA")
+        elif value is pd.NaT:
+            self.tag("NaT")
+        elif isinstance(value, pd.Timestamp | pd.Timedelta | pd.Period | pd.Interval):
+            self.tag(type(value).__name__, repr(value).encode())
+        elif isinstance(value, pd.DataFrame | pd.Series | pd.Index):
+            self.obj(value)
+        else:
+            return False
+        return True
+
+    def _container(self, value: Any) -> bool:
+        """Arrays, estimators, lists, tuples, dicts and sets (in a stable order)."""
+        if isinstance(value, np.ndarray) or is_estimator(value):
+            self.obj(value)
+        elif isinstance(value, list | tuple):
+            self.tag(type(value).__name__, struct.pack("<Q", len(value)))
+            for item in value:
+                self.scalar_or_container(item)
+        elif isinstance(value, dict):
+            self.tag("dict", struct.pack("<Q", len(value)))
+            for key in sorted(value, key=repr):
+                self.scalar_or_container(key)
+                self.scalar_or_container(value[key])
+        elif isinstance(value, set | frozenset):
+            self.tag("set", struct.pack("<Q", len(value)))
+            for item in sorted(value, key=repr):
+                self.scalar_or_container(item)
+        else:
+            return False
+        return True

@@ -84,59 +84,62 @@ def _attrs(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+_ACTIVITY_FIELDS = (
+    "kind",
+    "name",
+    "code",
+    "code_hash",
+    "notebook",
+    "session",
+    "status",
+    "error",
+    "environment_id",
+    "attributes",
+)
+
+
 def to_prov(graph: LineageGraph) -> Any:
     """Build a ``prov.model.ProvDocument`` holding the whole graph."""
-    from prov.model import PROV_LABEL, PROV_ROLE, PROV_TYPE, ProvDocument
+    from prov.model import ProvDocument
 
     doc = ProvDocument()
     doc.add_namespace("cmlops", CMLOPS_NS)
     name = _Names(doc)
+    _prov_nodes(doc, name, graph)
+    _prov_relations(doc, name, graph)
+    return doc
+
+
+def _prov_nodes(doc: Any, name: Any, graph: LineageGraph) -> None:
+    """Entities, activities (with start and end) and agents (person or software)."""
+    from prov.model import PROV_LABEL, PROV_TYPE
+
     for entity in graph.entities.values():
         attributes = _attrs(entity, ("kind", "fingerprint", "location", "schema", "attributes"))
         attributes[PROV_LABEL] = entity.name or entity.id
         doc.entity(name(entity.id), attributes)
     for activity in graph.activities.values():
-        attributes = _attrs(
-            activity,
-            (
-                "kind",
-                "name",
-                "code",
-                "code_hash",
-                "notebook",
-                "session",
-                "status",
-                "error",
-                "environment_id",
-                "attributes",
-            ),
-        )
+        attributes = _attrs(activity, _ACTIVITY_FIELDS)
         doc.activity(
-            name(activity.id),
-            activity.started or None,
-            activity.ended or None,
-            attributes,
+            name(activity.id), activity.started or None, activity.ended or None, attributes
         )
     for agent in graph.agents.values():
         attributes = _attrs(agent, ("name", "attributes"))
         attributes[PROV_TYPE] = "prov:Person" if agent.kind == "person" else "prov:SoftwareAgent"
         doc.agent(name(agent.id), attributes)
+
+
+def _prov_relations(doc: Any, name: Any, graph: LineageGraph) -> None:
+    """used, wasGeneratedBy, wasDerivedFrom and wasAssociatedWith, with their roles."""
+    from prov.model import PROV_ROLE
+
+    def role(edge: Any) -> dict | None:
+        return {PROV_ROLE: edge.role} if edge.role else None
+
     for edge in graph.used:
-        doc.used(
-            name(edge.activity_id),
-            name(edge.entity_id),
-            None,
-            None,
-            {PROV_ROLE: edge.role} if edge.role else None,
-        )
+        doc.used(name(edge.activity_id), name(edge.entity_id), None, None, role(edge))
     for edge in graph.generated:
-        doc.wasGeneratedBy(
-            name(edge.entity_id),
-            name(edge.activity_id),
-            None,
-            None,
-            {PROV_ROLE: edge.role} if edge.role else None,
-        )
+        doc.wasGeneratedBy(name(edge.entity_id), name(edge.activity_id), None, None, role(edge))
     for edge in graph.derived:
         doc.wasDerivedFrom(
             name(edge.entity_id),
@@ -144,13 +147,7 @@ def to_prov(graph: LineageGraph) -> Any:
             name(edge.activity_id) if edge.activity_id else None,
         )
     for edge in graph.associated:
-        doc.wasAssociatedWith(
-            name(edge.activity_id),
-            name(edge.agent_id),
-            None,
-            {PROV_ROLE: edge.role} if edge.role else None,
-        )
-    return doc
+        doc.wasAssociatedWith(name(edge.activity_id), name(edge.agent_id), None, role(edge))
 
 
 # ----------------------------------------------------------------------- OpenLineage

@@ -29,7 +29,7 @@ from cmlops._version import __version__
 from cmlops.capture.alerts import alert_events, write_alert_events
 from cmlops.capture.environment import environment_snapshot, kernel_session, notebook_path
 from cmlops.capture.hooks import DigestCache, Hooks, IOLog
-from cmlops.capture.namespace import NamespaceTracker, Observed, describe, referenced_names
+from cmlops.capture.namespace import NamespaceTracker, describe, referenced_names
 from cmlops.errors import CmlopsError, StoreReplacedError
 from cmlops.fingerprinting import FingerprintOptions
 from cmlops.store import (
@@ -353,56 +353,10 @@ class CellRecorder:
     def _build(
         self, error: BaseException | None, ended: str
     ) -> tuple[LineageBatch, list[AuditEvent]]:
-        session = self.session
-        self.io.finish()
-        used_vars: list[Observed] = []
-        generated_vars: list[Observed] = []
-        if self._snapshot is not None:
-            used_vars, generated_vars = session.tracker.after(
-                self.ns, self._names, self._snapshot, self.notes
-            )
-        entities: dict[str, Entity] = {}
-        used: list[Used] = []
-        generated: list[Generated] = []
-        aid = self.activity_id
-        for event in self.io.events:
-            if not event.digest:
-                continue
-            attributes = {"via": event.via, **event.attributes}
-            if event.kind == "file":
-                attributes["size"] = _size(event.path)
-            entity = Entity(
-                id=event.digest,
-                kind=event.kind,
-                name=os.path.basename(event.path.rstrip("/")) or event.path,
-                fingerprint=event.digest,
-                location=event.path,
-                attributes=attributes,
-            )
-            entities.setdefault(entity.id, entity)
-            if event.role == "input":
-                used.append(Used(aid, entity.id, "input"))
-            else:
-                generated.append(Generated(entity.id, aid, "output"))
-        for observed in used_vars:
-            entities.setdefault(observed.entity.id, observed.entity)
-            used.append(Used(aid, observed.entity.id, f"variable:{observed.name}"))
-        for observed in generated_vars:
-            entities.setdefault(observed.entity.id, observed.entity)
-            generated.append(Generated(observed.entity.id, aid, f"variable:{observed.name}"))
-        for entity, role in self.logged:
-            entities.setdefault(entity.id, entity)
-            if role == "input":
-                used.append(Used(aid, entity.id, "logged"))
-            else:
-                generated.append(Generated(entity.id, aid, "logged"))
-        used = _unique(used)
-        generated = _unique(
-            [g for g in generated if g.entity_id not in {u.entity_id for u in used}]
-        )
-        derived = _unique([Derived(g.entity_id, u.entity_id, aid) for g in generated for u in used])
+        """The cell's lineage batch (one transaction) and its monitor alerts."""
+        relations = self._relations()
         env_id, env = environment_snapshot()
-        store = session.store
+        store = self.session.store
         person = Agent(
             id=f"person:{store.actor}",
             kind="person",
@@ -415,14 +369,59 @@ class CellRecorder:
             name="cmlops",
             attributes={"version": __version__, "python": sys.version.split()[0]},
         )
+        activity = self._activity(error, ended, env_id)
+        alerts = [
+            event
+            for entity in relations.entities.values()
+            if entity.kind == "result" and entity.attributes.get("result_kind") == "monitor"
+            for event in alert_events(entity.id, entity.attributes.get("result") or {})
+        ]
+        batch = LineageBatch(
+            entities=list(relations.entities.values()),
+            activities=[activity],
+            agents=[person, software],
+            environments={env_id: env},
+            used=relations.used,
+            generated=relations.generated,
+            derived=relations.derived,
+            associated=[
+                Associated(activity.id, person.id, "operator"),
+                Associated(activity.id, software.id, "tool"),
+            ],
+            reason=self.reason,
+        )
+        return batch, alerts
+
+    def _relations(self) -> _Relations:
+        """What the cell used and generated: files, variables and explicitly logged objects."""
+        self.io.finish()
+        relations = _Relations(self.activity_id)
+        for event in self.io.events:
+            if event.digest:
+                relations.add(_file_entity(event), event.role == "input", "input", "output")
+        if self._snapshot is not None:
+            used_vars, generated_vars = self.session.tracker.after(
+                self.ns, self._names, self._snapshot, self.notes
+            )
+            for observed in used_vars:
+                relations.add(observed.entity, True, f"variable:{observed.name}")
+            for observed in generated_vars:
+                relations.add(observed.entity, False, f"variable:{observed.name}")
+        for entity, role in self.logged:
+            relations.add(entity, role == "input", "logged")
+        return relations.close()
+
+    def _activity(self, error: BaseException | None, ended: str, env_id: str) -> Activity:
+        """The activity record of this execution: code, notebook, session, times, status."""
+        session = self.session
         code_hash = "sha256:" + hashlib.sha256(self.code.encode("utf-8", "replace")).hexdigest()
         attributes: dict[str, Any] = {"tags": self.tags, "notes": self.notes + self.io.notes}
         if self.reason:
             attributes["reason"] = self.reason
         if session.shell is not None:
             attributes["execution_count"] = self.execution_count
-        activity = Activity(
-            id=aid,
+        return Activity(
+            id=self.activity_id,
             kind=self.kind,
             name=self.name,
             code=self.code,
@@ -436,27 +435,54 @@ class CellRecorder:
             environment_id=env_id,
             attributes=attributes,
         )
-        alerts = [
-            event
-            for entity in entities.values()
-            if entity.kind == "result" and entity.attributes.get("result_kind") == "monitor"
-            for event in alert_events(entity.id, entity.attributes.get("result") or {})
-        ]
-        batch = LineageBatch(
-            entities=list(entities.values()),
-            activities=[activity],
-            agents=[person, software],
-            environments={env_id: env},
-            used=used,
-            generated=generated,
-            derived=derived,
-            associated=[
-                Associated(aid, person.id, "operator"),
-                Associated(aid, software.id, "tool"),
-            ],
-            reason=self.reason,
+
+
+@dataclass
+class _Relations:
+    """The entities of one execution and how the activity used or generated them."""
+
+    activity_id: str
+    entities: dict[str, Entity] = field(default_factory=dict)
+    used: list[Used] = field(default_factory=list)
+    generated: list[Generated] = field(default_factory=list)
+    derived: list[Derived] = field(default_factory=list)
+
+    def add(self, entity: Entity, used: bool, role: str, output_role: str = "") -> None:
+        self.entities.setdefault(entity.id, entity)
+        if used:
+            self.used.append(Used(self.activity_id, entity.id, role))
+        else:
+            self.generated.append(Generated(entity.id, self.activity_id, output_role or role))
+
+    def close(self) -> _Relations:
+        """Duplicates dropped; what was used is not also generated; each output derives from
+        each input (cell-level lineage)."""
+        self.used = _unique(self.used)
+        inputs = {u.entity_id for u in self.used}
+        self.generated = _unique([g for g in self.generated if g.entity_id not in inputs])
+        self.derived = _unique(
+            [
+                Derived(g.entity_id, u.entity_id, self.activity_id)
+                for g in self.generated
+                for u in self.used
+            ]
         )
-        return batch, alerts
+        return self
+
+
+def _file_entity(event: Any) -> Entity:
+    """The entity of a file (or Spark dataset) a hook noted, identified by its digest."""
+    attributes = {"via": event.via, **event.attributes}
+    if event.kind == "file":
+        attributes["size"] = _size(event.path)
+    return Entity(
+        id=event.digest,
+        kind=event.kind,
+        name=os.path.basename(event.path.rstrip("/")) or event.path,
+        fingerprint=event.digest,
+        location=event.path,
+        attributes=attributes,
+    )
 
 
 def _unique(items: list[Any]) -> list[Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from cmlops.errors import InvalidInputError
 from cmlops.stats.result import Record
@@ -159,12 +160,19 @@ class Alert(Record):
 def evaluate_trigger(trig: Trigger, win: dict, ref_perf: dict) -> tuple[list[Alert], str | None]:
     """Alerts fired by one trigger in one window, and a note if it could not be evaluated."""
     label = win["window"]
-    r = trig.rule
     desc = trig.describe()
 
     def missing(metric: str) -> tuple[list[Alert], str]:
         return [], f"{desc}: not evaluable in window {label} ({metric} undefined)"
 
+    if trig.rule in (Rule.FEATURE_DRIFT, Rule.DATASET_DRIFT):
+        return _drift_alerts(trig, win, missing)
+    return _performance_alerts(trig, win, ref_perf, missing)
+
+
+def _drift_alerts(trig: Trigger, win: dict, missing: Any) -> tuple[list[Alert], str | None]:
+    """A drifted feature (one alert per column) or dataset drift, in one window."""
+    label, r = win["window"], trig.rule
     if r == Rule.FEATURE_DRIFT:
         cols = win.get("drifted_columns")
         if cols is None:
@@ -182,7 +190,14 @@ def evaluate_trigger(trig: Trigger, win: dict, ref_perf: dict) -> tuple[list[Ale
             share = win["drift_share"]
             msg = f"window {label}: dataset drift ({share:.0%} of columns drifted)"
             return [Alert(label, r.value, share, win.get("drift_share_threshold"), msg)], None
-        return [], None
+    return [], None
+
+
+def _performance_alerts(
+    trig: Trigger, win: dict, ref_perf: dict, missing: Any
+) -> tuple[list[Alert], str | None]:
+    """AUROC floor, calibration slope and O/E range, Brier rise and F1 drop, in one window."""
+    label, r = win["window"], trig.rule
     if r == Rule.AUROC_CI_LOW_BELOW:
         v = win.get("auroc_ci_low")
         if v is None:

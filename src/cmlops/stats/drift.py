@@ -99,35 +99,9 @@ def drift(
         ref = as_frame(reference, "reference")
         cur = as_frame(current, "current")
     corr = check_correction(correction)
-    if not 0 < alpha < 1:
-        raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha!r}")
-    if not 0 < drift_share <= 1:
-        raise InvalidInputError(f"drift_share must be in (0, 1], got {drift_share!r}")
-    if int(n_bins) < 2:
-        raise InvalidInputError(f"n_bins must be at least 2, got {n_bins!r}")
+    _check_settings(alpha, drift_share, n_bins)
     methods = dict(methods or {})
     thresholds = dict(thresholds or {})
-    if on_spark:
-        return _drift_on_spark(
-            reference,
-            current,
-            columns,
-            set(categorical),
-            methods,
-            thresholds,
-            by=by,
-            alpha=alpha,
-            correction=corr,
-            drift_share=drift_share,
-            exact=exact,
-            sketch_k=sketch_k,
-            missing_threshold=missing_threshold,
-            unseen_threshold=unseen_threshold,
-            n_bins=n_bins,
-            psi_epsilon=psi_epsilon,
-        )
-    names = _select_columns(ref, cur, columns, by)
-    _check_overrides(names, methods, thresholds)
     forced_cat = set(categorical)
     opts, settings = _options(
         alpha,
@@ -141,11 +115,36 @@ def drift(
         psi_epsilon,
         forced_cat,
     )
+    if on_spark:
+        return _drift_on_spark(
+            reference, current, columns, forced_cat, (opts, settings), by=by, exact=exact,
+            sketch_k=sketch_k,
+        )  # fmt: skip
+    names = _select_columns(ref, cur, columns, by)
+    _check_overrides(names, methods, thresholds)
+
+    def compare(r: pd.DataFrame, c: pd.DataFrame) -> DriftResult:
+        return _drift_frames(r, c, names, forced_cat, opts, corr, drift_share, settings, n_jobs)
+
     warnings = _column_set_warnings(ref, cur, names, columns, by)
-    overall = _drift_frames(ref, cur, names, forced_cat, opts, corr, drift_share, settings, n_jobs)
+    overall = compare(ref, cur)
     overall.warnings[:0] = warnings
-    if by is None:
-        return overall
+    if by is not None:
+        _add_strata(overall, ref, cur, by, min_stratum_rows, compare)
+    return overall
+
+
+def _check_settings(alpha: float, drift_share: float, n_bins: int) -> None:
+    if not 0 < alpha < 1:
+        raise InvalidInputError(f"alpha must be between 0 and 1, got {alpha!r}")
+    if not 0 < drift_share <= 1:
+        raise InvalidInputError(f"drift_share must be in (0, 1], got {drift_share!r}")
+    if int(n_bins) < 2:
+        raise InvalidInputError(f"n_bins must be at least 2, got {n_bins!r}")
+
+
+def _add_strata(overall, ref, cur, by: str, min_rows: int, compare) -> None:
+    """One result per value of ``by`` with enough rows on both sides; the others listed."""
     overall.by = by
     ref_groups = ref.groupby(by, observed=True, sort=True, dropna=True).indices
     cur_groups = cur.groupby(by, observed=True, sort=True, dropna=True).indices
@@ -156,25 +155,22 @@ def drift(
         label = str(key)
         ri = ref_groups.get(key, np.array([], dtype=np.int64))
         ci = cur_groups.get(key, np.array([], dtype=np.int64))
-        if len(ri) < min_stratum_rows or len(ci) < min_stratum_rows:
+        if len(ri) < min_rows or len(ci) < min_rows:
             overall.strata_skipped.append(
                 {
                     "stratum": label,
                     "n_reference": len(ri),
                     "n_current": len(ci),
-                    "reason": f"fewer than min_stratum_rows={min_stratum_rows} rows on one side",
+                    "reason": f"fewer than min_stratum_rows={min_rows} rows on one side",
                 }
             )
             continue
-        overall.strata[label] = _drift_frames(
-            ref.iloc[ri], cur.iloc[ci], names, forced_cat, opts, corr, drift_share, settings, n_jobs
-        )
+        overall.strata[label] = compare(ref.iloc[ri], cur.iloc[ci])
     if overall.strata_skipped:
         overall.warnings.append(
             f"{len(overall.strata_skipped)} strata of {by!r} too small to test: "
             + ", ".join(s["stratum"] for s in overall.strata_skipped)
         )
-    return overall
 
 
 def _options(
@@ -217,20 +213,7 @@ def _options(
 
 
 def _drift_on_spark(
-    reference,
-    current,
-    columns,
-    forced,
-    methods,
-    thresholds,
-    *,
-    by,
-    alpha,
-    correction,
-    drift_share,
-    exact,
-    sketch_k,
-    **rest,
+    reference, current, columns, forced, options: tuple[eng.Options, dict], *, by, exact, sketch_k
 ) -> DriftResult:
     """The Spark path (:mod:`cmlops.stats.spark_drift`): same options, statistics in Spark."""
     from cmlops.stats.spark_drift import drift_spark
@@ -242,21 +225,19 @@ def _drift_on_spark(
         )
     if isinstance(sketch_k, bool) or not isinstance(sketch_k, int) or not 8 <= sketch_k <= 65535:
         raise InvalidInputError(f"sketch_k must be an integer in [8, 65535], got {sketch_k!r}")
-    opts, settings = _options(
-        alpha, correction, drift_share, methods, thresholds, forced_cat=forced, **rest
-    )
+    opts, settings = options
     return drift_spark(
         reference,
         current,
         columns=columns,
         forced=forced,
         opts=opts,
-        corr=correction,
-        drift_share=drift_share,
+        corr=settings["correction"],
+        drift_share=settings["drift_share"],
         settings=settings,
         exact=bool(exact),
         sketch_k=sketch_k,
-        check=lambda names: _check_overrides(names, methods, thresholds),
+        check=lambda names: _check_overrides(names, opts.methods, opts.thresholds),
     )
 
 

@@ -141,6 +141,39 @@ def _mean_ci(values: np.ndarray, z: float) -> tuple[float, float | None, float |
     return m, m - half, m + half
 
 
+def _probabilities(clean: Any, scores: str) -> np.ndarray | None:
+    """The scores as probabilities (``logit`` scores through the logistic function); None
+    for ``raw`` scores, whose probability metrics are not defined (noted in the warnings)."""
+    from scipy.special import expit
+
+    if scores == "raw":
+        clean.warnings.append(
+            "scores='raw': calibration, Brier, log loss and net benefit are not defined "
+            "for a score that is not a probability and are not reported"
+        )
+        return None
+    return expit(clean.score) if scores == "logit" else clean.score
+
+
+def _checked_thresholds(threshold: Any, thresholds: Any, scores: str) -> list[float]:
+    """The decision thresholds, sorted and unique; finite, and in [0, 1] for probabilities."""
+    try:
+        extra = [] if thresholds is None else np.atleast_1d(np.asarray(thresholds, dtype=float))
+        ts = sorted({float(t) for t in [*([] if threshold is None else [threshold]), *extra]})
+    except (TypeError, ValueError):
+        raise EvaluationInputError(
+            f"threshold(s) must be numbers, got {threshold!r} / {thresholds!r}"
+        ) from None
+    if any(not np.isfinite(t) for t in ts):
+        raise EvaluationInputError(f"thresholds must be finite numbers, got {ts}")
+    if scores != "raw" and any(not 0.0 <= t <= 1.0 for t in ts):
+        raise EvaluationInputError(
+            f"thresholds {ts} must lie in [0, 1] for probability scores; use scores='raw' "
+            "to threshold an uncalibrated score"
+        )
+    return ts
+
+
 def _block(
     y: np.ndarray,
     s: np.ndarray,
@@ -154,24 +187,16 @@ def _block(
     dca_thresholds: np.ndarray | None,
 ) -> list[MetricRow]:
     """Every metric for one sample (the whole set or one subgroup)."""
-    from sklearn.metrics import average_precision_score, log_loss, roc_curve
-
-    from cmlops.stats import calibration as cal
-    from cmlops.stats.decision_curve import _proportion, decision_curve, threshold_metrics
-    from cmlops.stats.delong import auroc_delong
+    from cmlops.stats.decision_curve import _proportion
 
     n, ev = int(y.size), int(y.sum())
-    rows: list[MetricRow] = []
-
-    def add(metric: str, value: Any, lo: Any = None, hi: Any = None, **kw: Any) -> None:
-        rows.append(MetricRow(metric, label, value, lo, hi, n, ev, **kw))
-
+    out = _Rows(label, n, ev)
     if n == 0:
         warnings.append(f"subgroup {label} has no cases; its metrics are undefined")
-        add("prevalence", None, note="empty subgroup")
-        return rows
+        out.add("prevalence", None, note="empty subgroup")
+        return out.rows
     prev = _proportion(ev, n, level)
-    add("prevalence", prev.value, prev.ci_low, prev.ci_high, method=METHODS["prevalence"])
+    out.add("prevalence", prev.value, prev.ci_low, prev.ci_high, method=METHODS["prevalence"])
     both = 0 < ev < n
     if not both:
         what = "no events" if ev == 0 else "no non-events"
@@ -179,65 +204,136 @@ def _block(
             f"{label}: only one class present ({what}); AUROC, AUPRC, scaled Brier and "
             "calibration intercept/slope are undefined and reported as None"
         )
-    one_class = "undefined: only one outcome class"
-    if both:
-        d = auroc_delong(y, s, level)
-        add("auroc", d.auc, d.ci_low, d.ci_high, method=METHODS["auroc"], note=f"se={d.se:.6g}")
-        ap = float(average_precision_score(y, s))
-        alo, ahi = _logit_interval(ap, ev, z)
-        add("auprc", ap, alo, ahi, method=METHODS["auprc"])
-        if curves is not None:
-            fpr, tpr, thr = roc_curve(y, s)
-            keep = _thin(fpr, ROC_MAX_POINTS)
-            curves.setdefault("roc", {})[label] = {
-                "fpr": fpr[keep].tolist(),
-                "tpr": tpr[keep].tolist(),
-                "thresholds": [float(t) if np.isfinite(t) else None for t in thr[keep]],
-            }
-    else:
-        add("auroc", None, note=one_class)
-        add("auprc", None, note=one_class)
+    _discrimination(out, y, s, both, level, z, curves)
     if prob is not None:
-        sq = (prob - y) ** 2
-        b, blo, bhi = _mean_ci(sq, z)
-        add("brier", b, blo, bhi, method=METHODS["brier"])
-        sb = cal.scaled_brier(y, prob)
-        add("scaled_brier", sb, method=METHODS["scaled_brier"], note="" if both else one_class)
-        eps = float(np.finfo(float).eps)
-        pc = np.clip(prob, eps, 1 - eps)
-        per_case = -(y * np.log(pc) + (1 - y) * np.log1p(-pc))
-        _, llo, lhi = _mean_ci(per_case, z)
-        ll = float(log_loss(y, prob, labels=[0, 1]))
-        add("log_loss", ll, llo, lhi, method=METHODS["log_loss"])
-        for name, fit in (
-            ("calibration_intercept", cal.calibration_intercept),
-            ("calibration_slope", cal.calibration_slope),
-        ):
-            if not both:
-                add(name, None, note=one_class)
-                continue
-            f = fit(y, prob, level)
-            note = "" if f.converged else "did not converge (separation?)"
-            if note:
-                warnings.append(f"{label}: {name} fit {note}")
-            add(name, f.estimate, f.ci_low, f.ci_high, method=METHODS[name], note=note)
-        oe, olo, ohi = cal.observed_expected(y, prob, level)
-        add("oe_ratio", oe, olo, ohi, method=METHODS["oe_ratio"])
+        _probability_metrics(out, y, prob, both, (level, z), warnings)
         if curves is not None:
-            grid, smooth = cal.lowess_curve(y, prob)
-            curves.setdefault("calibration_curve", {})[label] = {
-                "predicted": grid.tolist(),
-                "observed": smooth.tolist(),
-            }
-            curves.setdefault("calibration_bins", {})[label] = cal.binned_calibration(
-                y, prob, level=level
-            )
-            dc = decision_curve(y, prob, dca_thresholds)
-            curves.setdefault("decision_curve", {})[label] = dc
+            _probability_curves(curves, label, y, prob, level, dca_thresholds)
+    _at_thresholds(out, y, s, prob, thresholds, level)
+    return out.rows
+
+
+_ONE_CLASS = "undefined: only one outcome class"
+
+
+class _Rows:
+    """The metric rows of one sample, each with its label, size and events."""
+
+    def __init__(self, label: str, n: int, events: int) -> None:
+        self.label, self.n, self.events = label, n, events
+        self.rows: list[MetricRow] = []
+
+    def add(self, metric: str, value: Any, lo: Any = None, hi: Any = None, **kw: Any) -> None:
+        self.rows.append(MetricRow(metric, self.label, value, lo, hi, self.n, self.events, **kw))
+
+
+def _discrimination(
+    out: _Rows,
+    y: np.ndarray,
+    s: np.ndarray,
+    both: bool,
+    level: float,
+    z: float,
+    curves: dict[str, dict[str, Any]] | None,
+) -> None:
+    """AUROC (DeLong CI), AUPRC (logit CI) and the ROC curve; None with one class."""
+    from sklearn.metrics import average_precision_score, roc_curve
+
+    from cmlops.stats.delong import auroc_delong
+
+    if not both:
+        out.add("auroc", None, note=_ONE_CLASS)
+        out.add("auprc", None, note=_ONE_CLASS)
+        return
+    d = auroc_delong(y, s, level)
+    out.add("auroc", d.auc, d.ci_low, d.ci_high, method=METHODS["auroc"], note=f"se={d.se:.6g}")
+    ap = float(average_precision_score(y, s))
+    alo, ahi = _logit_interval(ap, out.events, z)
+    out.add("auprc", ap, alo, ahi, method=METHODS["auprc"])
+    if curves is not None:
+        fpr, tpr, thr = roc_curve(y, s)
+        keep = _thin(fpr, ROC_MAX_POINTS)
+        curves.setdefault("roc", {})[out.label] = {
+            "fpr": fpr[keep].tolist(),
+            "tpr": tpr[keep].tolist(),
+            "thresholds": [float(t) if np.isfinite(t) else None for t in thr[keep]],
+        }
+
+
+def _probability_metrics(
+    out: _Rows,
+    y: np.ndarray,
+    prob: np.ndarray,
+    both: bool,
+    level_z: tuple[float, float],
+    warnings: list[str],
+) -> None:
+    """Brier, scaled Brier, log loss, calibration intercept and slope, O/E."""
+    from sklearn.metrics import log_loss
+
+    from cmlops.stats import calibration as cal
+
+    level, z = level_z
+    b, blo, bhi = _mean_ci((prob - y) ** 2, z)
+    out.add("brier", b, blo, bhi, method=METHODS["brier"])
+    sb = cal.scaled_brier(y, prob)
+    out.add("scaled_brier", sb, method=METHODS["scaled_brier"], note="" if both else _ONE_CLASS)
+    eps = float(np.finfo(float).eps)
+    pc = np.clip(prob, eps, 1 - eps)
+    per_case = -(y * np.log(pc) + (1 - y) * np.log1p(-pc))
+    _, llo, lhi = _mean_ci(per_case, z)
+    ll = float(log_loss(y, prob, labels=[0, 1]))
+    out.add("log_loss", ll, llo, lhi, method=METHODS["log_loss"])
+    for name, fit in (
+        ("calibration_intercept", cal.calibration_intercept),
+        ("calibration_slope", cal.calibration_slope),
+    ):
+        if not both:
+            out.add(name, None, note=_ONE_CLASS)
+            continue
+        f = fit(y, prob, level)
+        note = "" if f.converged else "did not converge (separation?)"
+        if note:
+            warnings.append(f"{out.label}: {name} fit {note}")
+        out.add(name, f.estimate, f.ci_low, f.ci_high, method=METHODS[name], note=note)
+    oe, olo, ohi = cal.observed_expected(y, prob, level)
+    out.add("oe_ratio", oe, olo, ohi, method=METHODS["oe_ratio"])
+
+
+def _probability_curves(
+    curves: dict[str, dict[str, Any]],
+    label: str,
+    y: np.ndarray,
+    prob: np.ndarray,
+    level: float,
+    dca_thresholds: np.ndarray | None,
+) -> None:
+    """The smoothed and binned calibration curves and the decision curve, for the views."""
+    from cmlops.stats import calibration as cal
+    from cmlops.stats.decision_curve import decision_curve
+
+    grid, smooth = cal.lowess_curve(y, prob)
+    curves.setdefault("calibration_curve", {})[label] = {
+        "predicted": grid.tolist(),
+        "observed": smooth.tolist(),
+    }
+    curves.setdefault("calibration_bins", {})[label] = cal.binned_calibration(y, prob, level=level)
+    curves.setdefault("decision_curve", {})[label] = decision_curve(y, prob, dca_thresholds)
+
+
+def _at_thresholds(
+    out: _Rows,
+    y: np.ndarray,
+    s: np.ndarray,
+    prob: np.ndarray | None,
+    thresholds: Sequence[float],
+    level: float,
+) -> None:
+    """Sensitivity, specificity, PPV, NPV (Wilson CIs), F1 and net benefit per threshold."""
+    from cmlops.stats.decision_curve import net_benefit, threshold_metrics
+
     nb_at: dict[float, float] = {}
     if prob is not None:
-        from cmlops.stats.decision_curve import net_benefit
-
         inner = [t for t in thresholds if 0.0 < t < 1.0]
         nb_at = dict(zip(inner, net_benefit(y, prob, np.asarray(inner)).tolist(), strict=True))
     for t in thresholds:
@@ -245,12 +341,11 @@ def _block(
         for name in ("sensitivity", "specificity", "ppv", "npv"):
             p = getattr(tm, name)
             note = "" if p.denominator else "undefined: zero denominator"
-            add(name, p.value, p.ci_low, p.ci_high, threshold=t, note=note,
-                method=f"{p.numerator}/{p.denominator}; Wilson CI")  # fmt: skip
-        add("f1", tm.f1, threshold=t, method=f"tp={tm.tp} fp={tm.fp} fn={tm.fn}; no CI")
+            out.add(name, p.value, p.ci_low, p.ci_high, threshold=t, note=note,
+                    method=f"{p.numerator}/{p.denominator}; Wilson CI")  # fmt: skip
+        out.add("f1", tm.f1, threshold=t, method=f"tp={tm.tp} fp={tm.fp} fn={tm.fn}; no CI")
         if t in nb_at:
-            add("net_benefit", nb_at[t], threshold=t, method=METHODS["net_benefit"])
-    return rows
+            out.add("net_benefit", nb_at[t], threshold=t, method=METHODS["net_benefit"])
 
 
 def _clipped_count(prob: np.ndarray | None) -> int:
@@ -512,7 +607,6 @@ def evaluate(
     Raises:
         EvaluationInputError: (an ``InvalidInputError``) with a one-line reason.
     """
-    from scipy.special import expit
     from scipy.stats import norm
 
     if criteria_scope not in ("overall", "subgroups"):
@@ -520,29 +614,11 @@ def evaluate(
     if not 0.0 < level < 1.0:
         raise EvaluationInputError(f"level must lie in (0, 1), got {level!r}")
     parsed = _parse_criteria(criteria)
-    try:
-        extra = [] if thresholds is None else np.atleast_1d(np.asarray(thresholds, dtype=float))
-        ts = sorted({float(t) for t in [*([] if threshold is None else [threshold]), *extra]})
-    except (TypeError, ValueError):
-        raise EvaluationInputError(
-            f"threshold(s) must be numbers, got {threshold!r} / {thresholds!r}"
-        ) from None
-    if any(not np.isfinite(t) for t in ts):
-        raise EvaluationInputError(f"thresholds must be finite numbers, got {ts}")
-    if scores != "raw" and any(not 0.0 <= t <= 1.0 for t in ts):
-        raise EvaluationInputError(
-            f"thresholds {ts} must lie in [0, 1] for probability scores; use scores='raw' "
-            "to threshold an uncalibrated score"
-        )
+    ts = _checked_thresholds(threshold, thresholds, scores)
     clean = clean_inputs(y_true, y_score, groups, scores=scores, missing=missing,
                          pos_label=pos_label, max_subgroups=max_subgroups)  # fmt: skip
-    y, s = clean.y, clean.score
-    prob = None if scores == "raw" else (expit(s) if scores == "logit" else s)
-    if scores == "raw":
-        clean.warnings.append(
-            "scores='raw': calibration, Brier, log loss and net benefit are not defined "
-            "for a score that is not a probability and are not reported"
-        )
+    y = clean.y
+    prob = _probabilities(clean, scores)
     dca = None if dca_thresholds is None else np.asarray(dca_thresholds, dtype=float)
     if dca is not None and ((dca <= 0).any() or (dca >= 1).any()):
         raise EvaluationInputError("dca_thresholds must lie strictly between 0 and 1")
@@ -552,6 +628,7 @@ def evaluate(
     rows, subgroups = _all_rows(clean, prob, ts, level, z, curves_out, dca, min_events)
     verdict = _apply_criteria(rows, parsed, criteria_scope, warnings)
     n, ev = int(y.size), int(y.sum())
+    curves_out = curves_out or {}
     return EvaluationResult(
         metrics=rows,
         n=n,
@@ -562,10 +639,10 @@ def evaluate(
         level=level,
         group_variables=list(clean.groups),
         subgroups=subgroups,
-        roc=(curves_out or {}).get("roc", {}),
-        calibration_curve=(curves_out or {}).get("calibration_curve", {}),
-        calibration_bins=(curves_out or {}).get("calibration_bins", {}),
-        decision_curve=(curves_out or {}).get("decision_curve", {}),
+        roc=curves_out.get("roc", {}),
+        calibration_curve=curves_out.get("calibration_curve", {}),
+        calibration_bins=curves_out.get("calibration_bins", {}),
+        decision_curve=curves_out.get("decision_curve", {}),
         criteria={k: list(v[2]) for k, v in parsed.items()},
         passed=verdict,
         warnings=warnings,

@@ -177,9 +177,53 @@ def monitor(
         min_window_rows: windows with fewer rows are reported, not tested.
         drift_options: keyword arguments passed to :func:`cmlops.drift` (correction, ...).
     """
-    import pandas as pd
+    trig = _checked_triggers(frame, reference, time, target, prediction, triggers)
+    data = frame.copy()
+    data[time] = _as_utc(data[time], time)
+    data = data.sort_values(time, kind="stable")
+    windows, ref = _split(data, time, window, reference)
+    excluded = {time, target, prediction} - {None}
+    feats = (
+        list(features) if features is not None else [c for c in data.columns if c not in excluded]
+    )
+    has_perf = target is not None
+    f1_thresholds = sorted({t.decision_threshold for t in trig if t.rule == Rule.F1_DROP_ABOVE})
+    plan = _WindowPlan(
+        ref=ref,
+        features=feats,
+        target=target,
+        prediction=prediction,
+        triggers=trig,
+        min_rows=min_window_rows,
+        drift_options=dict(drift_options or {}),
+        f1_thresholds=f1_thresholds,
+        ref_perf=_performance(ref, target, prediction, f1_thresholds) if has_perf else {},
+    )
+    ref_info = {"n": len(ref), "source": _describe_reference(reference), **plan.ref_perf}
+    rows: list[dict] = []
+    alerts: list[Alert] = []
+    for label, (start, end, part) in windows.items():
+        row, fired = plan.window(label, start, end, part)
+        alerts.extend(fired)
+        rows.append(row)
+    settings = {
+        "time": time,
+        "window": window,
+        "target": target,
+        "prediction": prediction,
+        "features": feats,
+        "min_window_rows": min_window_rows,
+        "drift_options": plan.drift_options,
+    }
+    warnings = [f"window {r['window']}: {r['status']}" for r in rows if r["status"] != "ok"]
+    return MonitorResult(
+        rows, alerts, trig, json_safe(ref_info), settings, warnings, _drift=plan.drift_results
+    )
 
-    from cmlops.stats.drift import drift
+
+def _checked_triggers(frame, reference, time, target, prediction, triggers) -> list[Trigger]:
+    """Refuse what monitor cannot use; the triggers to apply (given or the defaults)."""
+    import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):
         if is_spark_frame(frame) or is_spark_frame(reference):
@@ -200,70 +244,65 @@ def monitor(
             raise InvalidInputError(f"triggers must be Trigger values, got {t!r}")
         if t.rule not in (Rule.FEATURE_DRIFT, Rule.DATASET_DRIFT) and not has_perf:
             raise InvalidInputError(f"trigger {t.describe()!r} needs target= and prediction=")
-    data = frame.copy()
-    data[time] = _as_utc(data[time], time)
-    data = data.sort_values(time, kind="stable")
-    windows, ref = _split(data, time, window, reference)
-    excluded = {time, target, prediction} - {None}
-    feats = (
-        list(features) if features is not None else [c for c in data.columns if c not in excluded]
-    )
-    f1_thresholds = sorted({t.decision_threshold for t in trig if t.rule == Rule.F1_DROP_ABOVE})
-    opts = dict(drift_options or {})
-    ref_perf = _performance(ref, target, prediction, f1_thresholds) if has_perf else {}
-    ref_info = {"n": len(ref), "source": _describe_reference(reference), **ref_perf}
-    rows: list[dict] = []
-    drift_results: dict[str, DriftResult] = {}
-    alerts: list[Alert] = []
-    for label, (start, end, part) in windows.items():
+    return trig
+
+
+@dataclass
+class _WindowPlan:
+    """What every window is compared with and judged by."""
+
+    ref: Any
+    features: list
+    target: str | None
+    prediction: str | None
+    triggers: list[Trigger]
+    min_rows: int
+    drift_options: dict
+    f1_thresholds: list
+    ref_perf: dict
+    drift_results: dict[str, DriftResult] = field(default_factory=dict)
+
+    def window(self, label: str, start: Any, end: Any, part: Any) -> tuple[dict, list[Alert]]:
+        """One window's row (drift, performance, status, warnings) and the alerts it fired."""
+        import pandas as pd
+
         row: dict = {"window": label, "start": start, "end": end, "n": len(part), "warnings": []}
-        if has_perf:
-            row["events"] = int(pd.to_numeric(part[target], errors="coerce").fillna(0).sum())
-        if len(part) < min_window_rows:
-            row["status"] = f"too small (< {min_window_rows} rows): not tested"
-            rows.append(row)
-            continue
+        if self.target is not None:
+            row["events"] = int(pd.to_numeric(part[self.target], errors="coerce").fillna(0).sum())
+        if len(part) < self.min_rows:
+            row["status"] = f"too small (< {self.min_rows} rows): not tested"
+            return row, []
         row["status"] = "ok"
-        if feats:
-            d = drift(ref[feats], part[feats], **opts)
-            drift_results[label] = d
-            row.update(
-                n_drifted=d.n_drifted,
-                drift_share=d.share_drifted,
-                drift_share_threshold=d.drift_share,
-                dataset_drift=d.dataset_drift,
-                drifted_columns=d.drifted_columns,
-                drift_statistics={c.column: c.statistic for c in d.columns if c.drifted},
-            )
-        if has_perf:
-            perf = _performance(part, target, prediction, f1_thresholds)
-            perf_notes = perf.pop("warnings")
+        if self.features:
+            self._drift(label, part, row)
+        if self.target is not None:
+            perf = _performance(part, self.target, self.prediction, self.f1_thresholds)
+            row["warnings"].extend(perf.pop("warnings"))
             row.update(perf)
-            row["warnings"].extend(perf_notes)
-            if row.get("brier") is not None and ref_perf.get("brier") is not None:
-                row["brier_rise"] = row["brier"] - ref_perf["brier"]
+            if row.get("brier") is not None and self.ref_perf.get("brier") is not None:
+                row["brier_rise"] = row["brier"] - self.ref_perf["brier"]
         fired = []
-        for t in trig:
-            got, note = evaluate_trigger(t, row, ref_perf)
+        for t in self.triggers:
+            got, note = evaluate_trigger(t, row, self.ref_perf)
             fired.extend(got)
             if note:
                 row["warnings"].append(note)
         row["n_alerts"] = len(fired)
-        alerts.extend(fired)
-        rows.append(row)
-    settings = {
-        "time": time,
-        "window": window,
-        "target": target,
-        "prediction": prediction,
-        "features": feats,
-        "min_window_rows": min_window_rows,
-        "drift_options": opts,
-    }
-    warnings = [f"window {r['window']}: {r['status']}" for r in rows if r["status"] != "ok"]
-    return MonitorResult(
-        rows, alerts, trig, json_safe(ref_info), settings, warnings, _drift=drift_results
-    )
+        return row, fired
+
+    def _drift(self, label: str, part: Any, row: dict) -> None:
+        from cmlops.stats.drift import drift
+
+        d = drift(self.ref[self.features], part[self.features], **self.drift_options)
+        self.drift_results[label] = d
+        row.update(
+            n_drifted=d.n_drifted,
+            drift_share=d.share_drifted,
+            drift_share_threshold=d.drift_share,
+            dataset_drift=d.dataset_drift,
+            drifted_columns=d.drifted_columns,
+            drift_statistics={c.column: c.statistic for c in d.columns if c.drifted},
+        )
 
 
 def _default_triggers(has_perf: bool) -> list[Trigger]:

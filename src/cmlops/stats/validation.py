@@ -133,7 +133,6 @@ def validate(df: Any, schema: Any, *, max_examples: int = 5) -> ValidationResult
 
         return validate_spark(df, schema, max_examples=max_examples)
     import pandera
-    import pandera.pandas as pa
 
     check_frame(df)
     if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 0:
@@ -141,9 +140,31 @@ def validate(df: Any, schema: Any, *, max_examples: int = 5) -> ValidationResult
     sch = _coerce_schema(schema)
     n = len(df)
     by_col: dict[str, list[CheckResult]] = {c.name: [] for c in sch.columns}
-    extras: list[CheckResult] = []
-    datasets: list[CheckResult] = []
     warnings: list[str] = [] if n else ["the frame has no rows: value checks pass vacuously"]
+    runnable = _dtype_checks(df, sch, by_col)
+    work = df.reset_index(drop=True)
+    _value_checks(df, work, runnable, by_col, max_examples)
+    results = [r for c in sch.columns for r in by_col[c.name]]
+    results += _extra_columns(df, sch) + _dataset_checks(df, work, sch, runnable, max_examples)
+    failed = [r for r in results if r.status in ("warn", "fail")]
+    verdict = "fail" if any(r.status == "fail" for r in failed) else ("warn" if failed else "pass")
+    return ValidationResult(
+        checks=results,
+        verdict=verdict,
+        n_rows=n,
+        n_columns=df.shape[1],
+        schema_name=sch.name,
+        schema_version=SCHEMA_VERSION,
+        schema=sch.to_dict(),
+        engine=f"pandera {pandera.__version__}",
+        warnings=warnings,
+    )
+
+
+def _dtype_checks(
+    df: Any, sch: Any, by_col: dict[str, list[CheckResult]]
+) -> dict[str, ColumnSchema]:
+    """Presence and dtype of each declared column; the columns whose value checks can run."""
     present = set(df.columns)
     runnable: dict[str, ColumnSchema] = {}
     for col in sch.columns:
@@ -173,13 +194,30 @@ def validate(df: Any, schema: Any, *, max_examples: int = 5) -> ValidationResult
                 if spec.kind != "dtype":
                     by_col[col.name].append(_result(col.name, spec, None,
                                            message=f"not run: dtype is {found}"))  # fmt: skip
-    if sch.extra_columns != "ignore":
-        known = set(sch.column_names)
-        for extra in [c for c in df.columns if c not in known]:
-            spec = CheckSpec("column_known", None, sch.extra_columns)
-            extras.append(_result(extra, spec, False, message="column is not in the schema"))
+    return runnable
 
-    work = df.reset_index(drop=True)
+
+def _extra_columns(df: Any, sch: Any) -> list[CheckResult]:
+    if sch.extra_columns == "ignore":
+        return []
+    known = set(sch.column_names)
+    spec = CheckSpec("column_known", None, sch.extra_columns)
+    return [
+        _result(extra, spec, False, message="column is not in the schema")
+        for extra in [c for c in df.columns if c not in known]
+    ]
+
+
+def _value_checks(
+    df: Any,
+    work: Any,
+    runnable: dict[str, ColumnSchema],
+    by_col: dict[str, list[CheckResult]],
+    max_examples: int,
+) -> None:
+    """Every value check of the runnable columns, in one pandera pass (lazy: all failures)."""
+    import pandera.pandas as pa
+
     pa_columns: dict[str, Any] = {}
     check_ids: dict[int, str] = {}  # id(spec) -> pandera check name
     for i, (name, col) in enumerate(runnable.items()):
@@ -190,6 +228,7 @@ def validate(df: Any, schema: Any, *, max_examples: int = 5) -> ValidationResult
             checks.append(pa.Check(_column_fn(spec, col.family), name=cid))
         pa_columns[name] = pa.Column(None, checks=checks, nullable=col.nullable, required=True)
     failures = _collect(_run_pandera(work, pa.DataFrameSchema(pa_columns)))
+    n = len(df)
     for name, col in runnable.items():
         for spec in col.checks:
             if spec.kind == "dtype":
@@ -198,31 +237,27 @@ def validate(df: Any, schema: Any, *, max_examples: int = 5) -> ValidationResult
             cid = f"{name}\x00not_null" if is_null else check_ids[id(spec)]
             by_col[name].append(_finish(df, name, [name], spec, failures.get(cid), n, max_examples))
 
+
+def _dataset_checks(
+    df: Any, work: Any, sch: Any, runnable: dict[str, ColumnSchema], max_examples: int
+) -> list[CheckResult]:
+    """Checks across columns (unique combinations ...), each its own pandera pass."""
+    import pandera.pandas as pa
+
+    out = []
     for k, ds in enumerate(sch.dataset_checks):
         label = ", ".join(ds.columns)
         if not set(ds.columns) <= set(runnable):
-            datasets.append(_result(label, ds, None, message="not run: a column is missing or "
-                                   "has the wrong dtype"))  # fmt: skip
+            out.append(_result(label, ds, None, message="not run: a column is missing or "
+                               "has the wrong dtype"))  # fmt: skip
             continue
         cid = f"cmlops:dataset:{k}:{ds.kind}"
         check = pa.Check(_dataset_fn(ds), name=cid, ignore_na=False)
         got = _collect(_run_pandera(work[ds.columns], pa.DataFrameSchema(checks=[check])))
-        datasets.append(_finish(df, label, ds.columns, ds, got.get(cid), n, max_examples))
-
-    results = [r for c in sch.columns for r in by_col[c.name]] + extras + datasets
-    failed = [r for r in results if r.status in ("warn", "fail")]
-    verdict = "fail" if any(r.status == "fail" for r in failed) else ("warn" if failed else "pass")
-    return ValidationResult(
-        checks=results,
-        verdict=verdict,
-        n_rows=n,
-        n_columns=df.shape[1],
-        schema_name=sch.name,
-        schema_version=SCHEMA_VERSION,
-        schema=sch.to_dict(),
-        engine=f"pandera {pandera.__version__}",
-        warnings=warnings,
-    )
+        out.append(
+            _finish(df, label, ds.columns, ds, got.get(cid), n=len(df), max_examples=max_examples)
+        )
+    return out
 
 
 def _finish(
