@@ -1,6 +1,12 @@
-/** The Audit trail panel: newest records first, filters, paging, "Verify chain". */
+/**
+ * The Audit trail panel: newest records first, filters, paging, "Verify chain".
+ * Records are grouped under the activity they belong to (a tracked cell, a report
+ * run) and read in names — "cell [7] pred = clf.predict(X) used model "clf"" — as
+ * the server labels them; the raw object id, payload and hash stay one click away.
+ */
 import { Widget } from '@lumino/widgets';
 import { ApiError, postAPI, requestAPI } from './api';
+import { blockHeading, groupRecords } from './audit-groups';
 import { clear, errorBanner, h } from './dom';
 import { LatestOnly } from './latest';
 import { auditQuery, AuditFilters, EMPTY_FILTERS } from './filters';
@@ -82,8 +88,20 @@ export class AuditPanel extends Widget {
 
   private render(page: AuditPage): void {
     clear(this.list);
-    for (const record of page.records) {
-      this.list.appendChild(renderRecord(record));
+    for (const block of groupRecords(page.records, page.groups)) {
+      if (!block.key) {
+        block.records.forEach(record => this.list.appendChild(renderRecord(record)));
+        continue;
+      }
+      const { title, detail } = blockHeading(block);
+      const records = h('ol', { class: 'cmlops-audit-list cmlops-group-records' });
+      block.records.forEach(record => records.appendChild(renderRecord(record)));
+      this.list.appendChild(h('li', { class: 'cmlops-audit-group', attrs: { 'data-group': block.key } },
+        h('details', { attrs: { open: '' } },
+          h('summary', { class: 'cmlops-group-head' },
+            h('span', { class: 'cmlops-group-title', text: title }),
+            h('span', { class: 'cmlops-muted cmlops-group-detail', text: ` ${detail}` })),
+          records)));
     }
     if (!page.records.length) {
       this.list.appendChild(h('li', { class: 'cmlops-muted', text: 'No records match.' }));
@@ -132,15 +150,17 @@ export class AuditPanel extends Widget {
 
 export function renderRecord(record: AuditRecord, tag: 'li' | 'div' = 'li'): HTMLElement {
   const payload = JSON.stringify(record.payload, null, 1) ?? '';
+  const object = `${record.object_type} ${record.object_id}`;
   const details = h('details', {},
     h('summary', { text: 'payload' }),
+    h('div', { class: 'cmlops-object', text: `object ${object}` }),
     h('pre', { class: 'cmlops-code', text: payload }),
     h('div', { class: 'cmlops-hash', text: `hash ${record.hash}` }));
   return h(tag, { class: 'cmlops-record', attrs: { value: String(record.seq) } },
     h('div', { class: 'cmlops-record-head' },
       h('span', { class: 'cmlops-seq', text: `#${record.seq}` }),
-      h('span', { class: 'cmlops-action', text: record.action }),
-      h('span', { class: 'cmlops-muted', text: `${record.object_type} ${record.object_id}` })),
+      h('span', { class: 'cmlops-action', text: record.action })),
+    h('div', { class: 'cmlops-record-label', text: record.label || object, title: object }),
     h('div', { class: 'cmlops-muted', text: `${record.ts} · ${record.actor}` +
       (record.reason ? ` · ${record.reason}` : '') }),
     details);
