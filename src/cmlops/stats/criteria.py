@@ -1,9 +1,10 @@
 """Pre-specified acceptance criteria on result rows: ``{key: (op, bound)}`` parsed and judged.
 
+The one home of criteria for :func:`cmlops.evaluate` and :func:`cmlops.compare`.
 A criterion names a row field through its key (``auroc_difference_ci_high``), an
 operator (``>=``, ``>``, ``<=``, ``<``) with one bound or ``"between"`` with two
-(inclusive). Judging marks every matching row (``passed``, ``criterion``), with the
-rules :func:`cmlops.evaluate` uses:
+(inclusive). Judging marks every matching row (``passed``, ``criterion``) by these
+rules:
 
 - an undefined value fails its criterion — a decision cannot rest on a number that
   does not exist;
@@ -13,8 +14,7 @@ rules :func:`cmlops.evaluate` uses:
 - the verdict over rows is :func:`all_of`: False if any failed, else None if any was
   not evaluated, else True. None is never a pass.
 
-A criterion that matches no row is an error (a typo must not pass silently). Used
-by :func:`cmlops.compare`.
+A criterion that matches no row is an error (a typo must not pass silently).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def apply_criteria(
         matched = [r for r in rows if r.metric == crit.metric and in_scope(r)]
         if not matched:
             raise error(
-                f"criterion {crit.key!r} matches no reported row (is a threshold, a score "
+                f"criterion {crit.key!r} matches no reported metric (is a threshold, a score "
                 "scale that reports it, or a group missing?)"
             )
         for r in matched:

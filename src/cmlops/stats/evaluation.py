@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from cmlops.stats._eval_inputs import EvaluationInputError, clean_inputs
+from cmlops.stats.criteria import Criterion, apply_criteria, parse_criterion
 from cmlops.stats.evaluation_result import EvaluationResult, MetricRow
 
 __all__ = ["EvaluationInputError", "EvaluationResult", "MetricRow", "evaluate"]
@@ -106,12 +107,6 @@ METHODS = {
         "lowess, tricube, local linear, span 2/3, no robustness iterations; "
         "fitted on a fixed-seed subsample of 200,000 cases above that size"
     ),
-}
-_OPS = {
-    ">=": lambda v, b: v >= b,
-    ">": lambda v, b: v > b,
-    "<=": lambda v, b: v <= b,
-    "<": lambda v, b: v < b,
 }
 
 
@@ -455,9 +450,10 @@ def _gaps(
     return out
 
 
-def _parse_criteria(criteria: Mapping[str, Any] | None) -> dict[str, tuple[str, str, tuple]]:
+def _parse_criteria(criteria: Mapping[str, Any] | None) -> dict[str, Criterion]:
+    """``{metric[_ci_low|_ci_high]: spec}`` checked into :class:`Criterion` objects."""
     known = set(SAMPLE_METRICS) | set(THRESHOLD_METRICS) | set(GAP_METRICS)
-    parsed: dict[str, tuple[str, str, tuple]] = {}
+    parsed: dict[str, Criterion] = {}
     for key, spec in (criteria or {}).items():
         base, field = key, "value"
         for suffix in ("_ci_low", "_ci_high"):
@@ -468,60 +464,21 @@ def _parse_criteria(criteria: Mapping[str, Any] | None) -> dict[str, tuple[str, 
                 f"criterion {key!r} names no metric; use one of {sorted(known)} "
                 "optionally ending in _ci_low or _ci_high"
             )
-        if not isinstance(spec, (tuple, list)) or len(spec) < 2:
-            raise EvaluationInputError(
-                f"criterion {key!r} must be (op, bound) or ('between', low, high)"
-            )
-        op, bounds = str(spec[0]), tuple(float(b) for b in spec[1:])
-        if not ((op in _OPS and len(bounds) == 1) or (op == "between" and len(bounds) == 2)):
-            raise EvaluationInputError(
-                f"criterion {key!r}: op must be one of >=, >, <=, < with one bound or "
-                f"'between' with two, got {tuple(spec)!r}"
-            )
-        parsed[key] = (base, field, (op, *bounds))
+        parsed[key] = parse_criterion(key, spec, base, field, EvaluationInputError)
     return parsed
 
 
-def _apply_criteria(
-    rows: list[MetricRow], parsed: dict, scope: str, warnings: list[str]
+def _judge(
+    rows: list[MetricRow], parsed: dict[str, Criterion], scope: str, warnings: list[str]
 ) -> bool | None:
-    verdicts: list[bool | None] = []
-    for key, (base, field, (op, *bounds)) in parsed.items():
-        text = f"{key} {op} {' and '.join(f'{b:g}' for b in bounds)}"
-        matched = False
-        for r in rows:
-            in_scope = r.metric in GAP_METRICS or r.subgroup == OVERALL or scope == "subgroups"
-            if r.metric != base or not in_scope:
-                continue
-            matched = True
-            v = getattr(r, field)
-            ok: bool | None
-            if v is None:
-                ok = False
-            elif r.not_evaluable:
-                ok = None
-                warnings.append(
-                    f"criterion {text} on {r.subgroup}: not evaluated ({r.not_evaluable})"
-                )
-            elif op == "between":
-                ok = bounds[0] <= v <= bounds[1]
-            else:
-                ok = bool(_OPS[op](v, bounds[0]))
-            r.criterion = text if r.criterion is None else f"{r.criterion}; {text}"
-            r.passed = _all_of([r.passed, ok]) if r.criterion != text else ok
-            verdicts.append(ok)
-        if not matched:
-            raise EvaluationInputError(
-                f"criterion {key!r} matches no reported metric (is a threshold or group missing?)"
-            )
-    return None if not verdicts else _all_of(verdicts)
-
-
-def _all_of(outcomes: list[bool | None]) -> bool | None:
-    """False if any failed, else None if any was not evaluable, else True."""
-    if any(o is False for o in outcomes):
-        return False
-    return None if any(o is None for o in outcomes) else True
+    """The verdict: gap rows and the whole sample's rows (every subgroup's with "subgroups")."""
+    return apply_criteria(
+        rows,
+        parsed,
+        lambda r: r.metric in GAP_METRICS or r.subgroup == OVERALL or scope == "subgroups",
+        EvaluationInputError,
+        warnings,
+    )
 
 
 def _all_rows(
@@ -626,7 +583,7 @@ def evaluate(
     warnings = clean.warnings
     curves_out: dict[str, dict[str, Any]] | None = {} if curves else None
     rows, subgroups = _all_rows(clean, prob, ts, level, z, curves_out, dca, min_events)
-    verdict = _apply_criteria(rows, parsed, criteria_scope, warnings)
+    verdict = _judge(rows, parsed, criteria_scope, warnings)
     n, ev = int(y.size), int(y.sum())
     curves_out = curves_out or {}
     return EvaluationResult(
@@ -643,7 +600,7 @@ def evaluate(
         calibration_curve=curves_out.get("calibration_curve", {}),
         calibration_bins=curves_out.get("calibration_bins", {}),
         decision_curve=curves_out.get("decision_curve", {}),
-        criteria={k: list(v[2]) for k, v in parsed.items()},
+        criteria={k: [c.op, *c.bounds] for k, c in parsed.items()},
         passed=verdict,
         warnings=warnings,
         methods=dict(METHODS),
