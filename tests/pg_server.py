@@ -17,6 +17,21 @@ class PostgresNotInstalled(RuntimeError):
     pass
 
 
+#: members of this group role must log in with their password (SCRAM-SHA-256), as a
+#: team store's people do (docs/team-store.md); everyone else is trusted (test-only)
+PASSWORD_GROUP = "cmlops_password_login"
+
+
+def _require_passwords(data: Path) -> None:
+    """Put the password rule for PASSWORD_GROUP ahead of initdb's ``trust`` lines."""
+    hba = data / "pg_hba.conf"
+    rules = "".join(
+        f"host all +{PASSWORD_GROUP} {address} scram-sha-256\n"
+        for address in ("127.0.0.1/32", "::1/128")
+    )
+    hba.write_text(rules + hba.read_text())  # rewritten in place: the owner stays postgres
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -62,6 +77,7 @@ def running_postgres() -> Iterator[str]:
         check=True,
         capture_output=True,
     )
+    _require_passwords(data)
     options = f"-p {port} -c listen_addresses=127.0.0.1 -k {base} -c max_connections=60"
     subprocess.run(
         [

@@ -124,6 +124,17 @@ def _orig(error: Exception) -> object:
     return getattr(error, "orig", error)
 
 
+def _login_refused(error: Exception, lowered: str) -> bool:
+    """The server would not let this role in (SQLSTATE class 28, or libpq's own refusal)."""
+    sqlstate = str(getattr(_orig(error), "sqlstate", "") or "")
+    unknown_role = 'role "' in lowered and "does not exist" in lowered
+    return (
+        sqlstate.startswith("28")
+        or unknown_role
+        or any(p in lowered for p in ("authentication failed", "no password supplied", "pg_hba"))
+    )
+
+
 def translate_error(error: Exception, url: str) -> Exception:
     """Map a driver error to the one-line store error a user can act on."""
     message = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else ""
@@ -149,6 +160,12 @@ def translate_error(error: Exception, url: str) -> Exception:
         return StoreNotWritableError(
             f"the store {where} cannot be written ({message}): fix the file permissions or set "
             "CMLOPS_HOME to a writable folder"
+        )
+    if isinstance(error, OperationalError) and _login_refused(error, lowered):
+        return StoreUnreachableError(
+            f"the store server {where} refused the login ({message}): give your own role's "
+            "password (~/.pgpass or PGPASSFILE, not in the URL) or ask the store's "
+            "administrator for your role (docs/team-store.md); nothing was written"
         )
     if isinstance(error, OperationalError) and not url.startswith("sqlite"):
         return StoreUnreachableError(
