@@ -34,7 +34,12 @@ from cmlops.stats.schema import (
     sorted_values,
 )
 from cmlops.stats.spark_profile import _col
-from cmlops.stats.validation_result import CheckResult, ValidationResult, check_result
+from cmlops.stats.validation_result import (
+    CheckResult,
+    ValidationResult,
+    check_result,
+    verdict_of,
+)
 
 __all__ = ["infer_columns", "spark_family", "validate_spark"]
 
@@ -273,11 +278,9 @@ def validate_spark(df: Any, schema: Any, *, max_examples: int = 5) -> Validation
         by_col[r.column].append(r)
     datasets = results[n_column_checks:]
     ordered = [r for c in sch.columns for r in by_col[c.name]] + extras + datasets
-    failed = [r for r in ordered if r.status in ("warn", "fail")]
-    verdict = "fail" if any(r.status == "fail" for r in failed) else ("warn" if failed else "pass")
     return ValidationResult(
         checks=ordered,
-        verdict=verdict,
+        verdict=verdict_of(ordered),
         n_rows=n,
         n_columns=len(types),
         schema_name=sch.name,

@@ -38,7 +38,7 @@ from cmlops.stats.schema import (
 )
 from cmlops.stats.schema import as_schema as _coerce_schema
 from cmlops.stats.schema_infer import check_frame, infer_schema
-from cmlops.stats.validation_result import CheckResult, ValidationResult
+from cmlops.stats.validation_result import CheckResult, ValidationResult, verdict_of
 from cmlops.stats.validation_result import check_result as _result
 
 __all__ = ["Schema", "SchemaError", "ValidationResult", "infer_schema", "validate"]
@@ -146,11 +146,9 @@ def validate(df: Any, schema: Any, *, max_examples: int = 5) -> ValidationResult
     _value_checks(df, work, runnable, by_col, max_examples)
     results = [r for c in sch.columns for r in by_col[c.name]]
     results += _extra_columns(df, sch) + _dataset_checks(df, work, sch, runnable, max_examples)
-    failed = [r for r in results if r.status in ("warn", "fail")]
-    verdict = "fail" if any(r.status == "fail" for r in failed) else ("warn" if failed else "pass")
     return ValidationResult(
         checks=results,
-        verdict=verdict,
+        verdict=verdict_of(results),
         n_rows=n,
         n_columns=df.shape[1],
         schema_name=sch.name,

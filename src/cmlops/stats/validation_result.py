@@ -6,6 +6,7 @@ Display, export and the exact round trip come from the result protocol
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,7 +15,14 @@ from cmlops.stats.result import ListOf, Record, Result
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["FRAME_COLUMNS", "CheckResult", "ValidationResult", "check_result", "expected_text"]
+__all__ = [
+    "FRAME_COLUMNS",
+    "CheckResult",
+    "ValidationResult",
+    "check_result",
+    "expected_text",
+    "verdict_of",
+]
 
 FRAME_COLUMNS = (
     "column",
@@ -113,9 +121,16 @@ class ValidationResult(Result):
 
     def _consistent(self) -> bool:
         """``verdict`` follows from the checks' statuses (as :func:`validate` sets it)."""
-        statuses = {c.status for c in self.checks}
-        expected = "fail" if "fail" in statuses else ("warn" if "warn" in statuses else "pass")
-        return self.verdict == expected
+        return self.verdict == verdict_of(self.checks)
+
+
+def verdict_of(checks: Iterable[CheckResult]) -> str:
+    """``"fail"`` if a check failed, else ``"warn"`` if one warned, else ``"pass"``.
+
+    The one rule of the verdict, for the pandas and the Spark validation alike.
+    """
+    statuses = {c.status for c in checks}
+    return "fail" if "fail" in statuses else ("warn" if "warn" in statuses else "pass")
 
 
 def expected_text(spec: Any) -> Any:

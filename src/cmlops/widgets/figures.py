@@ -67,6 +67,29 @@ def base_layout(title: str = "", **extra: Any) -> dict[str, Any]:
     return layout
 
 
+#: layout of a ROC figure (evaluation and comparison)
+ROC_AXES: dict[str, Any] = {
+    "xaxis": {"title": {"text": "1 − specificity"}, "range": [0, 1]},
+    "yaxis": {"title": {"text": "sensitivity"}, "range": [0, 1.02]},
+    "height": 360,
+}
+#: layout of a calibration figure (evaluation and comparison)
+CALIBRATION_AXES: dict[str, Any] = {
+    "xaxis": {"title": {"text": "predicted risk"}, "range": [0, 1]},
+    "yaxis": {"title": {"text": "observed risk"}, "range": [0, 1.02]},
+    "height": 360,
+}
+
+
+def decision_axes(top: float) -> dict[str, Any]:
+    """Layout of a decision-curve figure whose highest net benefit is ``top``."""
+    return {
+        "xaxis": {"title": {"text": "threshold probability"}},
+        "yaxis": {"title": {"text": "net benefit"}, "range": [-0.05, top * 1.1 + 0.01]},
+        "height": 360,
+    }
+
+
 def style(fig: Any, title: str = "", **extra: Any) -> Any:
     """Apply :func:`base_layout` and the light grid to every axis (subplots included)."""
     fig.update_layout(base_layout(title, **extra))

@@ -11,7 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from cmlops.widgets import theme
-from cmlops.widgets.figures import go, message_figure, num, ptext, style, thin
+from cmlops.widgets.figures import (
+    CALIBRATION_AXES,
+    ROC_AXES,
+    decision_axes,
+    go,
+    message_figure,
+    num,
+    ptext,
+    style,
+    thin,
+)
 from cmlops.widgets.model import ViewModel
 from cmlops.widgets.table import Table, format_cell
 
@@ -167,9 +177,7 @@ def roc_figure(d: dict[str, Any]) -> Any:
     return style(
         fig,
         ROC,
-        xaxis={"title": {"text": "1 − specificity"}, "range": [0, 1]},
-        yaxis={"title": {"text": "sensitivity"}, "range": [0, 1.02]},
-        height=360,
+        **ROC_AXES,
     )
 
 
@@ -189,9 +197,7 @@ def calibration_figure(d: dict[str, Any]) -> Any:
     return style(
         fig,
         CALIBRATION,
-        xaxis={"title": {"text": "predicted risk"}, "range": [0, 1]},
-        yaxis={"title": {"text": "observed risk"}, "range": [0, 1.02]},
-        height=360,
+        **CALIBRATION_AXES,
     )
 
 
@@ -220,9 +226,7 @@ def decision_figure(d: dict[str, Any]) -> Any:
     return style(
         fig,
         DECISION,
-        xaxis={"title": {"text": "threshold probability"}},
-        yaxis={"title": {"text": "net benefit"}, "range": [-0.05, top * 1.1 + 0.01]},
-        height=360,
+        **decision_axes(top),
     )
 
 
