@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import rfc8785
 
 from cmlops.store import open_store
 from tests.store.tampering import tamper
@@ -47,6 +49,7 @@ def test_help_everywhere(tmp_path: Path) -> None:
         ["audit", "anchor"],
         ["audit", "checkpoint"],
         ["audit", "export"],
+        ["audit", "correct"],
         ["store"],
         ["store", "info"],
         ["store", "migrate"],
@@ -133,3 +136,79 @@ def test_a_damaged_export_is_a_one_line_error_naming_the_line(tmp_path: Path) ->
         result = cmlops("audit", "verify", "--file", name, cwd=tmp_path)
         assert result.returncode == 2, (name, result.stderr)
         assert fragment in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.req("REQ-AUD-008")
+def test_a_correction_needs_a_reason_and_carries_the_old_and_new_value_hashes(
+    populated: Path,
+) -> None:
+    with open_store() as store:
+        (wrong,) = store.records(action="dataset.used")
+        head = store.head()
+
+    def digest(value: object) -> str:  # docs/audit-chain.md, with rfc8785 alone
+        return hashlib.sha256(rfc8785.dumps({"value": value})).hexdigest()
+
+    for reason in ([], ["--reason", " \t"]):
+        refused = cmlops(
+            "audit",
+            "correct",
+            str(wrong.seq),
+            "--field",
+            "rows",
+            "--value",
+            "12",
+            *reason,
+            cwd=populated,
+        )
+        assert refused.returncode == 2, refused.stderr
+        assert "needs a reason" in refused.stderr and "Traceback" not in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+    for args, fragment in (
+        ([str(wrong.seq), "--value", "twelve"], "--value is not JSON"),
+        (["999", "--value", "12"], "no audit record with seq 999"),
+        ([str(wrong.seq), "--field", "cols", "--value", "12"], "no payload member 'cols'"),
+    ):
+        refused = cmlops("audit", "correct", *args, "--reason", "typo", cwd=populated)
+        assert refused.returncode == 2 and fragment in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+    with open_store() as store:
+        assert store.head() == head  # nothing was written
+    done = cmlops(
+        "audit",
+        "correct",
+        str(wrong.seq),
+        "--field",
+        "rows",
+        "--value",
+        "12",
+        "--reason",
+        "row count misread\nfrom the log",
+        "--json",
+        cwd=populated,
+    )
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["action"] == "audit.correction" and record["actor"] == "bob"
+    assert record["payload"]["corrects"] == {
+        "seq": wrong.seq,
+        "hash": wrong.hash,
+        "action": "dataset.used",
+    }
+    assert record["payload"]["old_value_sha256"] == digest(10)
+    assert record["payload"]["new_value_sha256"] == digest(12)
+    whole = cmlops(
+        "audit",
+        "correct",
+        str(wrong.seq),
+        "--value",
+        '{"rows": 12}',
+        "--reason",
+        "all of it",
+        cwd=populated,
+    )
+    assert whole.returncode == 0 and digest({"rows": 10}) in whole.stdout, whole.stderr
+    listed = cmlops("audit", "log", "--action", "audit.correction", cwd=populated)
+    assert "reason: row count misread\\x0afrom the log" in listed.stdout
+    assert len(listed.stdout.strip().splitlines()) == 2  # the newline cannot forge a line
+    assert cmlops("audit", "verify", cwd=populated).returncode == 0

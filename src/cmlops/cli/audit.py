@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,41 @@ def export(
         with atomic_output(out, force=force) as handle:
             count = store.export_jsonl(handle, **filters)
     click.echo(f"exported {count} records to {out}", err=True)
+
+
+@audit.command("correct")
+@click.argument("seq", type=click.IntRange(min=1))
+@click.option("--value", "value_json", required=True, metavar="JSON", help="The right value.")
+@click.option("--field", metavar="NAME", help="Correct this payload member (default: all).")
+@click.option("--reason", default="", help="Why the record is wrong (required).")
+@click.option("--json", "as_json", is_flag=True, help="Print the correction record as JSON.")
+@click.pass_context
+def correct(
+    ctx: click.Context, seq: int, value_json: str, field: str | None, reason: str, as_json: bool
+) -> None:
+    """Record a correction of record SEQ (never an edit): the old and new values' hashes."""
+    if not reason.strip():
+        raise InvalidInputError(
+            "a correction needs a reason: say why the record is wrong with --reason TEXT"
+        )
+    try:
+        value = json.loads(value_json)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(
+            f"--value is not JSON ({error.msg} at character {error.pos}): quote text as "
+            "'\"text\"', give numbers, objects and lists as JSON"
+        ) from None
+    with open_cli_store(ctx, create=False) as store:
+        record = store.correct(seq, value, reason=reason, field=field)
+    if as_json:
+        echo_json(record.to_dict())
+        return
+    payload = record.payload_dict()
+    click.echo(
+        f"record {record.seq} corrects record {seq}"
+        f"{f' member {terminal_safe(field)}' if field is not None else ''}: old value sha256 "
+        f"{payload['old_value_sha256']}, new value sha256 {payload['new_value_sha256']}"
+    )
 
 
 @audit.command("checkpoint")
