@@ -20,8 +20,8 @@ from tests.pg_server import (
     running_postgres,
 )
 
-#: outcomes per requirement into test-artifacts/requirements-results.json
-pytest_plugins = ["tests.requirements_plugin"]
+#: outcomes per requirement into test-artifacts/requirements-results.json; the wheel, built once
+pytest_plugins = ["tests.requirements_plugin", "tests.wheel_env"]
 
 
 @pytest.fixture(autouse=True)

@@ -120,11 +120,27 @@ def test_outcomes_are_recorded_per_requirement(tmp_path: Path) -> None:
     )
     results = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.requirements_plugin", "-p",
-         "no:cacheprovider", "--rootdir", str(tmp_path), "-c", os.devnull, str(tmp_path)],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "tests.requirements_plugin",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-c",
+            os.devnull,
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
         env={**os.environ, "CMLOPS_TEST_RESULTS": str(results), "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
+    )
     assert done.returncode == 1, done.stdout + done.stderr  # test_param[2] fails
     document = json.loads(results.read_text())
     tests = {k.split("::")[-1]: v for k, v in document["tests"].items()}
@@ -187,9 +203,18 @@ def test_the_matrix_shows_each_requirements_tests_and_never_passes_missing_evide
     md, page = tmp_path / "m.md", tmp_path / "m.html"
     done = CliRunner().invoke(
         cli,
-        ["traceability", "--results", str(results), "--catalogue", str(catalogue),
-         "--markdown", str(md), "--html", str(page)],
-    )  # fmt: skip
+        [
+            "traceability",
+            "--results",
+            str(results),
+            "--catalogue",
+            str(catalogue),
+            "--markdown",
+            str(md),
+            "--html",
+            str(page),
+        ],
+    )
     assert done.exit_code == 0, done.output
     assert done.output.splitlines()[:3] == [
         "PASS     REQ-AA-001 ok <b>|</b>",

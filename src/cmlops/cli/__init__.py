@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "model": "cmlops.cli.model:model",
     "package": "cmlops.cli.package:package",
     "report": "cmlops.cli.report:report",
+    "selftest": "cmlops.cli.selftest:selftest",
     "store": "cmlops.cli.store:store",
     "traceability": "cmlops.cli.traceability:traceability",
 }

@@ -149,11 +149,14 @@ def results_facts(document: Mapping[str, Any]) -> list[tuple[str, str]]:
     totals = document.get("totals", {})
     return [
         ("test run", f"{document.get('started', '?')} to {document.get('finished', '?')} (UTC)"),
-        ("commit", str(document.get("commit", "unknown"))
-         + (" with local modifications" if document.get("modified_files") else "")),
+        (
+            "commit",
+            str(document.get("commit", "unknown"))
+            + (" with local modifications" if document.get("modified_files") else ""),
+        ),
         ("complete run", "yes" if document.get("complete") else "no (a selection of the suite)"),
         ("tests", ", ".join(f"{totals.get(k, 0)} {k}" for k in ("passed", "failed", "skipped"))),
         ("cmlops", str(env.get("cmlops", "?"))),
         ("python", f"{env.get('python', '?')} ({env.get('implementation', '?')})"),
         ("platform", str(env.get("platform", "?"))),
-    ]  # fmt: skip
+    ]

@@ -1,0 +1,138 @@
+"""OQ: forged signatures are refused, on the installed copy.
+
+Two levels. The signature primitive (:mod:`cmlops.trust.ed25519`): a signature
+verifies, and is refused for an altered document, another key, another context
+(a replay) and a flipped bit, while malformed keys and signatures are simply
+invalid. The package: the OQ's sample package is signed with a throwaway key in
+the OQ's throwaway store; the signature verifies, and is reported broken after
+the results are edited and the manifest re-hashed, and after the signer's name
+is changed in ``signatures.json`` (with the signature page rebuilt to match).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+from cmlops.selftest.checks import Check
+
+
+def primitive_check() -> Check:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cmlops.trust.ed25519 import public_key_text, sign_document, verify_document
+
+    key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    public, context = public_key_text(key), "cmlops-signature-v1"
+    document = {"package_id": "p", "manifest_sha256": "0" * 64, "meaning": "approved"}
+    signature = sign_document(key, context, document)
+    raw = bytearray(base64.b64decode(signature))
+    raw[0] ^= 0x01
+    flipped = base64.b64encode(bytes(raw)).decode()
+    refused = {
+        "an altered document": verify_document(
+            public, context, {**document, "meaning": "x"}, signature
+        ),
+        "another key": verify_document(public_key_text(other), context, document, signature),
+        "another context (replay)": verify_document(
+            public, "cmlops-checkpoint-v1", document, signature
+        ),
+        "a flipped bit": verify_document(public, context, document, flipped),
+        "a malformed signature": verify_document(public, context, document, "not base64!"),
+        "a malformed key": verify_document("AAAA", context, document, signature),
+    }
+    accepted = [name for name, ok in refused.items() if ok]
+    valid = verify_document(public, context, document, signature)
+    return Check(
+        "OQ-SIG-01",
+        "OQ",
+        "Ed25519 signatures verify, and forged ones are refused",
+        ("REQ-SIG-004",),
+        valid and not accepted,
+        "the genuine signature verifies; " + ", ".join(refused) + " are refused",
+        ("genuine: verifies" if valid else "genuine: REFUSED")
+        + ("; all forgeries refused" if not accepted else "; ACCEPTED: " + ", ".join(accepted)),
+    )
+
+
+def sign_sample(package: Path, store: Any, work: Path) -> dict[str, Any]:
+    """Sign the sample package with a throwaway key registered in the OQ store."""
+    from cmlops.reports.signing import sign_package
+    from cmlops.trust.keys import generate_keys
+
+    passphrase = secrets.token_urlsafe(16)
+    key = work / "oq-signing-key.json"
+    generate_keys(store.actor, passphrase, name="OQ signer", path=key, store=store)
+    return sign_package(
+        package,
+        meaning="authored",
+        name="OQ signer",
+        passphrase=passphrase,
+        key_path=key,
+        store=store,
+    )
+
+
+def _rename_signer(package: Path) -> None:
+    from cmlops.reports.signing import signatures_html
+
+    path = package / "signatures.json"
+    document = json.loads(path.read_text("utf-8"))
+    document["signatures"][0]["name"] = "Mallory Forger"
+    path.write_text(json.dumps(document, indent=2, sort_keys=True), "utf-8")
+    (package / "signatures.html").write_text(
+        signatures_html(document["package_id"], document["signatures"]), "utf-8"
+    )
+
+
+def package_signature_checks(work: Path, package: Path, store: Any) -> list[Check]:
+    from cmlops.reports.verify import verify_package
+    from cmlops.selftest.oq_packages import flip_verdict
+
+    sign_sample(package, store, work)
+    signed = verify_package(package)
+    valid = [s for s in signed.signatures if s["valid"]]
+    checks = [
+        Check(
+            "OQ-SIG-02",
+            "OQ",
+            "a signed package verifies with its signature valid",
+            ("REQ-SIG-001",),
+            signed.ok and len(valid) == 1 and valid[0]["name"] == "OQ signer",
+            "verify passes; one valid 'authored' signature by 'OQ signer'",
+            f"verify {'passed' if signed.ok else 'FAILED'}; "
+            + "; ".join(
+                f"{s['meaning']} by {s['name']}: {'valid' if s['valid'] else s['problem']}"
+                for s in signed.signatures
+            ),
+        )
+    ]
+    forgeries = {
+        "results edited and the manifest re-hashed after signing": flip_verdict,
+        "the signer's name changed after signing": _rename_signer,
+    }
+    for n, (name, forge) in enumerate(forgeries.items(), start=3):
+        copy = work / f"signed-{n}"
+        shutil.copytree(package, copy)
+        forge(copy)
+        result = verify_package(copy)
+        broken = [s for s in result.signatures if not s["valid"]]
+        checks.append(
+            Check(
+                f"OQ-SIG-{n:02d}",
+                "OQ",
+                f"a signature is broken by {name}",
+                ("REQ-SIG-002",),
+                not result.ok and bool(broken),
+                "verify fails and reports the signature broken",
+                "verify passed"
+                if result.ok
+                else "; ".join(f"broken: {s['problem']}" for s in broken)
+                or "; ".join(result.lines()[:2]),
+            )
+        )
+    return checks
