@@ -88,6 +88,7 @@ def test_selftest_of_the_installed_wheel_passes_and_its_package_verifies(
     )
     lines = done.stdout.splitlines()
     checks = [line for line in lines if line.split(" ")[1:2] and line[5:7] in ("IQ", "OQ", "PQ")]
+    assert checks, done.stdout + done.stderr
     assert [line for line in checks if not line.startswith("PASS ")] == [], done.stdout
     ids = [line.split()[1] for line in checks]
     assert ids[:6] == ["IQ-01", "IQ-02", "IQ-03", "IQ-04", "IQ-05", "IQ-06"]
