@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ PASSPHRASE = "correct horse battery"
 def _env(venv: Path, tmp_path: Path) -> dict[str, str]:
     env = clean_env(venv)
     env.update(CMLOPS_HOME=str(tmp_path / ".cmlops"), CMLOPS_SIGNING_KEY=str(tmp_path / "key"))
+    # the dependencies' data files (nbconvert's templates) come from the test venv, like their code
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
     return env
 
 
