@@ -228,3 +228,11 @@ def test_the_matrix_shows_each_requirements_tests_and_never_passes_missing_evide
     assert "<b>|</b>" not in page.read_text() and "&lt;b&gt;|&lt;/b&gt;" in page.read_text()
     bad = CliRunner().invoke(cli, ["traceability", "--results", str(catalogue)])
     assert bad.exit_code == 2 and "not a readable test-results file" in bad.output
+
+
+def test_the_compliance_page_points_at_every_requirement_and_only_at_real_ones() -> None:
+    import re
+
+    text = (REPO / "docs" / "compliance.md").read_text()
+    named = set(re.findall(r"REQ-[A-Z]{2,5}-[0-9]{3}", text))
+    assert named == {r.id for r in load_requirements(CATALOGUE)}
