@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from cmlops.cli.conventions import EXIT_VERIFY_FAILED, fail, open_cli_store, terminal_safe
+from cmlops.cli.conventions import EXIT_VERIFY_FAILED, fail, open_cli_store
+from cmlops.terminal_text import terminal_safe
 
 
 def _pq(
