@@ -54,6 +54,13 @@ def checks_table_html(checks: list[dict[str, Any]]) -> str:
     )
 
 
+def _why_not_run(row: dict[str, Any]) -> str:
+    if not row["tests"] and not row["checks"]:
+        return "its stage was not run in this selftest"
+    missing = [t["test"] for t in row["tests"] if t["outcome"] != "passed"]
+    return f"{len(missing)} of {len(row['tests'])} tests without a result in the shipped test run"
+
+
 def requirement_metrics(matrix: list[dict[str, Any]]) -> tuple[dict[str, int], dict[str, str]]:
     """``requirement[REQ-…]`` = 1 (PASS) or 0 (FAIL); NOT RUN rows are not evaluable."""
     metrics: dict[str, int] = {}
@@ -61,7 +68,7 @@ def requirement_metrics(matrix: list[dict[str, Any]]) -> tuple[dict[str, int], d
     for row in matrix:
         key = f"{METRIC}[{row['id']}]"
         if row["status"] == NOT_RUN:
-            not_evaluable[key] = "no test result and no selftest check for it"
+            not_evaluable[key] = _why_not_run(row)
             metrics[key] = 0
         else:
             metrics[key] = 1 if row["status"] == PASS else 0
