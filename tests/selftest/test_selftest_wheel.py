@@ -15,9 +15,17 @@ import pytest
 from tests.requirement_markers import REPO
 from tests.wheel_env import clean_env, run
 
-pytestmark = [pytest.mark.slow, pytest.mark.kernel]
+# a hang guard that also covers building the shared wheel (first user) on a loaded machine
+pytestmark = [pytest.mark.slow, pytest.mark.kernel, pytest.mark.timeout(1200)]
 PASSPHRASE = "correct horse battery"
 SHIPPED = REPO / "src" / "cmlops" / "selftest" / "tested.json"
+OQ_IDS = (
+    [f"OQ-AUD-{n:02d}" for n in range(1, 11)]
+    + [f"OQ-STA-{n:02d}" for n in range(1, 7)]
+    + ["OQ-SIG-01"]
+    + [f"OQ-PKG-{n:02d}" for n in range(1, 7)]
+    + [f"OQ-SIG-{n:02d}" for n in range(2, 5)]
+)
 IQ06 = "Python, platform and dependency versions equal the tested set"
 
 
@@ -100,7 +108,11 @@ def test_selftest_of_the_installed_wheel_passes_and_its_package_verifies(
         assert failed == [f"FAIL IQ-06 {IQ06}: no tested set found"], done.stdout
     ids = [line.split()[1] for line in checks]
     assert ids[:6] == ["IQ-01", "IQ-02", "IQ-03", "IQ-04", "IQ-05", "IQ-06"]
-    assert sum(i.startswith("OQ-") for i in ids) == 24 and ids[-3:] == ["PQ-01", "PQ-02", "PQ-03"]
+    assert [i for i in ids if i.startswith("OQ-")] == OQ_IDS and ids[-3:] == [
+        "PQ-01",
+        "PQ-02",
+        "PQ-03",
+    ]
     expected = _expected_statuses()
     shown = {}
     for line in lines:
