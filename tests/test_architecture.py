@@ -236,11 +236,6 @@ KNOWN_LONG: dict[str, str] = {
     "reports/signing.py::sign_package": "identity",
     "server/lineage.py::graph_to_json": "store",
     "store/lineage_queries.py::lineage_rows": "store",
-    "widgets/kind_drift.py::refine": "health",
-    "widgets/kind_evaluation.py::refine": "health",
-    "widgets/kind_evaluation.py::subgroup_figure": "health",
-    "widgets/kind_monitor.py::metric_figure": "health",
-    "widgets/table.py::table_html": "health",
 }
 
 

@@ -45,6 +45,28 @@ def _pct(x: Any) -> str:
 
 def refine(model: ViewModel) -> None:
     d = model.data
+    columns = [c for c in d.get("columns") or [] if isinstance(c, dict)]
+    _verdict(model, d)
+    model.facts = _facts(d, columns)
+    for c in columns:
+        model.warnings.extend(f"{c.get('column')}: {w}" for w in c.get("warnings") or [])
+    model.item_label = "Column"
+    model.title = "Data drift"
+    table = model.table
+    model.table = Table(
+        columns=table.columns,
+        rows=_tested_words(table, _ordered(table)),
+        key_column="column" if "column" in table.columns else table.key_column,
+        total_rows=table.total_rows,
+        hidden=[c for c in _hidden(d) if c in table.columns],
+    )
+    _items(model, columns)
+    if d.get("strata"):
+        model.extra_tables.append((f"Strata by {d.get('by')}", _strata_table(d)))
+
+
+def _verdict(model: ViewModel, d: dict[str, Any]) -> None:
+    """The verdict, status and badge over the tested columns (kept when the counts are missing)."""
     n_tested = d.get("n_tested")
     n_drifted = d.get("n_drifted")
     dataset = d.get("dataset_drift")
@@ -61,7 +83,11 @@ def refine(model: ViewModel) -> None:
             model.verdict += "; uncertain within the sketch error bounds (use exact=True)"
         model.status = "bad" if dataset else ("warn" if n_drifted else "good")
         model.badge = "dataset drift" if dataset else ("columns drifted" if n_drifted else "stable")
-    model.facts = [
+
+
+def _facts(d: dict[str, Any], columns: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Settings, sizes, the engine (Spark's sketch parameters) and the skipped count."""
+    facts = [
         ("correction", str(d.get("correction", "—"))),
         ("alpha", format_cell(d.get("alpha"))),
         ("dataset drift share", _pct(d.get("drift_share"))),
@@ -69,35 +95,22 @@ def refine(model: ViewModel) -> None:
         ("current rows", format_cell(d.get("n_current"))),
     ]
     if d.get("by"):
-        model.facts.append(("stratified by", str(d["by"])))
+        facts.append(("stratified by", str(d["by"])))
     engine = (d.get("settings") or {}).get("engine")
     if isinstance(engine, dict):
-        model.facts.append(("computed by", f"Spark {engine.get('spark_version', '')}"))
+        facts.append(("computed by", f"Spark {engine.get('spark_version', '')}"))
         if not (d.get("settings") or {}).get("exact"):
             rank = (engine.get("rank_error") or {}).get("single_sided")
-            model.facts.append(
-                (
-                    "numeric statistics",
-                    f"KLL sketches, k={engine.get('sketch_k')}, "
-                    f"rank error {format_cell(rank)} (99 %)",
-                )
-            )
-    columns = [c for c in d.get("columns") or [] if isinstance(c, dict)]
-    for c in columns:
-        model.warnings.extend(f"{c.get('column')}: {w}" for w in c.get("warnings") or [])
+            sketch = f"KLL sketches, k={engine.get('sketch_k')}, "
+            facts.append(("numeric statistics", f"{sketch}rank error {format_cell(rank)} (99 %)"))
     skipped = [c for c in columns if c.get("status") == "skipped"]
     if skipped:
-        model.facts.append(("skipped columns", str(len(skipped))))
-    model.item_label = "Column"
-    model.title = "Data drift"
-    table = model.table
-    model.table = Table(
-        columns=table.columns,
-        rows=_tested_words(table, _ordered(table)),
-        key_column="column" if "column" in table.columns else table.key_column,
-        total_rows=table.total_rows,
-        hidden=[c for c in _hidden(d) if c in table.columns],
-    )
+        facts.append(("skipped columns", str(len(skipped))))
+    return facts
+
+
+def _items(model: ViewModel, columns: list[dict[str, Any]]) -> None:
+    """Columns to plot: drifted first, then by adjusted p-value and effect size."""
     by_name = {str(c.get("column")): c for c in columns}
     order = sorted(
         columns,
@@ -113,31 +126,28 @@ def refine(model: ViewModel) -> None:
         str(c.get("column")) for c in order if c.get("status") != "skipped"
     ] or model.items
     model.figure_builder = lambda item: column_figure(by_name.get(item), item)
-    strata = d.get("strata") or {}
-    if strata:
-        rows = [
-            [
-                name,
-                s.get("n_tested"),
-                s.get("n_drifted"),
-                s.get("share_drifted"),
-                s.get("dataset_drift"),
-            ]
-            for name, s in strata.items()
+
+
+def _strata_table(d: dict[str, Any]) -> Table:
+    """One row per stratum tested, and one without figures per stratum skipped."""
+    rows = [
+        [
+            name,
+            s.get("n_tested"),
+            s.get("n_drifted"),
+            s.get("share_drifted"),
+            s.get("dataset_drift"),
         ]
-        for skip in d.get("strata_skipped") or []:
-            rows.append([skip.get("stratum", skip.get("name")), None, None, None, None])
-        model.extra_tables.append(
-            (
-                f"Strata by {d.get('by')}",
-                Table(
-                    columns=["stratum", "n_tested", "n_drifted", "share_drifted", "drifted"],
-                    rows=rows,
-                    key_column="stratum",
-                    total_rows=len(rows),
-                ),
-            )
-        )
+        for name, s in (d.get("strata") or {}).items()
+    ]
+    for skip in d.get("strata_skipped") or []:
+        rows.append([skip.get("stratum", skip.get("name")), None, None, None, None])
+    return Table(
+        columns=["stratum", "n_tested", "n_drifted", "share_drifted", "drifted"],
+        rows=rows,
+        key_column="stratum",
+        total_rows=len(rows),
+    )
 
 
 def _tested_words(table: Table, rows: list[list[Any]]) -> list[list[Any]]:

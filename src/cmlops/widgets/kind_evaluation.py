@@ -52,43 +52,9 @@ def _rows(d: dict[str, Any]) -> list[dict[str, Any]]:
 def refine(model: ViewModel) -> None:
     d = model.data
     rows = _rows(d)
-    overall = {
-        m["metric"]: m for m in rows if m.get("subgroup") == "all" and m.get("threshold") is None
-    }
-    judged = [m for m in rows if m.get("passed") is not None]
-    failed = [m for m in judged if m.get("passed") is False]
-    level = num(d.get("level")) or 0.95
-    auroc = overall.get("auroc") or {}
-    auc_text = f"AUROC {_ci(auroc.get('value'), auroc.get('ci_low'), auroc.get('ci_high'))}"
-    unjudged = [m for m in rows if m.get("criterion") and m.get("passed") is None]
-    if d.get("passed") is True:
-        model.verdict = f"All {len(judged)} acceptance criteria met · {auc_text}"
-        model.status, model.badge = "good", "pass"
-    elif d.get("passed") is False:
-        model.verdict = f"{len(failed)} of {len(judged)} acceptance criteria failed · {auc_text}"
-        model.status, model.badge = "bad", "fail"
-    elif unjudged:
-        model.verdict = f"{len(unjudged)} acceptance criteria not evaluable · {auc_text}"
-        model.status, model.badge = "warn", "not evaluated"
-    else:  # descriptive: a report's plan (if any) is judged elsewhere, not claimed here
-        model.verdict, model.status = auc_text, "neutral"
-    prevalence = num(d.get("prevalence"))
-    model.facts = [
-        ("n", format_cell(d.get("n"))),
-        ("events", format_cell(d.get("events"))),
-        ("prevalence", "—" if prevalence is None else f"{100 * prevalence:.1f}%"),
-        ("score scale", str(d.get("score_scale", "—"))),
-        ("thresholds", ", ".join(format_cell(t) for t in d.get("thresholds") or []) or "—"),
-        ("interval level", f"{100 * level:.0f}%"),
-    ]
-    if d.get("group_variables"):
-        model.facts.append(("subgroups by", ", ".join(map(str, d["group_variables"]))))
-    if d.get("criteria"):
-        crit = "; ".join(
-            f"{k} {' '.join(format_cell(x) for x in (v if isinstance(v, list) else [v]))}"
-            for k, v in d["criteria"].items()
-        )
-        model.facts.append(("criteria", crit))
+    failed = [m for m in rows if m.get("passed") is False]
+    _verdict(model, d, rows)
+    model.facts = _facts(d)
     model.title = "Model evaluation"
     model.item_label = "Figure"
     model.table = Table(
@@ -99,28 +65,7 @@ def refine(model: ViewModel) -> None:
         hidden=[c for c in HIDDEN if c in model.table.columns],
     )
     if failed:
-        fail_rows = [
-            [
-                m.get("metric"),
-                m.get("subgroup"),
-                m.get("threshold"),
-                m.get("value"),
-                m.get("criterion"),
-                False,
-            ]
-            for m in failed
-        ]
-        model.lead_tables.append(
-            (
-                "Failed acceptance criteria",
-                Table(
-                    columns=["metric", "subgroup", "threshold", "value", "criterion", "passed"],
-                    rows=fail_rows,
-                    key_column="metric",
-                    total_rows=len(fail_rows),
-                ),
-            ),
-        )
+        model.lead_tables.append(("Failed acceptance criteria", _failed_table(failed)))
     methods = d.get("methods") or {}
     if methods:
         mrows = [[k, v] for k, v in methods.items()]
@@ -139,6 +84,67 @@ def refine(model: ViewModel) -> None:
         SUBGROUPS: subgroup_figure,
     }
     model.figure_builder = lambda item: builders.get(item, _unknown)(d)
+
+
+def _verdict(model: ViewModel, d: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Pass, fail or not evaluable over the criteria, with the overall AUROC; else descriptive."""
+    overall = {
+        m["metric"]: m for m in rows if m.get("subgroup") == "all" and m.get("threshold") is None
+    }
+    judged = [m for m in rows if m.get("passed") is not None]
+    failed = [m for m in judged if m.get("passed") is False]
+    auroc = overall.get("auroc") or {}
+    auc_text = f"AUROC {_ci(auroc.get('value'), auroc.get('ci_low'), auroc.get('ci_high'))}"
+    unjudged = [m for m in rows if m.get("criterion") and m.get("passed") is None]
+    if d.get("passed") is True:
+        model.verdict = f"All {len(judged)} acceptance criteria met · {auc_text}"
+        model.status, model.badge = "good", "pass"
+    elif d.get("passed") is False:
+        model.verdict = f"{len(failed)} of {len(judged)} acceptance criteria failed · {auc_text}"
+        model.status, model.badge = "bad", "fail"
+    elif unjudged:
+        model.verdict = f"{len(unjudged)} acceptance criteria not evaluable · {auc_text}"
+        model.status, model.badge = "warn", "not evaluated"
+    else:  # descriptive: a report's plan (if any) is judged elsewhere, not claimed here
+        model.verdict, model.status = auc_text, "neutral"
+
+
+def _facts(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """Sample size, events, score scale, thresholds, interval level, subgroups, criteria."""
+    prevalence = num(d.get("prevalence"))
+    level = num(d.get("level")) or 0.95
+    facts = [
+        ("n", format_cell(d.get("n"))),
+        ("events", format_cell(d.get("events"))),
+        ("prevalence", "—" if prevalence is None else f"{100 * prevalence:.1f}%"),
+        ("score scale", str(d.get("score_scale", "—"))),
+        ("thresholds", ", ".join(format_cell(t) for t in d.get("thresholds") or []) or "—"),
+        ("interval level", f"{100 * level:.0f}%"),
+    ]
+    if d.get("group_variables"):
+        facts.append(("subgroups by", ", ".join(map(str, d["group_variables"]))))
+    if d.get("criteria"):
+        crit = "; ".join(
+            f"{k} {' '.join(format_cell(x) for x in (v if isinstance(v, list) else [v]))}"
+            for k, v in d["criteria"].items()
+        )
+        facts.append(("criteria", crit))
+    return facts
+
+
+def _failed_table(failed: list[dict[str, Any]]) -> Table:
+    """The rows that failed their criterion, shown above everything else."""
+    fail_rows = [
+        [m.get("metric"), m.get("subgroup"), m.get("threshold"), m.get("value"),
+         m.get("criterion"), False]
+        for m in failed
+    ]  # fmt: skip
+    return Table(
+        columns=["metric", "subgroup", "threshold", "value", "criterion", "passed"],
+        rows=fail_rows,
+        key_column="metric",
+        total_rows=len(fail_rows),
+    )
 
 
 def _unknown(d: dict[str, Any]) -> Any:
@@ -308,8 +314,36 @@ def decision_figure(d: dict[str, Any]) -> Any:
 def subgroup_figure(d: dict[str, Any]) -> Any:
     from plotly.subplots import make_subplots
 
-    rows = _rows(d)
     subgroups = ["all", *[s for s in d.get("subgroups") or []][:40]]
+    panels = _forest_panels(d, subgroups)
+    if not panels:
+        return message_figure("No subgroup metrics to compare.", SUBGROUPS)
+    ncols = min(FOREST_COLUMNS, len(panels))
+    nrows = (len(panels) + ncols - 1) // ncols
+    fig = make_subplots(
+        rows=nrows,
+        cols=ncols,
+        shared_yaxes=True,
+        subplot_titles=[p[0] for p in panels],
+        horizontal_spacing=0.06,
+        vertical_spacing=min(0.3, 0.5 / nrows) if nrows > 1 else 0.0,
+    )
+    for j, (_label, sel) in enumerate(panels):
+        fig.add_trace(_forest_trace(sel, subgroups), row=j // ncols + 1, col=j % ncols + 1)
+    per_row = max(180, 50 + 24 * len(subgroups))
+    style(fig, SUBGROUPS, height=60 + nrows * per_row)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(nticks=5)
+    fig.update_annotations(font_size=11)
+    return fig
+
+
+def _forest_panels(
+    d: dict[str, Any], subgroups: list[str]
+) -> list[tuple[str, dict[Any, dict[str, Any]]]]:
+    """(title, rows by subgroup) of each forest metric with a value in some subgroup;
+    sensitivity and specificity at the first threshold."""
+    rows = _rows(d)
     first_t = (d.get("thresholds") or [None])[0]
     panels = []
     for metric in FOREST_METRICS:
@@ -323,46 +357,27 @@ def subgroup_figure(d: dict[str, Any]) -> Any:
         if any(num((sel.get(s) or {}).get("value")) is not None for s in subgroups):
             label = metric if t is None else f"{metric} @ {format_cell(t)}"
             panels.append((label, sel))
-    if not panels:
-        return message_figure("No subgroup metrics to compare.", SUBGROUPS)
-    ncols = min(FOREST_COLUMNS, len(panels))
-    nrows = (len(panels) + ncols - 1) // ncols
-    fig = make_subplots(
-        rows=nrows,
-        cols=ncols,
-        shared_yaxes=True,
-        subplot_titles=[p[0] for p in panels],
-        horizontal_spacing=0.06,
-        vertical_spacing=min(0.3, 0.5 / nrows) if nrows > 1 else 0.0,
+    return panels
+
+
+def _forest_trace(sel: dict[Any, dict[str, Any]], subgroups: list[str]) -> Any:
+    """One panel's points with their interval whiskers, the whole sample in the text colour."""
+    xs, ys, plus, minus = [], [], [], []
+    for s in subgroups:
+        m = sel.get(s) or {}
+        v, lo, hi = num(m.get("value")), num(m.get("ci_low")), num(m.get("ci_high"))
+        xs.append(v)
+        ys.append(ptext(s))
+        plus.append(hi - v if v is not None and hi is not None else None)
+        minus.append(v - lo if v is not None and lo is not None else None)
+    return go().Scatter(
+        x=xs,
+        y=ys,
+        mode="markers",
+        showlegend=False,
+        marker={
+            "color": [theme.TEXT if s == "all" else theme.ACCENT for s in subgroups],
+            "size": 8,
+        },
+        error_x={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1.2},
     )
-    g = go()
-    for j, (_label, sel) in enumerate(panels):
-        xs, ys, plus, minus = [], [], [], []
-        for s in subgroups:
-            m = sel.get(s) or {}
-            v, lo, hi = num(m.get("value")), num(m.get("ci_low")), num(m.get("ci_high"))
-            xs.append(v)
-            ys.append(ptext(s))
-            plus.append(hi - v if v is not None and hi is not None else None)
-            minus.append(v - lo if v is not None and lo is not None else None)
-        fig.add_trace(
-            g.Scatter(
-                x=xs,
-                y=ys,
-                mode="markers",
-                showlegend=False,
-                marker={
-                    "color": [theme.TEXT if s == "all" else theme.ACCENT for s in subgroups],
-                    "size": 8,
-                },
-                error_x={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1.2},
-            ),
-            row=j // ncols + 1,
-            col=j % ncols + 1,
-        )
-    per_row = max(180, 50 + 24 * len(subgroups))
-    style(fig, SUBGROUPS, height=60 + nrows * per_row)
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(nticks=5)
-    fig.update_annotations(font_size=11)
-    return fig

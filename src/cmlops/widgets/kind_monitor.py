@@ -101,8 +101,20 @@ def metric_figure(
     ys = [num(w.get(metric)) for w in windows]
     if not any(v is not None for v in ys):
         return message_figure(f"{label}: no value in any window.", ptext(label))
+    fig = go().Figure()
+    _add_series(fig, windows, metric, label, xs, ys)
+    _add_rule_lines(fig, d, metric)
+    hits = [a for a in alerts if a.get("rule") in rules]
+    if hits:
+        fig.add_trace(_alert_marks(windows, hits, metric, xs))
+    return style(fig, ptext(label), xaxis={"type": "category", "title": {"text": "window"}})
+
+
+def _add_series(
+    fig: Any, windows: list[dict[str, Any]], metric: str, label: str, xs: list, ys: list
+) -> None:
+    """The metric by window (bars for the drifted-feature count), AUROC with its CI band."""
     g = go()
-    fig = g.Figure()
     if metric == "auroc":
         lo = [num(w.get("auroc_ci_low")) for w in windows]
         hi = [num(w.get("auroc_ci_high")) for w in windows]
@@ -142,6 +154,10 @@ def metric_figure(
                 line={"color": theme.ACCENT, "width": 2},
             )
         )
+
+
+def _add_rule_lines(fig: Any, d: dict[str, Any], metric: str) -> None:
+    """The trigger rule's allowed band, floor or ceiling, and the reference value."""
     low, high, kind = _bounds(d, metric)
     if kind == "band" and low is not None and high is not None:
         fig.add_hrect(
@@ -172,28 +188,25 @@ def metric_figure(
             annotation_text="reference",
             annotation_position="bottom right",
         )
-    hits = [a for a in alerts if a.get("rule") in rules]
-    if hits:
-        by_window = {_label(w.get("window")): num(w.get(metric)) for w in windows}
-        ax = sorted(
-            {_label(a.get("window")) for a in hits if _label(a.get("window")) in by_window},
-            key=xs.index,
-        )
-        fig.add_trace(
-            g.Scatter(
-                x=ax,
-                y=[by_window.get(x) for x in ax],
-                mode="markers",
-                name="alert",
-                marker={"color": theme.BAD, "size": 13, "symbol": "x"},
-                hovertext=[
-                    ptext(
-                        "; ".join(
-                            str(a.get("message")) for a in hits if _label(a.get("window")) == x
-                        )
-                    )
-                    for x in ax
-                ],
-            )
-        )
-    return style(fig, ptext(label), xaxis={"type": "category", "title": {"text": "window"}})
+
+
+def _alert_marks(
+    windows: list[dict[str, Any]], hits: list[dict[str, Any]], metric: str, xs: list
+) -> Any:
+    """A cross on each window with an alert of this metric's rules, its messages on hover."""
+    by_window = {_label(w.get("window")): num(w.get(metric)) for w in windows}
+    ax = sorted(
+        {_label(a.get("window")) for a in hits if _label(a.get("window")) in by_window},
+        key=xs.index,
+    )
+    return go().Scatter(
+        x=ax,
+        y=[by_window.get(x) for x in ax],
+        mode="markers",
+        name="alert",
+        marker={"color": theme.BAD, "size": 13, "symbol": "x"},
+        hovertext=[
+            ptext("; ".join(str(a.get("message")) for a in hits if _label(a.get("window")) == x))
+            for x in ax
+        ],
+    )

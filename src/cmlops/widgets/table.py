@@ -182,29 +182,13 @@ def table_html(
     """An escaped HTML table; numeric columns right-aligned; at most ``max_rows`` rows shown."""
     cols = [c for c in table.columns if c not in table.hidden]
     idx = [table.columns.index(c) for c in cols]
-    numeric = {
-        c: all(
-            isinstance(plain(r[i]), (int, float)) and not isinstance(plain(r[i]), bool)
-            for r in table.rows
-            if plain(r[i]) is not None
-        )
-        and any(plain(r[i]) is not None for r in table.rows)
-        for c, i in zip(cols, idx, strict=True)
-    }
+    numeric = {c: _numeric_column(table, i) for c, i in zip(cols, idx, strict=True)}
     parts = ['<table class="cm-table' + (" cm-sortable" if sortable else "") + '">']
     if widths:
         parts.append("<colgroup>" + "".join(f'<col style="width:{w}px">' for w in widths))
         parts.append("</colgroup>")
     if header:
-        parts.append("<thead><tr>")
-        for c in cols:
-            cls = ' class="cm-num"' if numeric[c] else ""
-            arrow = ""
-            if c == table.sort_column:
-                arrow = " ▲" if table.ascending else " ▼"
-            # a line may break after "_" in long names (innerText is unchanged)
-            parts.append(f"<th{cls}>{esc(c).replace('_', '_<wbr>')}{arrow}</th>")
-        parts.append("</tr></thead>")
+        parts.append(_header_html(table, cols, numeric))
     parts.append("<tbody>")
     key_i = table.columns.index(table.key_column) if table.key_column in table.columns else None
     for row in table.rows[:max_rows]:
@@ -212,17 +196,8 @@ def table_html(
         parts.append('<tr class="cm-selected">' if is_sel else "<tr>")
         for c, i in zip(cols, idx, strict=True):
             cls = ' class="cm-num"' if numeric[c] else ""
-            raw = plain(row[i])
-            sort_attr = ""
-            if sortable and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                number = float(raw)
-                text = (
-                    repr(number)
-                    if math.isfinite(number)
-                    else ("Infinity" if number > 0 else "-Infinity")
-                )
-                sort_attr = f' data-sort="{text}"'
-            parts.append(f"<td{cls}{sort_attr}>{cell_html(row[i], c)}</td>")
+            parts.append(f"<td{cls}{_sort_attr(row[i]) if sortable else ''}>")
+            parts.append(f"{cell_html(row[i], c)}</td>")
         parts.append("</tr>")
     parts.append("</tbody></table>")
     shown = min(len(table.rows), max_rows)
@@ -232,3 +207,35 @@ def table_html(
             "(the full table is in <code>result.to_frame()</code>).</p>"
         )
     return "".join(parts)
+
+
+def _numeric_column(table: Table, i: int) -> bool:
+    """Every present value of column ``i`` is a number (not a bool), and one is present."""
+    values = [plain(r[i]) for r in table.rows]
+    present = [v for v in values if v is not None]
+    return bool(present) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in present
+    )
+
+
+def _header_html(table: Table, cols: list[str], numeric: dict[str, bool]) -> str:
+    """The header row: the sort arrow on the sorted column; long names may break after "_"."""
+    cells = []
+    for c in cols:
+        cls = ' class="cm-num"' if numeric[c] else ""
+        arrow = ""
+        if c == table.sort_column:
+            arrow = " ▲" if table.ascending else " ▼"
+        # a line may break after "_" in long names (innerText is unchanged)
+        cells.append(f"<th{cls}>{esc(c).replace('_', '_<wbr>')}{arrow}</th>")
+    return "<thead><tr>" + "".join(cells) + "</tr></thead>"
+
+
+def _sort_attr(value: Any) -> str:
+    """``data-sort`` of a number (its exact float text; infinities by name), else nothing."""
+    raw = plain(value)
+    if not isinstance(raw, (int, float)) or isinstance(raw, bool):
+        return ""
+    number = float(raw)
+    text = repr(number) if math.isfinite(number) else ("Infinity" if number > 0 else "-Infinity")
+    return f' data-sort="{text}"'
