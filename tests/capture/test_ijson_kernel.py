@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cmlops.capture.render import model_summary
 from cmlops.store import open_store
 from tests.capture.conftest import outputs_text
 from tests.store.independent import verify_export
@@ -44,6 +45,12 @@ def test_a_model_with_c_1e16_and_nan_values_is_sealed_so_its_export_reverifies(
             if e.kind == "model"
         ]
         assert "cmlops:num:1e+16" in params  # the tagged form, as sealed
+        shown = [  # the lineage views show the value as typed, not its tagged form
+            dict(model_summary(e)[1]).get("C")
+            for e in store.lineage_graph().entities.values()
+            if e.kind == "model"
+        ]
+        assert "1e+16" in shown
         (seen,) = store.records(action="values.seen")
         values = seen.payload_values()
         assert values["C"] == 1e16 and values["nan"] != values["nan"]

@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from cmlops.store import LineageGraph
+from cmlops.store.values import decode_value
 from cmlops.terminal_text import terminal_safe
 
 _COL_W, _ROW_H, _BOX_W, _BOX_H = 220, 62, 190, 50
@@ -189,8 +190,8 @@ def model_summary(entity: Any) -> tuple[str, list[tuple[str, str]]] | None:
     params = schema.get("params") or attributes.get("params") or {}
     if not isinstance(params, dict):
         params = {}
-    shown = [
+    shown = [  # tagged numbers (``cmlops:num:1e+16``) shown as the value they stand for
         (str(k), _clip(json.dumps(v, sort_keys=True, ensure_ascii=False, default=str), 80))
-        for k, v in sorted(params.items(), key=lambda kv: str(kv[0]))
+        for k, v in sorted(decode_value(params).items(), key=lambda kv: str(kv[0]))
     ]
     return cls, shown

@@ -119,7 +119,8 @@ def _one(records: list[AuditRecord], action: str, package_id: str) -> tuple[Any,
 
 
 def _p(record: AuditRecord) -> dict[str, Any]:
-    return record.payload_dict()
+    """The payload with tagged values decoded: the package's JSON files hold them plain."""
+    return record.payload_values()
 
 
 def run_fact_problems(
