@@ -182,10 +182,19 @@ def open_lab(browser, lab: Lab, path: str = ""):
     context = browser.new_context(viewport={"width": 1500, "height": 950})
     page = context.new_page()
     target = f"{lab.url}lab/tree/{path}" if path else f"{lab.url}lab"
-    page.goto(f"{target}?token={lab.token}")
+    # ``reset``: a fresh layout, not the tabs an earlier test left open in the shared
+    # server's workspace (they would start kernels and could take the focus).
+    page.goto(f"{target}?reset&token={lab.token}")
     page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
     page.evaluate("window.jupyterapp.started")
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    if path:  # commands act on the current widget: wait until it is this document
+        page.wait_for_function(
+            "(path) => { const w = window.jupyterapp.shell.currentWidget;"
+            " return !!w && !!w.context && w.context.path === path; }",
+            arg=path,
+            timeout=60_000,
+        )
     return page
 
 

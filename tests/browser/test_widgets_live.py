@@ -56,9 +56,11 @@ RESULTS = [
     ),
 ]
 
-#: texts of the first cell of every body row, and the header labels, of one table
+#: the first cell of every body row — its text and, for a number, the value it sorts by
+#: (``data-sort``) — and the header labels, of one table
 TABLE_STATE = """(table) => ({
-  rows: [...table.querySelectorAll('.cm-sort-body tbody tr')].map(r => r.cells[0].innerText.trim()),
+  rows: [...table.querySelectorAll('.cm-sort-body tbody tr')].map(r =>
+    [r.cells[0].innerText.trim(), r.cells[0].dataset.sort ?? null]),
   heads: [...table.querySelectorAll('.cm-sort')].map(b => b.innerText.trim()),
 })"""
 
@@ -91,21 +93,21 @@ def write_notebook(root, name: str) -> None:
     nbformat.write(nb, root / name)
 
 
-def _key(text: str) -> tuple[int, object]:
-    """What the view sorts a cell by: numbers before text, text case-insensitively."""
-    try:
-        return (0, float(text.replace(",", "").replace("−", "-")))
-    except ValueError:
-        return (1, text.lower())
+def _key(cell: list) -> tuple[int, object]:
+    """What the view sorts a cell by: numbers (their raw value, never guessed from the text:
+    a hexadecimal id such as '3e51…' reads as a float) before text, text case-insensitively."""
+    text, number = cell
+    return (0, float(number)) if number is not None else (1, text.lower())
 
 
-def _sorted_text(values: list[str], reverse: bool) -> bool:
+def _sorted_text(cells: list[list], reverse: bool) -> bool:
     """In order (missing cells, shown as '—', come last whatever the direction)."""
-    present = [v for v in values if v != "—"]
-    keys = [_key(v) for v in present]
+    present = [c for c in cells if c[0] != "—"]
+    keys = [_key(c) for c in present]
     groups = [k for k in keys if k[0] == 0], [k for k in keys if k[0] == 1]
     order = sorted(groups[0], reverse=reverse) + sorted(groups[1], reverse=reverse)
-    return keys == order and values[len(present) :] == ["—"] * (len(values) - len(present))
+    missing = [c[0] for c in cells[len(present) :]]
+    return keys == order and missing == ["—"] * len(missing)
 
 
 def _click_until(page, table, header, label: str) -> None:
@@ -132,17 +134,20 @@ def _check_sorting(page, table) -> None:
     assert box and box["width"] > 20 and box["height"] >= 20, box
     column = before["heads"][0].rsplit(" ", 1)[0]
     _click_until(page, table, header, f"{column} ▲")
-    ascending = table.evaluate(TABLE_STATE)["rows"]
+    ascending = [tuple(c) for c in table.evaluate(TABLE_STATE)["rows"]]
     assert _sorted_text(ascending, reverse=False), ascending
     header.click()
     page.wait_for_function(
         "([t, h]) => t.querySelector('.cm-sort').innerText.trim() === h",
         arg=[table.element_handle(), f"{column} ▼"],
     )
-    descending = table.evaluate(TABLE_STATE)["rows"]
+    descending = [tuple(c) for c in table.evaluate(TABLE_STATE)["rows"]]
     assert _sorted_text(descending, reverse=True), descending
     if len(before["rows"]) < 50:  # one page: the same rows, reordered
-        assert sorted(ascending) == sorted(descending) == sorted(before["rows"])
+        original = [tuple(c) for c in before["rows"]]
+        assert (
+            sorted(ascending, key=str) == sorted(descending, key=str) == sorted(original, key=str)
+        )
     if len(set(ascending)) > 1:
         assert ascending != descending
 

@@ -162,7 +162,9 @@ class SortableTable:
             total_rows=0,
             hidden=self.table.hidden,
         )
-        body = table_html(page_table, selected=self.selected, widths=self.widths, header=False)
+        body = table_html(
+            page_table, selected=self.selected, widths=self.widths, header=False, sort_values=True
+        )
         fixed = f'table class="cm-table" style="width:{sum(self.widths)}px;table-layout:fixed"'
         self.body.value = live_html(
             body.replace('table class="cm-table"', fixed, 1), style="margin:0;max-width:none"

@@ -178,8 +178,14 @@ def table_html(
     widths: list[int] | None = None,
     header: bool = True,
     sortable: bool = False,
+    sort_values: bool = False,
 ) -> str:
-    """An escaped HTML table; numeric columns right-aligned; at most ``max_rows`` rows shown."""
+    """An escaped HTML table; numeric columns right-aligned; at most ``max_rows`` rows shown.
+
+    ``sortable`` makes a static table sort itself on a header click; it and ``sort_values``
+    put each number's raw value on its cell (``data-sort``), the value it sorts by, which
+    the formatted text (rounded, with separators) does not always say.
+    """
     cols = [c for c in table.columns if c not in table.hidden]
     idx = [table.columns.index(c) for c in cols]
     numeric = {c: _numeric_column(table, i) for c, i in zip(cols, idx, strict=True)}
@@ -196,7 +202,8 @@ def table_html(
         parts.append('<tr class="cm-selected">' if is_sel else "<tr>")
         for c, i in zip(cols, idx, strict=True):
             cls = ' class="cm-num"' if numeric[c] else ""
-            parts.append(f"<td{cls}{_sort_attr(row[i]) if sortable else ''}>")
+            sort_attr = _sort_attr(row[i]) if sortable or sort_values else ""
+            parts.append(f"<td{cls}{sort_attr}>")
             parts.append(f"{cell_html(row[i], c)}</td>")
         parts.append("</tr>")
     parts.append("</tbody></table>")
