@@ -112,8 +112,8 @@ _PUBLIC: dict[str, str] = {
     "verify_package": "cmlops.reports.verify:verify_package",
     "PackageVerification": "cmlops.reports.verify:PackageVerification",
     "sign_package": "cmlops.reports.signing:sign_package",
-    "generate_keys": "cmlops.trust.keys:generate_keys",
-    "KeyInfo": "cmlops.trust.keys:KeyInfo",
+    "generate_keys": "cmlops.trust.admin:generate_keys",
+    "KeyFile": "cmlops.trust.keys:KeyFile",
     "reproduce_package": "cmlops.reports.reproduce:reproduce_package",
     "Reproduction": "cmlops.reports.reproduce:Reproduction",
     # model life cycle

@@ -198,6 +198,7 @@ def sign(store_home: Path, package: Path, user: str, meaning: str, keys: Path) -
     """Sign as ``user`` (a key per user, generated on first use)."""
     import cmlops
     from cmlops.store import open_store
+    from tests.trust.roles import ensure_role, role_for
 
     key = keys / f"{user}.json"
     with as_hub_user(user), open_store(home=store_home) as store:
@@ -205,6 +206,8 @@ def sign(store_home: Path, package: Path, user: str, meaning: str, keys: Path) -
             cmlops.generate_keys(
                 user, "correct horse battery", name=user.title(), path=key, store=store
             )
+    ensure_role(store_home, keys, user, role_for(meaning))
+    with open_store(home=store_home, actor=user) as store:
         cmlops.sign_package(
             package,
             meaning=meaning,

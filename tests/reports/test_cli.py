@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from cmlops.cli.keys import keys
 from cmlops.cli.package import package
+from cmlops.cli.policy import policy
 from cmlops.cli.report import report
 from tests.reports.conftest import ECHO_BODY, make_template
 
@@ -77,23 +78,42 @@ def test_run_verify_sign_end_to_end(tmp_path: Path, monkeypatch) -> None:
     secret.write_text(PASS + "\n")
     made = runner.invoke(
         keys,
-        ["generate", "--name", "Tess Ter", "--out", "k.json", "--passphrase-file", str(secret)],
+        [
+            "generate",
+            "--name",
+            "Tom Admin",
+            "--out",
+            "admin.json",
+            "--passphrase-file",
+            str(secret),
+        ],
     )
     assert made.exit_code == 0, made.output
-    monkeypatch.setenv("CMLOPS_SIGNING_PASSPHRASE", "wrong passphrase!")
-    bad = runner.invoke(
-        package, ["sign", "pkg", "--meaning", "reviewed", "--name", "Tess Ter", "--key", "k.json"]
+    reviewer = {"CMLOPS_USER": "tess", "JUPYTERHUB_USER": "tess"}
+    made = runner.invoke(
+        keys,
+        ["generate", "--name", "Tess Ter", "--out", "k.json", "--passphrase-file", str(secret)],
+        env=reviewer,
     )
+    assert made.exit_code == 0, made.output
+    sign_args = ["sign", "pkg", "--meaning", "reviewed", "--name", "Tess Ter", "--key", "k.json"]
+    no_policy = runner.invoke(package, sign_args, env=reviewer, input=PASS + "\n")
+    assert no_policy.exit_code == 2 and "cmlops policy init" in _one_line_error(no_policy)
+    monkeypatch.setenv("CMLOPS_SIGNING_PASSPHRASE", PASS)
+    key = ["--key", "admin.json"]
+    assert runner.invoke(policy, ["init", "--admin", "tester", *key]).exit_code == 0
+    granted = runner.invoke(policy, ["grant", "reviewer", "tess", "--reason", "QA", *key])
+    assert granted.exit_code == 0, granted.output
+    monkeypatch.setenv("CMLOPS_SIGNING_PASSPHRASE", "wrong passphrase!")
+    bad = runner.invoke(package, sign_args, env=reviewer)
     assert bad.exit_code == 2 and "wrong passphrase" in _one_line_error(bad)
     monkeypatch.setenv("CMLOPS_SIGNING_PASSPHRASE", PASS)
-    signed = runner.invoke(
-        package, ["sign", "pkg", "--meaning", "reviewed", "--name", "Tess Ter", "--key", "k.json"]
-    )
+    signed = runner.invoke(package, sign_args, env=reviewer)
     assert signed.exit_code == 0, signed.output
     status = runner.invoke(package, ["status", "pkg"])
     assert status.output.startswith("reviewed:")
     verified = runner.invoke(package, ["verify", "pkg"])
-    assert verified.exit_code == 0 and "reviewed by Tess Ter (tester)" in verified.output
+    assert verified.exit_code == 0 and "reviewed by Tess Ter (tess)" in verified.output
     assert "(run EXECUTED, status reviewed)" in verified.output
 
     reproduced = runner.invoke(package, ["reproduce", "pkg", "--out", "again"])

@@ -18,7 +18,8 @@ import pytest
 
 from cmlops.store import AuditEvent, LineageBatch
 from cmlops.store.model import Activity, Entity, Used
-from cmlops.trust.keys import generate_keys
+from cmlops.trust.admin import generate_keys
+from cmlops.trust.keys import generate_key_file
 from tests.store.tampering import rechain, tamper
 
 PASSPHRASE = "correct horse battery"
@@ -197,7 +198,7 @@ def test_an_altered_checkpoint_fails_verification(setup) -> None:
 @pytest.mark.req("REQ-AUD-004")
 def test_a_key_not_registered_in_the_chain_cannot_sign_a_checkpoint(setup) -> None:
     store, url, folder = setup
-    generate_keys(store.actor, PASSPHRASE, path=folder / "throwaway.json")  # never registered
+    generate_key_file(store.actor, PASSPHRASE, name="Tess Ter", path=folder / "throwaway.json")
     before = store.head().seq
     result = cmlops(
         url,

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "lineage": "cmlops.cli.lineage:lineage",
     "model": "cmlops.cli.model:model",
     "package": "cmlops.cli.package:package",
+    "policy": "cmlops.cli.policy:policy",
     "report": "cmlops.cli.report:report",
     "selftest": "cmlops.cli.selftest:selftest",
     "store": "cmlops.cli.store:store",

@@ -323,9 +323,9 @@ def checkpoint(
     from cmlops.atomic_files import write_atomic
     from cmlops.cli.package import read_passphrase
     from cmlops.trust.checkpoint import create_checkpoint
-    from cmlops.trust.keys import read_key, unlock
+    from cmlops.trust.keys import read_key_file, unlock
 
-    info, key_doc = read_key(key_path)
+    key = read_key_file(key_path)
     with open_cli_store(ctx, create=False) as store:
         if store.head() is None:
             raise InvalidInputError("the audit log is empty: there is nothing to checkpoint")
@@ -334,8 +334,8 @@ def checkpoint(
             raise InvalidInputError(
                 f"{target} exists: checkpoints are never overwritten, use --out"
             )
-        private_key = unlock(key_doc, read_passphrase(passphrase_file))
-        signed = create_checkpoint(store, private_key, signer=info.user_id)
+        private_key = unlock(key, read_passphrase(passphrase_file))
+        signed = create_checkpoint(store, private_key, signer=store.actor)
     text = json.dumps(signed.to_file(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     write_atomic(target, text, replace=False, read_only=True)
     if as_json:

@@ -18,7 +18,7 @@ import click
 
 from cmlops.atomic_files import atomic_open
 from cmlops.errors import CmlopsError, InvalidInputError, ProofError, StoreError
-from cmlops.terminal_text import json_terminal_safe
+from cmlops.terminal_text import json_terminal_safe, terminal_safe
 
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
@@ -34,7 +34,7 @@ class CmlopsCommandError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: TextIO | None = None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        click.echo(f"Error: {terminal_safe(self.format_message())}", err=True)
 
 
 def exit_code_for(error: CmlopsError) -> int:
@@ -123,3 +123,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 def stdout_is_tty() -> bool:
     return sys.stdout.isatty()
+
+
+def say(text: str) -> None:
+    """Echo one line that may hold user strings, made terminal-safe."""
+    click.echo(terminal_safe(text))

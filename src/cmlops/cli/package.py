@@ -13,8 +13,8 @@ from cmlops.cli.conventions import (
     echo_json,
     fail,
     open_cli_store,
+    say,
 )
-from cmlops.terminal_text import terminal_safe
 
 ENV_PASSPHRASE = "CMLOPS_SIGNING_PASSPHRASE"  # noqa: S105 - a variable name
 
@@ -37,6 +37,15 @@ def package() -> None:
     """Verify, sign and reproduce audit packages."""
 
 
+def _echo_signatures(signatures: list[dict]) -> None:
+    for sig in signatures:
+        mark = "valid" if sig["valid"] else f"BROKEN ({sig['problem']})"
+        say(
+            f"signature: {sig['meaning']} by {sig['name']} ({sig['user_id']}) "
+            f"at {sig['signed_at']}: {mark}"
+        )
+
+
 @package.command("verify")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(
@@ -45,43 +54,52 @@ def package() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A signed checkpoint you kept: the package must belong to that chain.",
 )
+@click.option(
+    "--against-store",
+    is_flag=True,
+    help="Also cross-check the signatures with the store (stripped or fabricated evidence).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def verify_cmd(path: Path, checkpoint_file: Path | None, as_json: bool) -> None:
-    """Recompute every hash and signature of a package folder or zip, offline.
+@click.pass_context
+def verify_cmd(
+    ctx: click.Context,
+    path: Path,
+    checkpoint_file: Path | None,
+    against_store: bool,
+    as_json: bool,
+) -> None:
+    """Recompute every hash and check every signature of a package folder or zip, offline.
 
+    Signatures are judged against the key registrations and signing policy in
+    the chain (carried by the package, or the store's with --against-store).
     Exit 0 when everything matches, 1 naming each modified, added or removed
-    file, each broken signature and each difference from the run's audit trail.
+    file, each broken or stripped signature and each difference from the run's
+    audit trail.
     """
+    from cmlops.reports.status import status_of
     from cmlops.reports.verify import verify_package
     from cmlops.trust.checkpoint import read_checkpoint_file
 
     checkpoint = read_checkpoint_file(checkpoint_file) if checkpoint_file else None
-    result = verify_package(path, checkpoint=checkpoint)
+    store = open_cli_store(ctx, create=False) if against_store else None
+    try:
+        result = verify_package(path, checkpoint=checkpoint, store=store)
+    finally:
+        if store is not None:
+            store.close()
     if as_json:
-        echo_json(result.to_dict())
+        echo_json({**result.to_dict(), "signed_status": status_of(result)})
     else:
         for line in result.lines():
-            click.echo(terminal_safe(line))
+            say(line)
+        _echo_signatures(result.signatures)
         for note in result.notes:
-            click.echo(f"note: {terminal_safe(note)}")
-        for sig in result.signatures:
-            mark = "valid" if sig["valid"] else f"BROKEN ({sig['problem']})"
-            click.echo(
-                terminal_safe(
-                    f"signature: {sig['meaning']} by {sig['name']} ({sig['user_id']}) "
-                    f"at {sig['signed_at']}: {mark}"
-                )
-            )
-        from cmlops.reports.signing import package_status
-
+            say(f"note: {note}")
         state = "OK" if result.ok else "FAILED"
-        valid = [sig for sig in result.signatures if sig["valid"]]
-        signed = package_status({"status": result.status}, valid)  # offline: no supersession
-        click.echo(
-            terminal_safe(
-                f"{state}: package {result.package_id} (run {result.status}, status {signed}), "
-                f"{result.files_checked} files checked, manifest {result.manifest_sha256}"
-            )
+        say(
+            f"{state}: package {result.package_id} (run {result.status}, status "
+            f"{status_of(result)}), {result.files_checked} files checked, "
+            f"manifest {result.manifest_sha256}"
         )
     if not result.ok:
         raise SystemExit(EXIT_VERIFY_FAILED)
@@ -89,15 +107,24 @@ def verify_cmd(path: Path, checkpoint_file: Path | None, as_json: bool) -> None:
 
 @package.command("sign")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--meaning", type=click.Choice(["authored", "reviewed", "approved"]), required=True)
-@click.option("--name", required=True, help="Your full printed name (21 CFR 11.50).")
+@click.option(
+    "--meaning",
+    type=click.Choice(["authored", "reviewed", "approved", "approved-with-deviation"]),
+    required=True,
+)
+@click.option("--name", help="Your full printed name (21 CFR 11.50); must be your registered name.")
+@click.option(
+    "--justification",
+    default="",
+    help="Why it is approved anyway (required with approved-with-deviation; signed).",
+)
 @click.option(
     "--key",
     "key_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Key file (default: CMLOPS_SIGNING_KEY or ~/.cmlops-keys/signing-key.json).",
 )
-@click.option("--user", "user_id", help="Your user id (default: the store's actor).")
+@click.option("--user", "user_id", help="Your user id (must be the store's actor).")
 @click.option(
     "--passphrase-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -108,12 +135,13 @@ def sign_cmd(
     ctx: click.Context,
     path: Path,
     meaning: str,
-    name: str,
+    name: str | None,
+    justification: str,
     key_path: Path | None,
     user_id: str | None,
     passphrase_file: Path | None,
 ) -> None:
-    """Sign a package: manifest digest + name + user id + UTC time + meaning."""
+    """Sign a package: manifest digest + name + user id + meaning, recorded in the chain."""
     from cmlops.reports.manifest import MANIFEST
     from cmlops.reports.signing import sign_package
 
@@ -126,6 +154,7 @@ def sign_cmd(
             path,
             meaning=meaning,
             name=name,
+            justification=justification,
             passphrase=passphrase,
             key_path=key_path,
             user_id=user_id,
@@ -133,11 +162,9 @@ def sign_cmd(
         )
     finally:
         store.close()
-    click.echo(
-        terminal_safe(
-            f"signed {meaning} by {entry['name']} ({entry['user_id']}) at "
-            f"{entry['signed_at']}: package {entry['package_id']}"
-        )
+    say(
+        f"signed {meaning} by {entry['name']} ({entry['user_id']}) at "
+        f"{entry['signed_at']}: package {entry['package_id']} (audit seq {entry['record']['seq']})"
     )
 
 
@@ -145,30 +172,41 @@ def sign_cmd(
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(
     "--superseded-by",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Record that the package at this path supersedes PATH.",
+    type=click.Path(path_type=Path),
+    help="Record that the package at this path supersedes PATH (it must verify).",
 )
 @click.option("--reason", default="", help="Why (recorded with --superseded-by).")
+@click.option(
+    "--justification",
+    default="",
+    help="Required when the successor comes from another template (recorded).",
+)
 @click.pass_context
-def status_cmd(ctx: click.Context, path: Path, superseded_by: Path | None, reason: str) -> None:
-    """Show a package's status (executed, reviewed, approved, superseded or FAILED)."""
-    from cmlops.reports.status import package_state, supersede
+def status_cmd(
+    ctx: click.Context, path: Path, superseded_by: Path | None, reason: str, justification: str
+) -> None:
+    """Show a package's status (executed, reviewed, approved, superseded, FAILED or INVALID).
+
+    The package is verified against the store; exit 1 when it fails (status INVALID).
+    """
+    from cmlops.reports.status import INVALID, package_state, supersede
 
     store = open_cli_store(ctx)
     try:
         if superseded_by is not None:
-            supersede(path, superseded_by, store=store, reason=reason)
+            supersede(path, superseded_by, store=store, reason=reason, justification=justification)
         state = package_state(path, store=store)
     finally:
         store.close()
-    click.echo(
-        terminal_safe(f"{state['status']}: package {state['package_id']} ({state['template']})")
-    )
+    say(f"{state['status']}: package {state['package_id']} ({state['template']})")
+    for line in state["problems"]:
+        say(f"  {line}")
     for sig in state["signatures"]:
-        line = f"  {sig['meaning']} by {sig['name']} ({sig['user_id']}) at {sig['signed_at']}"
-        click.echo(terminal_safe(line))
+        say(f"  {sig['meaning']} by {sig['name']} ({sig['user_id']}) at {sig['signed_at']}")
     if state.get("superseded_by"):
-        click.echo(f"  superseded by {terminal_safe(state['superseded_by'])}")
+        say(f"  superseded by {state['superseded_by']}")
+    if state["status"] == INVALID:
+        raise SystemExit(EXIT_VERIFY_FAILED)
 
 
 @package.command("pdf")
@@ -225,7 +263,7 @@ def reproduce_cmd(
     finally:
         store.close()
     for line in result.differences:
-        click.echo(f"difference: {terminal_safe(line)}")
+        say(f"difference: {line}")
     if result.reproducible:
         click.echo(f"REPRODUCIBLE: {result.compared} results match ({result.package})")
     else:

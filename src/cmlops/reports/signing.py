@@ -1,240 +1,249 @@
-"""Electronic signatures on audit packages (21 CFR 11.50 / 11.70) and package status.
+"""Signing an audit package: the workflow (21 CFR 11.50, 11.70, 11.100, 11.200).
 
-A signature binds the *manifest digest* and the *package id* together with the
-signer's printed name, user id, the UTC time and the meaning (authored,
-reviewed, approved) — 11.50 requires all three of name, time and meaning to be
-part of the signed record. The signed bytes follow :mod:`cmlops.trust.ed25519`
-(context ``cmlops-signature-v1``), verified with the Ed25519 public key stored
-beside them. Because the manifest digest covers
-every file's hash, a signature copied to another package, or any byte changed
-after signing, fails verification (11.70: signatures cannot be transferred).
-
-``signatures.json`` holds the signatures; ``signatures.html`` is the
-human-readable signature page, rebuilt from it on every signing and checked by
-verify. Status follows executed → reviewed → approved (→ superseded, recorded
-in the audit log). Approval is refused for a FAILED run, for a package whose
-verification fails, and before a review.
+1. Everything is checked before the passphrase is used: the signer is the
+   store's authenticated actor (``--user`` may only confirm it); the package
+   verifies against the store; it is not superseded; the key file's key is the
+   signer's *registered*, active key; the printed name is the registered name;
+   the policy gives the signer the role for the meaning and the duty rules hold
+   (:func:`cmlops.trust.policy.signing_problem`). Any refusal is recorded
+   (``package.sign_refused``) and nothing is written to the package.
+2. The passphrase unlocks the key (second component of 11.200(a)); the
+   signature covers the fields of :data:`~cmlops.reports.signatures.SIGNED_FIELDS`.
+3. A ``package.signed`` record is appended; its ``ts`` is the trusted signing
+   time (the store's clock, not the signer's).
+4. ``signatures.json`` (entries + evidence for offline verification) and
+   ``signatures.html`` are written atomically and read-only (the read-only
+   package folder is opened for them only), under an exclusive lock on the
+   package folder so two signers never lose each other's entry; the zip is
+   rewritten. If the files cannot be written, a ``package.sign_withdrawn``
+   record says so, and the signing is not reported as stripped.
 """
 
 from __future__ import annotations
 
-import base64
-import html
+import fcntl
 import json
-from datetime import datetime, timezone
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cmlops.atomic_files import write_atomic
-from cmlops.reports.errors import SigningError
-from cmlops.reports.manifest import SIGNATURES, SIGNATURES_HTML
-from cmlops.trust.ed25519 import sign_document, verify_document
-from cmlops.trust.keys import key_id_of, read_key, unlock
-
-MEANINGS = ("authored", "reviewed", "approved")
-SIG_SCHEMA = "cmlops.signatures/1"
-CONTEXT = "cmlops-signature-v1"
-SIGNED_FIELDS = (
-    "package_id",
-    "manifest_sha256",
-    "name",
-    "user_id",
-    "meaning",
-    "signed_at",
-    "key_id",
-    "key_expires",
+from cmlops.errors import SigningError
+from cmlops.reports.manifest import SIGNATURES, SIGNATURES_HTML, read_manifest
+from cmlops.reports.package import writable_folder, zip_package
+from cmlops.reports.signature_anchor import seal_evidence
+from cmlops.reports.signature_page import signature_page
+from cmlops.reports.signatures import (
+    CONTEXT,
+    RUN_STARTED,
+    SIG_SCHEMA,
+    SIGNED,
+    WITHDRAWN,
+    read_signatures_file,
+    signed_payload,
 )
+from cmlops.reports.status import superseded_by
+from cmlops.reports.verify import PackageVerification, verify_folder
+from cmlops.trust.admin import signer_key
+from cmlops.trust.ed25519 import ALGORITHM, sign_document
+from cmlops.trust.keys import read_key_file, unlock
+from cmlops.trust.ledger import TrustLedger, load_ledger, trust_records
+from cmlops.trust.policy import MEANINGS, SigningFacts, signing_problem
+from cmlops.trust.refusals import recorded_refusal
 
 
-def signed_document(entry: dict[str, Any]) -> dict[str, Any]:
-    return {k: entry[k] for k in SIGNED_FIELDS}
-
-
-def read_signatures(root: Path) -> list[dict[str, Any]]:
-    path = root / SIGNATURES
-    if not path.is_file():
-        return []
+@contextmanager
+def package_lock(root: Path) -> Iterator[None]:
+    """An exclusive lock on the package folder itself (no lock file inside the package)."""
+    fd = os.open(root, os.O_RDONLY)
     try:
-        doc = json.loads(path.read_text("utf-8"))
-        return list(doc["signatures"])
-    except (ValueError, KeyError, TypeError):
-        raise SigningError(f"{path} is damaged: not a signatures file") from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
-def signatures_html(package_id: str, entries: list[dict[str, Any]]) -> str:
-    """The signature page (every value escaped); byte-stable for the same entries."""
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(e.get(k, '')))}</td>"
-            for k in ("meaning", "name", "user_id", "signed_at", "key_id", "manifest_sha256")
+@dataclass
+class _Approved:
+    """What the checks established, ready to sign."""
+
+    entry: dict[str, Any]
+    private_key: Any
+    manifest: dict[str, Any]
+
+
+def _run_facts(store: Any, package_id: str, manifest: dict[str, Any]) -> tuple[str, str]:
+    """The run's author and verdict as the chain recorded them (refuse if unknown)."""
+    started = store.records(action=RUN_STARTED, object_type="report", object_id=package_id)
+    if len(started) != 1:
+        raise SigningError(
+            f"this store has no record of run {package_id}: sign with the store that ran it "
+            "(CMLOPS_HOME or CMLOPS_STORE_URL)"
         )
-        + "</tr>"
-        for e in entries
-    )
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>Signatures — {html.escape(package_id)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;"
-        "padding:4px 8px;font-size:13px}table{border-collapse:collapse}</style></head><body>"
-        f"<h1>Electronic signatures</h1><p>Package <code>{html.escape(package_id)}</code>. "
-        "Each signature signs the manifest digest below with the signer's name, user id, "
-        "UTC time and meaning (21 CFR 11.50). Check them with "
-        "<code>cmlops package verify</code>.</p>"
-        "<table><thead><tr><th>meaning</th><th>printed name</th><th>user id</th>"
-        "<th>signed (UTC)</th><th>key id</th><th>manifest SHA-256</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table></body></html>\n"
-    )
+    verdict = str((manifest.get("results") or {}).get("verdict", ""))
+    finished = store.records(action="report.finished", object_type="report", object_id=package_id)
+    if finished and finished[-1].payload_dict().get("verdict") != verdict:
+        raise SigningError("the manifest's verdict is not the verdict the chain recorded")
+    return started[0].actor, verdict
 
 
-def _valid(entry: dict[str, Any]) -> str:
-    """'' when the Ed25519 signature verifies, else why not."""
-    try:
-        if key_id_of(base64.b64decode(entry["public_key"], validate=True)) != entry["key_id"]:
-            return "key id does not match its public key"
-        if datetime.fromisoformat(entry["signed_at"]) >= datetime.fromisoformat(
-            entry["key_expires"]
-        ):
-            return "signed after its key expired"
-        document = signed_document(entry)
-    except (KeyError, ValueError, TypeError):
-        return "signature entry is malformed"
-    if not verify_document(entry["public_key"], CONTEXT, document, entry.get("signature")):
-        return "signature does not match the signed fields"
-    return ""
-
-
-def check_signatures(
-    root: Path, package_id: str, manifest_sha256: str
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Each signature with its validity, and the problems found (for verify)."""
-    problems: list[str] = []
-    try:
-        entries = read_signatures(root)
-    except SigningError as exc:
-        return [], [str(exc)]
-    if not (root / SIGNATURES).is_file():
-        problems.append(f"{SIGNATURES_HTML} present without {SIGNATURES}")
-    report = []
-    for i, entry in enumerate(entries, 1):
-        why = _valid(entry)
-        if not why and entry.get("package_id") != package_id:
-            why = "signature belongs to another package"
-        if not why and entry.get("manifest_sha256") != manifest_sha256:
-            why = "manifest changed after signing"
-        label = f"{entry.get('meaning', '?')} by {entry.get('name', '?')} ({entry.get('user_id')})"
-        if why:
-            problems.append(f"broken signature {i}: {label}: {why}")
-        report.append(
-            {**{k: entry.get(k) for k in SIGNED_FIELDS}, "valid": not why, "problem": why}
+def _signer(store: Any, request: dict[str, Any]) -> str:
+    actor = store.actor
+    if request["user_id"] not in (None, actor):
+        raise SigningError(
+            f"you act as {actor!r} in this store, not {request['user_id']!r}: "
+            "sign as yourself, with your own key"
         )
-    page = root / SIGNATURES_HTML
-    if entries and (
-        not page.is_file() or page.read_text("utf-8") != signatures_html(package_id, entries)
-    ):
-        problems.append(f"modified: {SIGNATURES_HTML} does not match {SIGNATURES}")
-    return report, problems
+    if request["meaning"] not in MEANINGS:
+        raise SigningError(f"unknown meaning {request['meaning']!r}: one of {', '.join(MEANINGS)}")
+    return actor
 
 
-def package_status(
-    manifest: dict[str, Any], entries: list[dict[str, Any]], superseded_by: str | None = None
-) -> str:
-    """FAILED, or the furthest of executed → reviewed → approved, or superseded."""
-    if superseded_by:
-        return "superseded"
-    if manifest.get("status") in ("FAILED", "ABORTED"):
-        return str(manifest["status"])
-    meanings = {e.get("meaning") for e in entries}
-    if "approved" in meanings:
-        return "approved"
-    if "reviewed" in meanings:
-        return "reviewed"
-    return "executed"
+def _verified(root: Path, store: Any, details: dict[str, Any]) -> PackageVerification:
+    result = verify_folder(root, store=store)
+    details["object_id"] = result.package_id
+    if not result.ok:
+        raise SigningError(f"package fails verification ({result.lines()[0]}): not signing it")
+    if superseded_by(store, result.package_id):
+        raise SigningError(f"package {result.package_id} was superseded: sign its successor")
+    return result
+
+
+def _printed_name(registered_name: str, given: str | None) -> str:
+    if given is not None and given != registered_name:
+        raise SigningError(
+            f"printed name {given!r} is not your registered name {registered_name!r}: "
+            "sign with your registered name"
+        )
+    return registered_name
+
+
+def _check(root: Path, store: Any, request: dict[str, Any], details: dict[str, Any]) -> _Approved:
+    """Every check before signing, in the order of the module docstring; refuse on the first."""
+    actor = _signer(store, request)
+    key = read_key_file(request["key_path"])
+    details["key_id"] = key.key_id
+    result = _verified(root, store, details)
+    manifest, _raw = read_manifest(root)
+    ledger = load_ledger(store)
+    registered = signer_key(ledger, actor, key, store.clock())
+    name = _printed_name(registered.name, request["name"])
+    author, verdict = _run_facts(store, result.package_id, manifest)
+    earlier = tuple((s["user_id"], s["meaning"]) for s in result.signatures if s["valid"])
+    facts = SigningFacts(
+        actor, request["meaning"], author, result.status, verdict, request["justification"], earlier
+    )
+    problem = signing_problem(ledger.policies.current, facts)
+    if problem:
+        raise SigningError(problem)
+    private = unlock(key, request["passphrase"])
+    entry = {
+        "package_id": result.package_id,
+        "manifest_sha256": result.manifest_sha256,
+        "user_id": actor,
+        "name": name,
+        "meaning": request["meaning"],
+        "justification": request["justification"],
+        "key_id": key.key_id,
+    }
+    return _Approved(entry, private, manifest)
+
+
+def collect_evidence(store: Any, package_id: str, private_key: Any) -> dict[str, Any]:
+    """The records an offline verifier needs to judge the package's signatures."""
+    signed = store.records(action=SIGNED, object_type="package", object_id=package_id)
+    trust = trust_records(store)
+    ledger = TrustLedger.from_records(store.store_id, trust)
+    users = {r.actor for r in signed} | {v.changed_by for v in ledger.policies.versions}
+    needed = [
+        r for r in trust if r.action == "policy.changed" or r.payload_dict().get("user_id") in users
+    ]
+    records = {
+        r.seq: r
+        for r in (
+            *store.records(limit=1),
+            *store.records(action=RUN_STARTED, object_type="report", object_id=package_id),
+            *signed,
+            *store.records(action=WITHDRAWN, object_type="package", object_id=package_id),
+            *needed,
+        )
+    }
+    return {
+        "records": [records[seq].to_dict() for seq in sorted(records)],
+        "anchor": seal_evidence(store, sorted(records), private_key),
+    }
+
+
+def _write(root: Path, store: Any, approved: _Approved, entry: dict[str, Any]) -> None:
+    doc = read_signatures_file(root)
+    entries = [*doc.get("signatures", []), entry]
+    package_id = entry["package_id"]
+    document = {
+        "schema": SIG_SCHEMA,
+        "package_id": package_id,
+        "signatures": entries,
+        "evidence": collect_evidence(store, package_id, approved.private_key),
+    }
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    page = signature_page(approved.manifest, entries)
+    with writable_folder(root):  # the package stays read-only around these two files
+        write_atomic(root / SIGNATURES, text, read_only=True)
+        write_atomic(root / SIGNATURES_HTML, page, read_only=True)
 
 
 def sign_package(
     path: str | Path,
     *,
     meaning: str,
-    name: str,
     passphrase: str,
+    name: str | None = None,
+    justification: str = "",
     key_path: str | Path | None = None,
     user_id: str | None = None,
     store: Any = None,
-    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Sign a package folder; returns the new signature entry. See the module docstring."""
-    from cmlops.reports.package import writable_folder, zip_package
-    from cmlops.reports.verify import verify_folder
-
     root = Path(path)
     if not root.is_dir():
         raise SigningError(f"sign the package folder, not {root}: unzip it first")
-    if meaning not in MEANINGS:
-        raise SigningError(f"unknown meaning {meaning!r}: one of {', '.join(MEANINGS)}")
-    if not name.strip():
-        raise SigningError("a signature needs the signer's full printed name: pass --name")
-    info, doc = read_key(key_path)
     if store is None:
         from cmlops.store import open_store
 
         store = open_store()
-    signer = user_id or store.actor
-    if signer != info.user_id:
-        raise SigningError(
-            f"key {info.key_id} belongs to user {info.user_id!r}, not {signer!r}: use your own key"
-        )
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
-    if datetime.fromisoformat(info.expires) <= moment:
-        raise SigningError(
-            f"signing key {info.key_id} expired on {info.expires}: generate a new one"
-        )
-    result = verify_folder(root)
-    if not result.ok:
-        raise SigningError(f"package fails verification ({result.lines()[0]}): not signing it")
-    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
-    entries = read_signatures(root)
-    superseded = store.records(
-        action="package.superseded", object_type="package", object_id=result.package_id, limit=1
-    )
-    if superseded:
-        raise SigningError(f"package {result.package_id} was superseded: sign its successor")
-    if meaning == "approved":
-        if manifest["status"] != "EXECUTED":
-            raise SigningError(
-                f"refusing to approve a {manifest['status']} run: re-run the report first"
-            )
-        if not any(e.get("meaning") == "reviewed" for e in entries):
-            raise SigningError("refusing to approve before a review: sign --meaning reviewed first")
-    private = unlock(doc, passphrase)
-    entry = {
-        "package_id": result.package_id,
-        "manifest_sha256": result.manifest_sha256,
-        "name": name.strip(),
-        "user_id": signer,
+    request = {
         "meaning": meaning,
-        "signed_at": moment.isoformat(),
-        "key_id": info.key_id,
-        "key_expires": info.expires,
-        "public_key": info.public_key,
-        "algorithm": "Ed25519",
+        "name": name,
+        "justification": justification.strip(),
+        "key_path": key_path,
+        "user_id": user_id,
+        "passphrase": passphrase,
     }
-    entry["signature"] = sign_document(private, CONTEXT, signed_document(entry))
-    entries.append(entry)
-    document = {"schema": SIG_SCHEMA, "package_id": result.package_id, "signatures": entries}
-    with writable_folder(root):  # the package stays read-only around these two files
-        write_atomic(
-            root / SIGNATURES, json.dumps(document, indent=2, sort_keys=True), read_only=True
+    attempt = {"meaning": meaning, "user_id": store.actor, "name": name}
+    with package_lock(root):
+        with recorded_refusal(store, "package.sign_refused", "package", "", attempt) as details:
+            approved = _check(root, store, request, details)
+        entry = dict(approved.entry)
+        entry["signature"] = sign_document(approved.private_key, CONTEXT, entry)
+        reason = entry["justification"] or f"{meaning} by {entry['name']}"
+        record = store.append(
+            SIGNED, "package", entry["package_id"], signed_payload(entry), reason=reason
         )
-        write_atomic(
-            root / SIGNATURES_HTML, signatures_html(result.package_id, entries), read_only=True
-        )
-    store.append(
-        "package.signed",
-        "package",
-        result.package_id,
-        {k: entry[k] for k in (*SIGNED_FIELDS, "signature")},
-        reason=f"{meaning} by {entry['name']}",
-    )
+        entry["signed_at"] = record.ts
+        entry["record"] = {"seq": record.seq, "hash": record.hash}
+        entry["algorithm"] = ALGORITHM
+        try:
+            _write(root, store, approved, entry)
+        except BaseException as exc:
+            store.append(
+                WITHDRAWN,
+                "package",
+                entry["package_id"],
+                {"seq": record.seq, "error": f"{type(exc).__name__}: {exc}"},
+                reason="the signature could not be written into the package",
+            )
+            raise
     zip_package(root)
     return entry

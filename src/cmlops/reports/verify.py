@@ -4,10 +4,11 @@ Checks, in order: the manifest parses and conforms to its schema; every file
 listed has its recorded SHA-256 and size (modified / removed files named);
 no file was added; the audit extract's records are proven in the chain's
 Merkle tree and say what the package says (:mod:`cmlops.reports.audit_check`);
-every signature signs *this* manifest digest and package id with a valid
-Ed25519 signature, and ``signatures.html`` still shows
+every signature is judged against the key registry and signing policy of the
+chain (:mod:`cmlops.reports.signatures`), and ``signatures.html`` still shows
 exactly the signatures in ``signatures.json``. Nothing needs the original store
-or a network; a zip is safely extracted to a temporary folder first.
+or a network; given a kept checkpoint or the store, the package is also checked
+against them. A zip is safely extracted to a temporary folder first.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ from typing import Any
 from cmlops.reports.archival import archival_problems
 from cmlops.reports.audit_check import check_audit, checkpoint_problems
 from cmlops.reports.manifest import (
-    SIGNATURES,
-    SIGNATURES_HTML,
     UNLISTED,
     read_manifest,
     sha256_file,
     validate_manifest,
 )
 from cmlops.reports.package import opened_package
+from cmlops.reports.signatures import check_signatures
 
 
 @dataclass
@@ -166,11 +166,9 @@ def _check_consistency(root: Path, manifest: dict[str, Any], out: PackageVerific
 
 
 def verify_folder(
-    root: Path, *, label: str | None = None, checkpoint: Any = None
+    root: Path, *, label: str | None = None, checkpoint: Any = None, store: Any = None
 ) -> PackageVerification:
-    """Verify an unpacked package folder (also against a kept ``checkpoint`` when given)."""
-    from cmlops.reports.signing import check_signatures
-
+    """Verify an unpacked package folder (also against a kept ``checkpoint`` or the ``store``)."""
     manifest, raw = read_manifest(root)
     out = PackageVerification(path=label or str(root))
     out.manifest_sha256 = hashlib.sha256(raw).hexdigest()
@@ -188,17 +186,21 @@ def verify_folder(
         problems, notes = checkpoint_problems(root, manifest, out.manifest_sha256, checkpoint)
         out.problems.extend(problems)
         out.notes.extend(notes)
-    if (root / SIGNATURES).is_file() or (root / SIGNATURES_HTML).is_file():
-        out.signatures, problems = check_signatures(root, out.package_id, out.manifest_sha256)
-        out.problems.extend(problems)
+    checked = check_signatures(root, manifest, out.manifest_sha256, store=store)
+    out.signatures = checked.signatures
+    out.problems.extend(checked.problems)
+    out.notes.extend(checked.notes)
     return out
 
 
-def verify_package(path: str | Path, *, checkpoint: Any = None) -> PackageVerification:
+def verify_package(
+    path: str | Path, *, checkpoint: Any = None, store: Any = None
+) -> PackageVerification:
     """Verify a package folder or its ``.zip`` offline; see the module docstring.
 
-    ``checkpoint``: a :class:`cmlops.trust.checkpoint.Checkpoint` the verifier kept.
+    ``checkpoint``: a :class:`cmlops.trust.checkpoint.Checkpoint` the verifier kept;
+    ``store``: the store, to cross-check the signatures' evidence against it.
     """
     path = Path(path)
     with opened_package(path) as root:
-        return verify_folder(root, label=str(path), checkpoint=checkpoint)
+        return verify_folder(root, label=str(path), checkpoint=checkpoint, store=store)

@@ -34,6 +34,8 @@ from cmlops.errors import InvalidInputError, SigningError
 from cmlops.store.chain import canonical_payload, utc_timestamp
 from cmlops.store.model import AuditRecord
 from cmlops.trust.ed25519 import key_id_of, public_key_text, sign_document, verify_document
+from cmlops.trust.ledger import key_problem as ledger_key_problem
+from cmlops.trust.ledger import key_records
 
 CONTEXT = "cmlops-checkpoint-v1"
 FILE_SCHEMA = "cmlops.checkpoint/1"
@@ -146,7 +148,9 @@ def create_checkpoint(store: Any, private_key: Any, *, signer: str) -> Checkpoin
     (head,) = store.records(offset=size - 1, limit=1)
     time = utc_timestamp(store.clock())
     key_records = signer_key_records(store, key_id, size)
-    problem = key_problem(key_records, signer, key_id, public_key, size + 1, time)
+    problem = key_problem(
+        key_records, signer, key_id, public_key, size + 1, time, store_id=store.store_id
+    )
     if problem:
         raise SigningError(f"cannot sign a checkpoint: {problem}")
     entries = package_signature_entries(
@@ -182,38 +186,27 @@ def create_checkpoint(store: Any, private_key: Any, *, signer: str) -> Checkpoin
 
 
 # -- the signer's key: the one place that asks the key registry ------------------------------
-KEY_ACTIONS = ("key.generated",)
-
-
 def signer_key_records(store: Any, key_id: str, upto_seq: int) -> list[AuditRecord]:
-    """The chain's records about key ``key_id`` up to ``upto_seq`` (its registration)."""
-    return [
-        r
-        for action in KEY_ACTIONS
-        for r in store.records(action=action, object_id=key_id)
-        if r.seq <= upto_seq
-    ]
+    """The records that decide whether ``key_id`` was active (:mod:`cmlops.trust.ledger`)."""
+    return key_records(store, key_id, upto_seq)
 
 
 def key_problem(
-    records: list[AuditRecord], signer: str, key_id: str, public_key: str, seq: int, ts: str
+    records: list[AuditRecord],
+    signer: str,
+    key_id: str,
+    public_key: str,
+    seq: int,
+    ts: str,
+    *,
+    store_id: str,
 ) -> str:
     """'' when ``key_id`` was ``signer``'s registered, active key for a record at ``(seq, ts)``.
 
-    ``records`` are the chain's records about the key (:func:`signer_key_records`).
+    ``records`` are the chain's records about the key (:func:`signer_key_records`);
+    the key registry derived from them decides (:func:`cmlops.trust.ledger.key_problem`).
     """
-    if key_id_of(public_key) != key_id:
-        return f"public key does not match key id {key_id}"
-    registered = [r for r in records if r.object_id == key_id and r.seq < seq]
-    if not registered:
-        return f"key {key_id} is not registered in the audit chain"
-    payload = registered[0].payload_dict()
-    if payload.get("user_id") != signer or payload.get("public_key") != public_key:
-        return f"key {key_id} is registered for {payload.get('user_id')!r}, not {signer!r}"
-    start, end = str(payload.get("created", "")), str(payload.get("expires", ""))
-    if not start <= ts < end:
-        return f"key {key_id} was not valid at {ts} (registered for {start} to {end})"
-    return ""
+    return ledger_key_problem(records, store_id, signer, key_id, public_key, seq, ts)
 
 
 # -- reading and checking ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cmlops.errors import InvalidInputError
-from cmlops.store.chain import canonical_payload
+from cmlops.store.chain import canonical_json
 
 ALGORITHM = "Ed25519"
 _CONTEXT = re.compile(r"cmlops-[a-z][a-z0-9-]*-v[1-9][0-9]*")
@@ -41,7 +41,7 @@ def signing_input(context: str, document: Mapping[str, Any]) -> bytes:
         raise InvalidInputError(
             f"signature context {context!r} is not of the form cmlops-<purpose>-v<N>"
         )
-    return context.encode("ascii") + b"\n" + canonical_payload(dict(document)).encode("utf-8")
+    return context.encode("ascii") + b"\n" + canonical_json(dict(document))
 
 
 def sign_document(private_key: Any, context: str, document: Mapping[str, Any]) -> str:

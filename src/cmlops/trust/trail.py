@@ -118,6 +118,7 @@ def checkpoint_store_problems(
         checkpoint.public_key,
         checkpoint.tree_size + 1,
         doc["time"],
+        store_id=checkpoint.store_id,
     )
     if problem:
         return [f"the {label} is not signed by a registered key: {problem}"]
@@ -188,6 +189,7 @@ def offline_checkpoint_problems(checkpoint: Checkpoint) -> list[str]:
         checkpoint.public_key,
         checkpoint.tree_size + 1,
         doc["time"],
+        store_id=checkpoint.store_id,
     )
     return (
         [f"the {checkpoint.label()} is not signed by a registered key: {problem}"]
