@@ -16,8 +16,9 @@ from cmlops.reports.manifest import dumps, sha256_file
 from cmlops.reports.runner import run_report
 from cmlops.reports.verify import verify_package
 from cmlops.store.chain import canonical_record, record_hash, row_from_dict
+from cmlops.trust.admin import generate_keys
 from cmlops.trust.checkpoint import create_checkpoint
-from cmlops.trust.keys import generate_keys, read_key, unlock
+from cmlops.trust.keys import read_key_file, unlock
 from tests.reports.conftest import ECHO_BODY, make_template
 from tests.store.old_stores import add_team_role
 
@@ -152,9 +153,10 @@ def test_other_users_cells_during_a_run_stay_out_of_its_extract(
 
 
 def _key(tmp_path: Path, store):
-    generate_keys("tester", "long passphrase", path=tmp_path / "key.json", store=store)
-    _info, doc = read_key(tmp_path / "key.json")
-    return unlock(doc, "long passphrase")
+    generate_keys(
+        "tester", "long passphrase", name="Tess Ter", path=tmp_path / "key.json", store=store
+    )
+    return unlock(read_key_file(tmp_path / "key.json"), "long passphrase")
 
 
 @pytest.mark.req("REQ-PKG-003")
@@ -201,9 +203,11 @@ def test_a_checkpoint_of_another_store_is_refused(tmp_path: Path, store) -> None
     from cmlops.store import open_store
 
     other = open_store(home=tmp_path / "other")
-    generate_keys("tester", "long passphrase", path=tmp_path / "k2.json", store=other)
+    generate_keys(
+        "tester", "long passphrase", name="Tess Ter", path=tmp_path / "k2.json", store=other
+    )
     foreign = create_checkpoint(
-        other, unlock(read_key(tmp_path / "k2.json")[1], "long passphrase"), signer="tester"
+        other, unlock(read_key_file(tmp_path / "k2.json"), "long passphrase"), signer="tester"
     )
     template = make_template(tmp_path / "t.ipynb", ECHO_BODY)
     run = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=store, progress=False)

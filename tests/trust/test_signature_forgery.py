@@ -299,6 +299,27 @@ def test_author_may_not_review_own_run(world: World) -> None:
                   "--passphrase-file", secret)  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[" * 100_000, "signatures.json is damaged"),
+        ('{"signatures": [], "evidence": []}', "signatures.json is damaged"),
+        ('{"schema": "cmlops.signatures/1", "signatures": [{}]}', "are not bound to registered"),
+        (None, "malformed signature entry"),
+    ],
+)
+def test_hostile_signature_files_are_reported_not_crashed(world: World, text, expected) -> None:
+    package = world.copy("approved")
+    if text is None:  # entries of every wrong shape
+        doc = load(package)
+        doc["signatures"] += ["x", 1, {"record": "seq"}, {"record": {"seq": "7"}}, {"name": []}]
+        save(package, doc)
+    else:
+        (package / "signatures.json").write_text(text)
+    out = verify(world, package, code=1)
+    assert expected in out and "Traceback" not in out
+
+
 # -- separation of duties, verdicts, revocation and rotation (one package's life) ---------------
 
 

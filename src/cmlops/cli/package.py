@@ -191,7 +191,7 @@ def status_cmd(
     """
     from cmlops.reports.status import INVALID, package_state, supersede
 
-    store = open_cli_store(ctx)
+    store = open_cli_store(ctx, create=False)
     try:
         if superseded_by is not None:
             supersede(path, superseded_by, store=store, reason=reason, justification=justification)

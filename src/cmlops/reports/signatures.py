@@ -79,9 +79,14 @@ def read_signatures_file(root: Path) -> dict[str, Any]:
     path = root / SIGNATURES
     if not path.is_file():
         return {}
-    doc = json.loads(path.read_text("utf-8"))
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("signatures"), list):
         raise ValueError("not a signatures file")
+    if not isinstance(doc.get("evidence", {}), dict):
+        raise ValueError("its evidence is not an object")
     return doc
 
 
@@ -299,7 +304,7 @@ def stripped_signatures(found: list[dict[str, Any]], withdrawn: set, carried: se
     """A line for each known signing of the package that it does not carry."""
     seen: set = set()
     out = []
-    for item in sorted(found, key=lambda i: i.get("seq", 0)):
+    for item in sorted(found, key=lambda i: i["seq"] if isinstance(i.get("seq"), int) else -1):
         seq = item.get("seq")
         if seq in carried or seq in withdrawn or seq in seen:
             continue
