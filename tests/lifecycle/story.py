@@ -207,7 +207,7 @@ def sign(store_home: Path, package: Path, user: str, meaning: str, keys: Path) -
                 user, "correct horse battery", name=user.title(), path=key, store=store
             )
     ensure_role(store_home, keys, user, role_for(meaning))
-    with open_store(home=store_home, actor=user) as store:
+    with as_hub_user(user), open_store(home=store_home) as store:
         cmlops.sign_package(
             package,
             meaning=meaning,

@@ -24,6 +24,7 @@ from cmlops.trust.admin import change_policy, generate_keys
 from cmlops.trust.keys import read_key_file
 from cmlops.trust.policy import normalise_policy
 from tests.reports.conftest import make_template
+from tests.trust.roles import acting_as
 
 pytestmark = pytest.mark.kernel
 PASS = "correct horse battery"
@@ -43,7 +44,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = str(SRC)
     try:
-        with open_store(home=home, actor="runner") as store:
+        with acting_as(home, "runner") as store:
             echo = make_template(base / "echo.ipynb", ECHO_BODY)
             fails = make_template(base / "fail.ipynb", ["raise RuntimeError('x')"])
             out = {
@@ -59,12 +60,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         else:
             os.environ["PYTHONPATH"] = old
     for user, name in PEOPLE.items():
-        with open_store(home=home, actor=user) as store:
+        with acting_as(home, user) as store:
             out[f"key:{user}"] = generate_keys(
                 user, PASS, name=name, path=base / f"{user}.json", store=store
             ).path
     roles = {"admin": ["admin"], "reviewer": ["rev", "rev2"], "approver": ["app"]}
-    with open_store(home=home, actor="admin") as store:
+    with acting_as(home, "admin") as store:
         key = read_key_file(out["key:admin"])
         change_policy(store, None, key=key, passphrase=PASS, reason="")
         change_policy(store, normalise_policy({"roles": roles}), key=key, passphrase=PASS,
@@ -74,7 +75,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def sign(built, path: Path, user: str, meaning: str, **kw) -> dict:
-    with open_store(home=built["home"], actor=user) as store:
+    with acting_as(built["home"], user) as store:
         return sign_package(
             path,
             meaning=meaning,
@@ -114,7 +115,7 @@ def test_signature_verifies_is_audited_and_escaped(built, copy, tmp_path: Path) 
         assert record.payload_dict()["manifest_sha256"] == result.manifest_sha256
         assert verify_package(path, store=store).ok
     echo = make_template(tmp_path / "e.ipynb", ["x = 1"])
-    with open_store(home=built["home"], actor="runner") as store:
+    with acting_as(built["home"], "runner") as store:
         with pytest.raises(PackageExistsError, match="never overwritten"):
             run_report(echo, {}, out=path, force=True, store=store, progress=False)
     assert verify_package(path).ok
@@ -180,7 +181,7 @@ def test_status_life_cycle_and_refusals(built, copy) -> None:
         sign(built, path, "app", "approved")
         assert package_state(path, store=store)["status"] == "approved"
         assert package_state(failed, store=store)["status"] == "FAILED"
-    with open_store(home=built["home"], actor="app") as store:
+    with acting_as(built["home"], "app") as store:
         supersede(path, copy("f"), store=store, reason="re-run on corrected data")
         assert package_state(path, store=store)["status"] == "superseded"
     with pytest.raises(SigningError, match="superseded"):

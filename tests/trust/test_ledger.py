@@ -22,6 +22,7 @@ from cmlops.trust.keys import generate_key_file, make_request
 from cmlops.trust.ledger import load_ledger
 from cmlops.trust.policy import CHANGE_CONTEXT, change_document, normalise_policy
 from cmlops.trust.registry import registration_payload
+from tests.trust.roles import acting_as
 
 PASS = "correct horse battery"
 
@@ -32,7 +33,7 @@ def home(tmp_path: Path) -> Path:
 
 
 def as_user(home: Path, user: str):
-    return open_store(home=home, actor=user)
+    return acting_as(home, user)
 
 
 def key_for(tmp_path: Path, user: str, name: str = ""):
