@@ -186,6 +186,22 @@ def test_another_users_key(world: World) -> None:
     assert "is registered for 'bob', not 'mallory'" in verify(world, forged, code=1)
 
 
+def test_a_claimed_name_is_not_an_identity(world: World) -> None:
+    """mallory sets CMLOPS_USER=erin; the store still authenticates her as mallory."""
+    spare = world.packages["spare"]
+    done = world.cli("mallory", "package", "sign", spare, "--meaning", "approved", "--key",
+                     world.key("erin"), "--passphrase-file", world.base / "secret.txt",
+                     code=2, claim="erin")  # fmt: skip
+    assert "registered for 'erin', not for you ('mallory')" in done.stderr
+    refused = refusals(world, "mallory")[-1]
+    assert refused["context"]["claimed_actor"] == "erin" and refused["actor"] == "mallory"
+    done = world.cli("mallory", "package", "sign", spare, "--meaning", "approved", "--user",
+                     "erin", "--passphrase-file", world.base / "secret.txt", code=2,
+                     claim="erin")  # fmt: skip
+    assert "you act as 'mallory' in this store, not 'erin'" in done.stderr
+    assert not (spare / "signatures.json").exists()
+
+
 def test_edited_expiry_changes_nothing(world: World) -> None:
     # a key file has no expiry a verifier reads; the registry's does not move
     key_doc = json.loads(world.key("bob").read_text())

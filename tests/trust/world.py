@@ -49,14 +49,15 @@ class World:
     packages: dict[str, Path] = field(default_factory=dict)
     counter: int = 0
 
-    def env(self, user: str) -> dict[str, str]:
+    def env(self, user: str, claim: str | None = None) -> dict[str, str]:
+        """``user`` is who the store authenticates (hub user); ``claim`` a CMLOPS_USER claim."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CMLOPS_")}
         current = env.get("PYTHONPATH", "")
         env.update(
             PYTHONPATH=os.pathsep.join(p for p in (str(SRC), current) if p),
             CMLOPS_HOME=str(self.home),
             CMLOPS_DISPLAY="static",
-            CMLOPS_USER=user,
+            CMLOPS_USER=claim or user,
             JUPYTERHUB_USER=user,
             CMLOPS_SIGNING_KEY=str(self.key(user)),
         )
@@ -65,11 +66,13 @@ class World:
     def key(self, user: str) -> Path:
         return self.base / "keys" / f"{user}.json"
 
-    def cli(self, user: str, *args: str, code: int | None = 0) -> subprocess.CompletedProcess:
+    def cli(
+        self, user: str, *args: str, code: int | None = 0, claim: str | None = None
+    ) -> subprocess.CompletedProcess:
         """Run ``cmlops ARGS`` as ``user``; assert the exit code unless ``code`` is None."""
         done = subprocess.run(
             [sys.executable, "-c", "from cmlops.cli import main; main()", *map(str, args)],
-            env=self.env(user),
+            env=self.env(user, claim),
             cwd=self.base,
             capture_output=True,
             text=True,

@@ -61,10 +61,10 @@ def generate_cmd(
     store = None if no_register else open_cli_store(ctx)
     try:
         user = user_id or (store.actor if store is not None else None)
-        if user is None:
-            from cmlops.config import default_actor
+        if user is None:  # --no-register: the request names you as the system knows you
+            from cmlops.config import local_actor
 
-            user = default_actor()
+            user = local_actor().name
         key = generate_keys(
             user,
             passphrase,
