@@ -3,6 +3,8 @@ must be in its signed list, or the signature rests on a chain that is not the st
 
 from __future__ import annotations
 
+import pytest
+
 from cmlops.reports.signature_anchor import kept_checkpoint_problems
 from cmlops.trust.checkpoint import Checkpoint
 
@@ -31,11 +33,13 @@ def signature(seq: int, user: str = "erin", meaning: str = "approved", valid: bo
             "valid": valid}  # fmt: skip
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_signings_the_kept_checkpoint_lists_are_accepted() -> None:
     problems, notes = kept_checkpoint_problems(kept(50, signing(40)), "p1", [signature(40)])
     assert problems == [] and notes == []
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_a_signing_it_covers_but_does_not_list_rests_on_another_chain() -> None:
     cases = [
         kept(50),  # not listed at all
@@ -49,6 +53,7 @@ def test_a_signing_it_covers_but_does_not_list_rests_on_another_chain() -> None:
         assert len(problems) == 1 and "is not in the chain of the checkpoint" in problems[0]
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_later_signings_are_noted_and_broken_ones_ignored() -> None:
     problems, notes = kept_checkpoint_problems(
         kept(30), "p1", [signature(40), signature(20, valid=False)]

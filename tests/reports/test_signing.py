@@ -98,6 +98,7 @@ def copy(built, tmp_path: Path):
     return make
 
 
+@pytest.mark.req("REQ-SIG-001", "REQ-PKG-005")
 def test_signature_verifies_is_audited_and_escaped(built, copy, tmp_path: Path) -> None:
     path = copy("a")
     entry = sign(built, path, "rev", "reviewed")
@@ -121,6 +122,7 @@ def test_signature_verifies_is_audited_and_escaped(built, copy, tmp_path: Path) 
     assert verify_package(path).ok
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_any_changed_byte_after_signing_fails(built, copy) -> None:
     path = copy("b")
     sign(built, path, "rev", "reviewed")
@@ -137,6 +139,7 @@ def test_any_changed_byte_after_signing_fails(built, copy) -> None:
     assert not verify_package(path).ok
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_signature_moved_to_another_package_fails(built, copy) -> None:
     c, d = copy("c"), copy("d")
     sign(built, c, "rev", "reviewed")
@@ -147,6 +150,7 @@ def test_signature_moved_to_another_package_fails(built, copy) -> None:
     assert any("another package" in p for p in result.problems)
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_two_signers_at_once_both_survive(built, copy) -> None:
     path = copy("d")
     errors: list[BaseException] = []
@@ -167,6 +171,7 @@ def test_two_signers_at_once_both_survive(built, copy) -> None:
     assert result.ok and sorted(s["user_id"] for s in result.signatures) == ["rev", "rev2"]
 
 
+@pytest.mark.req("REQ-SIG-005")
 def test_status_life_cycle_and_refusals(built, copy) -> None:
     path, failed = copy("e"), copy("failed")
     sign(built, failed, "rev", "reviewed")
@@ -188,6 +193,7 @@ def test_status_life_cycle_and_refusals(built, copy) -> None:
         sign(built, path, "rev", "reviewed")
 
 
+@pytest.mark.req("REQ-SIG-005")
 def test_tampered_package_cannot_be_signed(built, copy) -> None:
     path = copy("f")
     (path / "results.json").write_text("{}")

@@ -52,6 +52,7 @@ def hostile_registration(store, request: dict) -> None:
     store.append("key.registered", "signing-key", request["key_id"], payload, reason="x")
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_only_the_user_or_an_admin_registers_a_key(home: Path, tmp_path: Path) -> None:
     bob_key = key_for(tmp_path, "bob")
     with as_user(home, "mallory") as store:
@@ -64,6 +65,7 @@ def test_only_the_user_or_an_admin_registers_a_key(home: Path, tmp_path: Path) -
     assert "'mallory' may not register a key for 'bob'" in ledger.problems[0]
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_a_request_altered_after_signing_does_not_count(home: Path, tmp_path: Path) -> None:
     key = key_for(tmp_path, "bob")
     altered = {**key.request, "name": "Robert Boss"}
@@ -75,6 +77,7 @@ def test_a_request_altered_after_signing_does_not_count(home: Path, tmp_path: Pa
     assert not ledger.registry.keys and "proof of possession" in ledger.problems[0]
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_rotation_retires_and_revocation_ends_a_key(home: Path, tmp_path: Path) -> None:
     first = key_for(tmp_path, "bob")
     second = generate_key_file("bob", PASS, name="Bob", path=tmp_path / "bob2.json")
@@ -109,6 +112,7 @@ def test_rotation_retires_and_revocation_ends_a_key(home: Path, tmp_path: Path) 
     assert key.ended_how == "revoked" and "laptop lost" in key.problem_at(FAR, key.valid_from)
 
 
+@pytest.mark.req("REQ-SIG-007")
 def test_policy_changes_need_an_admin_signature_and_the_current_policy(
     home: Path, tmp_path: Path
 ) -> None:
@@ -150,6 +154,7 @@ def store_records(home: Path, action: str):
         return store.records(action=action)
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_an_old_key_request_is_refused_cleanly(tmp_path: Path) -> None:
     private = Ed25519PrivateKey.generate()
     request = make_request(private, "bob", "Bob", "2026-01-01T00:00:00+00:00")
@@ -159,6 +164,7 @@ def test_an_old_key_request_is_refused_cleanly(tmp_path: Path) -> None:
             register_key(store, request)
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_an_admin_registers_a_key_its_owner_generated(home: Path, tmp_path: Path) -> None:
     alice, bob = key_for(tmp_path, "alice"), key_for(tmp_path, "bob")
     with as_user(home, "alice") as store:

@@ -15,6 +15,8 @@ from cmlops.trust.policy import (
     signing_problem,
 )
 
+pytestmark = pytest.mark.req("REQ-SIG-007")
+
 POLICY = PolicyVersion(
     seq=10,
     hash="0" * 64,

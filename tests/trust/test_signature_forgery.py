@@ -109,6 +109,7 @@ def refusals(world: World, actor: str, action: str = "package.sign_refused") -> 
 # -- the approved package is sound ------------------------------------------------------------
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_the_signed_package_verifies_offline_and_against_the_store(world: World) -> None:
     package = world.packages["approved"]
     out = verify(world, package, code=0)
@@ -117,11 +118,18 @@ def test_the_signed_package_verifies_offline_and_against_the_store(world: World)
     assert "to exclude a fabricated chain" in out  # offline, it says what it could not check
     assert "status approved" in verify(world, package, "--against-store", code=0)
     assert status(world, package, code=0).startswith("approved:")
+    # a checkpoint the organisation kept after the signings lists them all
+    kept = world.base / "kept-after-approval.json"
+    world.cli("alice", "audit", "checkpoint", "--out", kept, "--passphrase-file",
+              world.base / "secret.txt")  # fmt: skip
+    out = verify(world, package, "--checkpoint", kept, code=0)
+    assert "status approved" in out and "is not in the chain" not in out
 
 
 # -- forgery and impersonation classes ------------------------------------------------------
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_throwaway_key_that_was_never_registered(world: World) -> None:
     package = world.copy("approved")
     doc = load(package)
@@ -134,6 +142,7 @@ def test_throwaway_key_that_was_never_registered(world: World) -> None:
     assert status(world, package, code=1).startswith("INVALID:")
 
 
+@pytest.mark.req("REQ-SIG-006")
 def test_throwaway_key_with_fabricated_registration_is_caught_by_the_store(world: World) -> None:
     package = world.copy("pass")
     doc = load(world.packages["approved"])
@@ -153,6 +162,7 @@ def test_throwaway_key_with_fabricated_registration_is_caught_by_the_store(world
     assert status(world, package, code=1).startswith("INVALID:")
 
 
+@pytest.mark.req("REQ-SIG-003")
 def test_another_users_key(world: World) -> None:
     package = world.packages["spare"]
     # mallory holds erin's key file and passphrase: the key is erin's, mallory is not erin
@@ -186,6 +196,7 @@ def test_another_users_key(world: World) -> None:
     assert "is registered for 'bob', not 'mallory'" in verify(world, forged, code=1)
 
 
+@pytest.mark.req("REQ-SIG-003")
 def test_a_claimed_name_is_not_an_identity(world: World) -> None:
     """mallory sets CMLOPS_USER=erin; the store still authenticates her as mallory."""
     spare = world.packages["spare"]
@@ -202,6 +213,7 @@ def test_a_claimed_name_is_not_an_identity(world: World) -> None:
     assert not (spare / "signatures.json").exists()
 
 
+@pytest.mark.req("REQ-SIG-003", "REQ-SIG-006")
 def test_edited_expiry_changes_nothing(world: World) -> None:
     # a key file has no expiry a verifier reads; the registry's does not move
     key_doc = json.loads(world.key("bob").read_text())
@@ -241,6 +253,7 @@ def test_edited_expiry_changes_nothing(world: World) -> None:
     assert "was never registered" in out
 
 
+@pytest.mark.req("REQ-SIG-001", "REQ-SIG-006")
 def test_changed_printed_name(world: World) -> None:
     done = world.sign("carol", world.packages["spare"], "authored", "--name", "Dr. Carol", code=2)
     assert "is not your registered name 'Carol Author'" in done.stderr
@@ -252,6 +265,7 @@ def test_changed_printed_name(world: World) -> None:
     assert "printed name 'Erin Q. Approver, MD' is not the registered name 'Erin Approver'" in out
 
 
+@pytest.mark.req("REQ-SIG-002")
 def test_stripped_signatures(world: World) -> None:
     whole = world.copy("approved")
     (whole / "signatures.json").unlink()
@@ -276,6 +290,7 @@ def test_stripped_signatures(world: World) -> None:
     assert "signature stripped: the chain records approved by 'erin'" in out
 
 
+@pytest.mark.req("REQ-SIG-007")
 def test_role_missing(world: World) -> None:
     package = world.packages["spare"]
     done = world.sign("mallory", package, "reviewed", code=2)
@@ -293,6 +308,7 @@ def test_role_missing(world: World) -> None:
     assert "'mallory' does not hold the reviewer role" in verify(world, forged, code=1)
 
 
+@pytest.mark.req("REQ-SIG-007")
 def test_author_may_not_review_own_run(world: World) -> None:
     secret = world.base / "secret.txt"
     world.cli("alice", "policy", "grant", "reviewer", "carol", "--reason", "test",
@@ -315,6 +331,7 @@ def test_author_may_not_review_own_run(world: World) -> None:
                   "--passphrase-file", secret)  # fmt: skip
 
 
+@pytest.mark.req("REQ-SIG-006")
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -339,6 +356,7 @@ def test_hostile_signature_files_are_reported_not_crashed(world: World, text, ex
 # -- separation of duties, verdicts, revocation and rotation (one package's life) ---------------
 
 
+@pytest.mark.req("REQ-SIG-005", "REQ-SIG-007")
 def test_review_revocation_and_approval_with_deviation(world: World) -> None:
     secret = world.base / "secret.txt"
     package = world.packages["fail"]  # template echo_other, acceptance verdict FAIL
@@ -383,6 +401,7 @@ def test_review_revocation_and_approval_with_deviation(world: World) -> None:
     assert [line.split()[-5] for line in listed] == ["revoked", "active"]
 
 
+@pytest.mark.req("REQ-SIG-003", "REQ-SIG-007")
 def test_refused_attempts_are_recorded_and_leave_nothing_behind(world: World) -> None:
     spare, approved = world.packages["spare"], world.packages["approved"]
     before = (approved / "signatures.json").read_bytes()
@@ -399,6 +418,7 @@ def test_refused_attempts_are_recorded_and_leave_nothing_behind(world: World) ->
     assert any("already signed" in r["reason"] for r in refusals(world, "erin"))
 
 
+@pytest.mark.req("REQ-SIG-007")
 def test_bad_inputs_are_one_line_errors(world: World, tmp_path: Path) -> None:
     secret = world.base / "secret.txt"
     corrupt = tmp_path / "corrupt.json"
@@ -422,6 +442,7 @@ def test_bad_inputs_are_one_line_errors(world: World, tmp_path: Path) -> None:
     assert any("overlord" in r["reason"] for r in refused)
 
 
+@pytest.mark.req("REQ-SIG-005")
 def test_status_never_reports_approval_for_a_tampered_package(world: World) -> None:
     package = world.copy("approved")
     (package / "report.html").write_text("<p>all good</p>")
@@ -433,6 +454,7 @@ def test_status_never_reports_approval_for_a_tampered_package(world: World) -> N
 # -- supersession (changes the approved package's status: last) ------------------------------
 
 
+@pytest.mark.req("REQ-SIG-005")
 def test_supersession_needs_a_verified_successor(world: World) -> None:
     old = world.packages["approved"]
 

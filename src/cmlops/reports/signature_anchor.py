@@ -12,8 +12,9 @@ record of this package that was stripped from it.
 
 What it cannot show by itself: that this chain is the organisation's store and
 not a complete fabrication signed by a key registered in the fabrication. The
-verifier excludes that with the store, or by comparing the checkpoint with one
-it keeps (see docs/signatures.md, the trust model).
+verifier excludes that with the store, or with a checkpoint it kept from the
+store (:func:`kept_checkpoint_problems`: every signing it covers must be in its
+signed list; see docs/signatures.md, the trust model).
 """
 
 from __future__ import annotations
@@ -103,3 +104,40 @@ def _signer_problem(checkpoint: Any, ledger: TrustLedger) -> str:
     if key is None or key.user_id != doc["signer"] or key.public_key != checkpoint.public_key:
         return f"key {doc['key_id']} is not registered for {doc['signer']!r} in the evidence"
     return key.problem_at(doc["tree_size"] + 1, doc["time"])
+
+
+def kept_checkpoint_problems(
+    checkpoint: Any, package_id: str, signatures: list[dict[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """Each valid signature against a checkpoint the verifier kept: (problems, notes).
+
+    A signing recorded at or before the kept checkpoint must be in its signed
+    list (same seq, signer, meaning and manifest digest): a signature resting on
+    a fabricated chain is not. A later signing is beyond what it can vouch for.
+    """
+    listed = {
+        e.get("seq"): e
+        for e in checkpoint.signed_packages
+        if e.get("action") == "package.signed" and e.get("package_id") == package_id
+    }
+    problems: list[str] = []
+    later = 0
+    for sig in signatures:
+        if not sig["valid"]:
+            continue
+        if sig["seq"] > checkpoint.tree_size:
+            later += 1
+            continue
+        entry = listed.get(sig["seq"]) or {}
+        facts = (entry.get("user_id"), entry.get("meaning"), entry.get("manifest_sha256"))
+        if facts != (sig["user_id"], sig["meaning"], sig["manifest_sha256"]):
+            problems.append(
+                f"signature {sig['meaning']} by {sig['user_id']!r} (seq {sig['seq']}) is not in "
+                f"the chain of the {checkpoint.label()} you kept: its evidence is not the store's"
+            )
+    notes = (
+        [f"{later} signature(s) were made after the {checkpoint.label()}: keep a later one"]
+        if later
+        else []
+    )
+    return problems, notes

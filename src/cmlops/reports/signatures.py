@@ -39,7 +39,7 @@ from typing import Any
 
 from cmlops.errors import InvalidRecordError
 from cmlops.reports.manifest import SIGNATURES, SIGNATURES_HTML
-from cmlops.reports.signature_anchor import check_anchor
+from cmlops.reports.signature_anchor import check_anchor, kept_checkpoint_problems
 from cmlops.reports.signature_page import signature_page
 from cmlops.store.chain import record_from_dict
 from cmlops.store.model import AuditRecord
@@ -317,9 +317,18 @@ def stripped_signatures(found: list[dict[str, Any]], withdrawn: set, carried: se
 
 
 def check_signatures(
-    root: Path, manifest: dict[str, Any], manifest_sha256: str, *, store: Any = None
+    root: Path,
+    manifest: dict[str, Any],
+    manifest_sha256: str,
+    *,
+    store: Any = None,
+    checkpoint: Any = None,
 ) -> SignatureCheck:
-    """Judge every signature of an unpacked package (see the module docstring)."""
+    """Judge every signature of an unpacked package (see the module docstring).
+
+    With a ``checkpoint`` the verifier kept, each valid signing it covers must
+    be in its signed list (:func:`~cmlops.reports.signature_anchor.kept_checkpoint_problems`).
+    """
     facts = {
         "package_id": str(manifest.get("package_id", "")),
         "manifest_sha256": manifest_sha256,
@@ -356,6 +365,12 @@ def check_signatures(
         ]
         carried = {s["seq"] for s in out.signatures}
         out.problems.extend(stripped_signatures(found, withdrawn, carried))
+        if checkpoint is not None:
+            problems, notes = kept_checkpoint_problems(
+                checkpoint, facts["package_id"], out.signatures
+            )
+            out.problems.extend(problems)
+            out.notes.extend(notes)
     if store is not None and not doc:
         pid = facts["package_id"]
         found, withdrawn = signings(

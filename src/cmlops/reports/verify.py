@@ -186,7 +186,9 @@ def verify_folder(
         problems, notes = checkpoint_problems(root, manifest, out.manifest_sha256, checkpoint)
         out.problems.extend(problems)
         out.notes.extend(notes)
-    checked = check_signatures(root, manifest, out.manifest_sha256, store=store)
+    checked = check_signatures(
+        root, manifest, out.manifest_sha256, store=store, checkpoint=checkpoint
+    )
     out.signatures = checked.signatures
     out.problems.extend(checked.problems)
     out.notes.extend(checked.notes)
