@@ -152,20 +152,25 @@ def test_signature_moved_to_another_package_fails(built, copy) -> None:
 
 @pytest.mark.req("REQ-SIG-002")
 def test_two_signers_at_once_both_survive(built, copy) -> None:
+    from contextlib import ExitStack
+
     path = copy("d")
     errors: list[BaseException] = []
 
-    def review(user: str) -> None:
+    def review(user: str, store) -> None:
         try:
-            sign(built, path, user, "reviewed")
+            sign_package(path, meaning="reviewed", passphrase=PASS,
+                         key_path=built[f"key:{user}"], store=store)  # fmt: skip
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=review, args=(u,)) for u in ("rev", "rev2")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ExitStack() as stack:  # each person's store is opened (authenticated) before the race
+        stores = {u: stack.enter_context(acting_as(built["home"], u)) for u in ("rev", "rev2")}
+        threads = [threading.Thread(target=review, args=(u, s)) for u, s in stores.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     assert not errors
     result = verify_package(path)
     assert result.ok and sorted(s["user_id"] for s in result.signatures) == ["rev", "rev2"]

@@ -316,6 +316,43 @@ def stripped_signatures(found: list[dict[str, Any]], withdrawn: set, carried: se
     return out
 
 
+def _judge_document(
+    root: Path,
+    doc: dict[str, Any],
+    manifest: dict[str, Any],
+    facts: dict[str, str],
+    sources: tuple[Any, Any],
+    out: SignatureCheck,
+) -> None:
+    """Judge a ``cmlops.signatures/2`` document: entries, page, stripped and kept-checkpoint."""
+    store, checkpoint = sources
+    ctx = build_context(doc, facts, store, out)
+    judge_entries(doc["signatures"], ctx, out)
+    page = root / SIGNATURES_HTML
+    if not page.is_file() or page.read_text("utf-8") != signature_page(manifest, doc["signatures"]):
+        out.problems.append(f"modified: {SIGNATURES_HTML} does not match {SIGNATURES}")
+    pid = facts["package_id"]
+    found, withdrawn = signings(list(ctx.records.values()), pid)
+    found += [e for e in ctx.listed if e.get("package_id") == pid and e.get("action") == SIGNED]
+    out.problems.extend(stripped_signatures(found, withdrawn, {s["seq"] for s in out.signatures}))
+    if checkpoint is not None:
+        problems, notes = kept_checkpoint_problems(checkpoint, pid, out.signatures)
+        out.problems.extend(problems)
+        out.notes.extend(notes)
+
+
+def _stripped_from_store(store: Any, package_id: str) -> list[str]:
+    """The store's signings of a package that carries no signature file at all."""
+    found, withdrawn = signings(
+        [
+            *store.records(action=SIGNED, object_type="package", object_id=package_id),
+            *store.records(action=WITHDRAWN, object_type="package", object_id=package_id),
+        ],
+        package_id,
+    )
+    return stripped_signatures(found, withdrawn, set())
+
+
 def check_signatures(
     root: Path,
     manifest: dict[str, Any],
@@ -341,44 +378,16 @@ def check_signatures(
     except (OSError, UnicodeDecodeError, ValueError):
         out.problems.append(f"{SIGNATURES} is damaged: not a signatures file")
         return out
-    if not doc:
-        if (root / SIGNATURES_HTML).is_file():
-            out.problems.append(f"{SIGNATURES_HTML} present without {SIGNATURES}")
-    elif doc.get("schema") != SIG_SCHEMA:
+    if doc and doc.get("schema") != SIG_SCHEMA:
         out.problems.append(
             f"{SIGNATURES} has schema {doc.get('schema')!r}, not {SIG_SCHEMA}: its signatures "
             "are not bound to registered keys and cannot be accepted"
         )
-        return out
+    elif doc:
+        _judge_document(root, doc, manifest, facts, (store, checkpoint), out)
     else:
-        ctx = build_context(doc, facts, store, out)
-        judge_entries(doc["signatures"], ctx, out)
-        page = root / SIGNATURES_HTML
-        expected = signature_page(manifest, doc["signatures"])
-        if not page.is_file() or page.read_text("utf-8") != expected:
-            out.problems.append(f"modified: {SIGNATURES_HTML} does not match {SIGNATURES}")
-        found, withdrawn = signings(list(ctx.records.values()), facts["package_id"])
-        found += [
-            e
-            for e in ctx.listed
-            if e.get("package_id") == facts["package_id"] and e.get("action") == SIGNED
-        ]
-        carried = {s["seq"] for s in out.signatures}
-        out.problems.extend(stripped_signatures(found, withdrawn, carried))
-        if checkpoint is not None:
-            problems, notes = kept_checkpoint_problems(
-                checkpoint, facts["package_id"], out.signatures
-            )
-            out.problems.extend(problems)
-            out.notes.extend(notes)
-    if store is not None and not doc:
-        pid = facts["package_id"]
-        found, withdrawn = signings(
-            [
-                *store.records(action=SIGNED, object_type="package", object_id=pid),
-                *store.records(action=WITHDRAWN, object_type="package", object_id=pid),
-            ],
-            pid,
-        )
-        out.problems.extend(stripped_signatures(found, withdrawn, set()))
+        if (root / SIGNATURES_HTML).is_file():
+            out.problems.append(f"{SIGNATURES_HTML} present without {SIGNATURES}")
+        if store is not None:
+            out.problems.extend(_stripped_from_store(store, facts["package_id"]))
     return out
