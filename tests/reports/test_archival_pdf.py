@@ -161,11 +161,14 @@ def test_a_checkpoint_made_after_the_pdf_vouches_for_the_new_manifest(
 ) -> None:
     from cmlops.reports.pdf_copy import add_pdf
     from cmlops.reports.runner import run_report
+    from cmlops.trust.admin import generate_keys
     from cmlops.trust.checkpoint import create_checkpoint
-    from cmlops.trust.keys import generate_keys, read_key, unlock
+    from cmlops.trust.keys import read_key_file, unlock
 
-    generate_keys("tester", "long passphrase", path=tmp_path / "key.json", store=store)
-    key = unlock(read_key(tmp_path / "key.json")[1], "long passphrase")
+    generate_keys(
+        "tester", "long passphrase", name="Tess Ter", path=tmp_path / "key.json", store=store
+    )
+    key = unlock(read_key_file(tmp_path / "key.json"), "long passphrase")
     template = make_template(tmp_path / "t.ipynb", ECHO_BODY)
     run = run_report(template, {}, out=tmp_path / "pkg", store=store, progress=False)
     created = create_checkpoint(store, key, signer="tester")

@@ -125,7 +125,7 @@ def test_signing_adds_read_only_signatures_and_leaves_the_package_read_only(
     tmp_path: Path, store
 ) -> None:
     from cmlops.reports.signing import sign_package
-    from cmlops.trust.keys import generate_keys
+    from cmlops.trust.admin import generate_keys
 
     template = make_template(tmp_path / "echo.ipynb", ECHO_BODY)
     run = run_report(template, {}, out=tmp_path / "pkg", store=store, progress=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cmlops.cli.conventions import ErrorHandlingGroup, echo_json, open_cli_store, say
+from cmlops.cli.conventions import ErrorHandlingGroup, echo_json, fail, open_cli_store, say
 
 KEY_HELP = "Key file (default: CMLOPS_SIGNING_KEY or ~/.cmlops-keys/signing-key.json)."
 
@@ -18,7 +18,7 @@ def keys() -> None:
 
 @keys.command("generate")
 @click.option("--user", "user_id", help="User id (default: you, the store's actor).")
-@click.option("--name", required=True, help="Your full printed name, as signatures show it.")
+@click.option("--name", help="Your full printed name, as signatures show it (required).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=KEY_HELP)
 @click.option(
     "--valid-days",
@@ -42,7 +42,7 @@ def keys() -> None:
 def generate_cmd(
     ctx: click.Context,
     user_id: str | None,
-    name: str,
+    name: str | None,
     out: Path | None,
     valid_days: int,
     passphrase_file: Path | None,
@@ -57,6 +57,8 @@ def generate_cmd(
     from cmlops.cli.package import read_passphrase
     from cmlops.trust.admin import generate_keys
 
+    if not name or not name.strip():
+        fail('a key needs your full printed name (21 CFR 11.50): pass --name "First Last"')
     passphrase = read_passphrase(passphrase_file, confirm=True)
     store = None if no_register else open_cli_store(ctx)
     try:
