@@ -145,9 +145,11 @@ def test_sigterm_leaves_an_aborted_package(tmp_path: Path) -> None:
 
 
 def test_aborted_package_cannot_be_approved(tmp_path: Path) -> None:
-    from cmlops.reports.signing import package_status
+    from cmlops.reports.status import package_status
 
-    assert package_status({"status": "ABORTED"}, [{"meaning": "approved"}]) == "ABORTED"
+    assert package_status("ABORTED", True, ["reviewed", "approved"]) == "ABORTED"
+    assert package_status("FAILED", True, ["reviewed", "approved"]) == "FAILED"
+    assert package_status("EXECUTED", True, ["reviewed", "approved"]) == "approved"
 
 
 @pytest.mark.req("REQ-PKG-009")

@@ -7,9 +7,10 @@ computes the same status from the same evidence:
 
 * ``INVALID`` — the package fails verification (nothing else is claimed for it);
 * ``superseded`` — a verified successor was recorded in the chain;
-* ``approved`` / ``approved-with-deviation`` — a valid approval;
-* ``FAILED`` / ``ABORTED`` — the run failed or was stopped (and no approval
-  with deviation exists);
+* ``ABORTED`` — the run was stopped (never approved, whatever is signed);
+* ``approved`` — a valid approval of a run that executed;
+  ``approved-with-deviation`` — a valid approval with deviation;
+* ``FAILED`` — the run failed (and no approval with deviation exists);
 * ``reviewed`` — a valid review; otherwise ``executed``.
 
 A package is superseded only by a successor that verifies (against the store),
@@ -44,7 +45,9 @@ def package_status(
         return INVALID
     if superseded_by:
         return "superseded"
-    if "approved" in meanings:
+    if run_status == "ABORTED":
+        return run_status  # never approved, whatever signatures claim
+    if "approved" in meanings and run_status == "EXECUTED":
         return "approved"
     if DEVIATION in meanings:
         return DEVIATION
