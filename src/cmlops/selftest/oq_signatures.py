@@ -62,7 +62,7 @@ def primitive_check() -> Check:
 def sign_sample(package: Path, store: Any, work: Path) -> dict[str, Any]:
     """Sign the sample package with a throwaway key registered in the OQ store."""
     from cmlops.reports.signing import sign_package
-    from cmlops.trust.keys import generate_keys
+    from cmlops.trust.admin import generate_keys
 
     passphrase = secrets.token_urlsafe(16)
     key = work / "oq-signing-key.json"
@@ -78,14 +78,16 @@ def sign_sample(package: Path, store: Any, work: Path) -> dict[str, Any]:
 
 
 def _rename_signer(package: Path) -> None:
-    from cmlops.reports.signing import signatures_html
+    from cmlops.reports.manifest import read_manifest
+    from cmlops.reports.signature_page import signature_page
 
     path = package / "signatures.json"
     document = json.loads(path.read_text("utf-8"))
     document["signatures"][0]["name"] = "Mallory Forger"
     path.write_text(json.dumps(document, indent=2, sort_keys=True), "utf-8")
+    manifest, _raw = read_manifest(package)
     (package / "signatures.html").write_text(
-        signatures_html(document["package_id"], document["signatures"]), "utf-8"
+        signature_page(manifest, document["signatures"]), "utf-8"
     )
 
 

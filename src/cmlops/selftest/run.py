@@ -73,8 +73,15 @@ def _now() -> str:
 
 
 def check_signer(sign: SignRequest, store: Any) -> str:
-    """The printed name to sign with, once the key and passphrase are known to work."""
-    from cmlops.trust.keys import default_key_path, read_key, unlock
+    """The printed name to sign with, once the key and passphrase are known to work.
+
+    The key must be the store actor's *registered*, active key (the key registry
+    in the audit chain decides, never the key file), and the printed name the
+    registered one — the same checks signing makes, made before anything runs.
+    """
+    from cmlops.trust.admin import signer_key
+    from cmlops.trust.keys import default_key_path, read_key_file, unlock
+    from cmlops.trust.ledger import load_ledger
 
     target = sign.key_path or default_key_path()
     if not Path(target).expanduser().is_file():
@@ -82,20 +89,15 @@ def check_signer(sign: SignRequest, store: Any) -> str:
             f"selftest signs its validation package, and there is no signing key at {target}: "
             'create yours with `cmlops keys generate --name "Your Full Name"` (or pass --key FILE)'
         )
-    info, document = read_key(target)
-    if info.user_id != store.actor:
+    key = read_key_file(target)
+    registered = signer_key(load_ledger(store), store.actor, key, datetime.now(timezone.utc))
+    unlock(key, sign.passphrase)
+    name = (sign.name or registered.name).strip()
+    if name != registered.name:
         raise SigningError(
-            f"key {info.key_id} belongs to {info.user_id!r}, not to you ({store.actor!r}): "
-            'create your own with `cmlops keys generate --name "Your Full Name"`'
+            f"printed name {name!r} is not your registered name {registered.name!r}: "
+            "sign with your registered name"
         )
-    if datetime.fromisoformat(info.expires) <= datetime.now(timezone.utc):
-        raise SigningError(
-            f"signing key {info.key_id} expired on {info.expires}: generate a new one"
-        )
-    unlock(document, sign.passphrase)
-    name = (sign.name or info.name or "").strip()
-    if not name:
-        raise SigningError("a signature needs your full printed name: pass --name")
     return name
 
 
