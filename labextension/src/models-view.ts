@@ -7,10 +7,13 @@
 import { Widget } from '@lumino/widgets';
 import { ApiError, requestAPI } from './api';
 import { clear, errorBanner, h } from './dom';
+import { LatestOnly } from './latest';
 import { ModelDetail, ModelList, ModelVersion } from './types';
 
 export class ModelsPanel extends Widget {
   private selected = '';
+  /** a late reply for a model clicked before is never drawn under the one clicked last */
+  private readonly latestDetail = new LatestOnly();
   private readonly banner = h('div', { class: 'cmlops-banner-slot' });
   private readonly list = h('ul', { class: 'cmlops-model-list', attrs: { 'aria-label': 'Models' } });
   private readonly detail = h('div', { class: 'cmlops-model-detail' });
@@ -59,8 +62,12 @@ export class ModelsPanel extends Widget {
   async open(name: string): Promise<void> {
     this.selected = name;
     try {
-      const model = await requestAPI<ModelDetail>(`models/${encodeURIComponent(name)}`);
-      this.renderDetail(model);
+      const model = await this.latestDetail.run(signal =>
+        requestAPI<ModelDetail>(`models/${encodeURIComponent(name)}`, { signal })
+      );
+      if (model !== null) {
+        this.renderDetail(model);
+      }
     } catch (error) {
       this.showError(error);
     }

@@ -50,3 +50,57 @@ def test_models_tab_shows_versions_and_history(page, lab):
     assert "model.version.retired v1" in detail
     assert page.evaluate("document.body.dataset.pwned") is None
     screenshot(page, "models-tab")
+
+
+def test_a_late_model_reply_is_never_drawn_under_another_model(page, lab):
+    """Click a model whose reply is held, then another: the held reply, released last, is
+    dropped (the detail shows the model clicked last)."""
+    models = [Entity(id=f"e2e-late-{i}", kind="model", name=f"late{i}") for i in (1, 2)]
+    with open_store(home=lab.home) as store:
+        store.record_lineage(LineageBatch(entities=models))
+        register_version(store, "e2e-slow", "e2e-late-1", description="the slow one")
+        register_version(store, "e2e-fast", "e2e-late-2", description="the fast one")
+    held: list = []
+    settled: list[str] = []
+
+    def hold_slow(route) -> None:
+        if route.request.url.split("?")[0].endswith("/models/e2e-slow"):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.on("requestfinished", lambda r: settled.append(r.url))
+    page.on("requestfailed", lambda r: settled.append(r.url))
+    page.route("**/cmlops/api/models/*", hold_slow)
+    heading = "document.querySelector('#cmlops-sidebar .cmlops-model-detail h3')"
+    try:
+        open_sidebar(page)
+        page.click("#cmlops-sidebar .cmlops-tab[data-tab='models']")
+        slow = page.locator("#cmlops-sidebar .cmlops-model-name[data-model='e2e-slow']")
+        slow.wait_for()
+        slow.click()
+        for _ in range(300):
+            if held:
+                break
+            page.wait_for_timeout(100)
+        assert held, "the panel never asked for e2e-slow"
+        page.click("#cmlops-sidebar .cmlops-model-name[data-model='e2e-fast']")
+        page.wait_for_function(f"{heading}?.textContent === 'e2e-fast'", timeout=30_000)
+        for route in held:  # now the slow reply arrives, late
+            try:
+                route.continue_()
+            except Exception:  # aborted by the panel already: as good
+                pass
+        for _ in range(200):
+            if all(r.request.url in settled for r in held):
+                break
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(500)  # every chance for a late reply to be drawn
+        assert page.evaluate(f"{heading}.textContent") == "e2e-fast"
+        assert "the fast one" in page.inner_text("#cmlops-sidebar .cmlops-model-detail")
+        assert "the slow one" not in page.inner_text("#cmlops-sidebar .cmlops-model-detail")
+    except Exception:
+        screenshot(page, "late-model-failure")
+        raise
+    finally:
+        page.unroute("**/cmlops/api/models/*")
