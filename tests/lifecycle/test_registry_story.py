@@ -279,6 +279,33 @@ def test_dossiers_compiled_signed_verifiable_and_living(story: Story) -> None:
         assert store.count_records() == before
 
 
+@pytest.mark.req("REQ-LCM-002")
+def test_dossier_revisions_carry_their_archival_pdf(story: Story) -> None:
+    """A new revision made with --pdf holds its PDF/A-3b like a report; an existing
+    unsigned revision gets it from package pdf; both verify."""
+    from cmlops.reports.archival import PDF
+    from cmlops.reports.verify import verify_package
+    from tests.reports.test_archival_pdf import assert_pdf_a3b
+
+    answers = story.root / "answers-pdf.yaml"  # a changed answer: new evidence, new revision
+    changed = {**ANSWERS, "model_card": {**ANSWERS["model_card"], "contact": "qa2@example.org"}}
+    answers.write_text(json.dumps(changed))
+    root = story.root / "dossiers"
+    common = ["model", "dossier", NAME, "--version", "1", "--answers", str(answers)]
+    out = run(story, *common, "--kind", "credibility", "--out", str(root), "--pdf")
+    assert "credibility: r2 generated" in out, out
+    fresh = root / NAME / "v1" / "credibility" / "r2"
+    manifest = json.loads((fresh / "manifest.json").read_text())
+    assert manifest["archival"]["format"] == "PDF/A-3b"
+    assert_pdf_a3b(fresh / PDF, manifest, figures=0)
+    assert verify_package(fresh).ok
+    older = root / NAME / "v1" / "annex-iv" / "r1"
+    assert not (older / PDF).exists()
+    run(story, "package", "pdf", str(older))
+    assert_pdf_a3b(older / PDF, json.loads((older / "manifest.json").read_text()), figures=0)
+    assert verify_package(older).ok
+
+
 def test_impact_assessment_v2_against_v1_on_the_same_data(story: Story) -> None:
     import pandas as pd
     from sklearn.metrics import roc_auc_score

@@ -220,6 +220,7 @@ def history_cmd(ctx: click.Context, name: str, as_json: bool) -> None:
     show_default=True,
     help="Root folder of the dossier packages (revisions are never overwritten).",
 )
+@click.option("--pdf", is_flag=True, help="Also write each new revision's archival PDF/A-3b.")
 @click.pass_context
 def dossier_cmd(
     ctx: click.Context,
@@ -228,6 +229,7 @@ def dossier_cmd(
     kinds: tuple[str, ...],
     answers: Path | None,
     out: Path,
+    pdf: bool,
 ) -> None:
     """Compile the dossiers of a version from the evidence graph (new revision when it changed)."""
     from cmlops.lifecycle.answers import load_answers
@@ -236,7 +238,7 @@ def dossier_cmd(
     load_answers(answers)  # a bad answers file is refused before the store is opened
     with open_cli_store(ctx) as store:
         runs = generate_dossiers(
-            store, name, version=version, kinds=kinds or KINDS, answers=answers, root=out
+            store, name, version=version, kinds=kinds or KINDS, answers=answers, root=out, pdf=pdf
         )
     for run in runs:
         subject = f" {run.subject}" if run.subject else ""
@@ -244,6 +246,14 @@ def dossier_cmd(
         click.echo(
             f"{run.kind}{subject}: r{run.revision} {run.status} ({run.verdict}{missing}) {run.path}"
         )
+        if run.pdf_error:
+            click.echo(
+                terminal_safe(
+                    f"warning: no archival PDF for {run.path} ({run.pdf_error}); the package is "
+                    f"complete without it: add it with `cmlops package pdf {run.path}`"
+                ),
+                err=True,
+            )
 
 
 @model.command("impact")

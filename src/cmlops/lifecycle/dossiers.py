@@ -34,6 +34,7 @@ class DossierRun:
     status: str  # generated | up to date
     verdict: str = ""
     missing: list[str] | None = None
+    pdf_error: str = ""  # why a requested archival PDF was not made (the package is complete)
 
 
 def _plan(kind: str) -> dict[str, Any]:
@@ -62,8 +63,10 @@ def _run(
     digest: str,
     revision: int,
     root: Path,
+    pdf: bool = False,
 ) -> Any:
-    """Run the dossier template on the evidence into its revision folder."""
+    """Run the dossier template on the evidence into its revision folder (``pdf``: with
+    the archival PDF/A-3b copy, as ``report run --pdf``)."""
     from cmlops.reports.runner import run_report
 
     label = kind if not subject else f"{kind}-{subject.split(':')[-1][:12]}"
@@ -81,6 +84,7 @@ def _run(
         out=folder / f"r{revision}",
         store=store,
         progress=False,
+        pdf=pdf,
     )
     if not run.ok:
         raise DossierError(f"the {kind} dossier failed to build: {run.error}")
@@ -95,6 +99,7 @@ def _generate(
     subject: str,
     evidence: dict[str, Any],
     root: Path,
+    pdf: bool = False,
 ) -> DossierRun:
     digest = evidence_sha256(evidence)
     previous = _previous(state, version.version, kind, subject)
@@ -109,7 +114,9 @@ def _generate(
             previous.get("missing"),
         )
     revision = (previous["revision"] + 1) if previous else 1
-    run = _run(store, state.name, version.version, kind, subject, evidence, digest, revision, root)
+    run = _run(
+        store, state.name, version.version, kind, subject, evidence, digest, revision, root, pdf
+    )
     details = json.loads((run.package / "results.json").read_text("utf-8")).get("details", {})
     missing = details.get("dossier", {}).get("missing", [])
     verdict = run.manifest["results"]["verdict"]
@@ -130,7 +137,9 @@ def _generate(
         },
         reason=f"{kind} dossier r{revision}",
     )
-    return DossierRun(kind, subject, revision, run.package, "generated", verdict, missing)
+    return DossierRun(
+        kind, subject, revision, run.package, "generated", verdict, missing, run.pdf_error
+    )
 
 
 def generate_dossiers(
@@ -141,8 +150,10 @@ def generate_dossiers(
     kinds: tuple[str, ...] = KINDS,
     answers: str | Path | None = None,
     root: str | Path = "dossiers",
+    pdf: bool = False,
 ) -> list[DossierRun]:
-    """Compile (or confirm up to date) each dossier of ``kinds`` for a model version."""
+    """Compile (or confirm up to date) each dossier of ``kinds`` for a model version;
+    ``pdf`` adds the archival PDF/A-3b copy to each new revision."""
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise DossierError(f"unknown dossier kind {unknown[0]!r}: one of {', '.join(KINDS)}")
@@ -158,10 +169,10 @@ def generate_dossiers(
                 subjects.append(f"sha256:{current.validation['data_sha256']}")
             for subject in subjects:
                 evidence = {**dataset_evidence(store, state, subject, given), "kind": kind}
-                runs.append(_generate(store, state, current, kind, subject, evidence, root))
+                runs.append(_generate(store, state, current, kind, subject, evidence, root, pdf))
                 state = model_state(store, name)
             continue
         evidence = {**model_evidence(store, state, current, given), "kind": kind}
-        runs.append(_generate(store, state, current, kind, "", evidence, root))
+        runs.append(_generate(store, state, current, kind, "", evidence, root, pdf))
         state = model_state(store, name)
     return runs
