@@ -361,15 +361,29 @@ def _categorical_method(column: str, opts: Options, *, is_binary: bool, n_ref: i
     return method
 
 
+def _level_order(labels: list) -> list[int]:
+    """Positions of the levels in a fixed order: natural when comparable, else by text.
+
+    The two-proportion z's sign, Fisher's odds ratio and the positive level (the last)
+    must not depend on which level the data showed first: pandas lists levels in
+    order of appearance, Spark in the order its aggregation returns them.
+    """
+    try:
+        return sorted(range(len(labels)), key=lambda i: labels[i])
+    except TypeError:
+        return sorted(range(len(labels)), key=lambda i: (type(labels[i]).__name__, str(labels[i])))
+
+
 def _categorical_statistic(
     method: str, counts: cat.Counts, opts: Options, details: dict
 ) -> tuple[str, float, float | None]:
     """(test name, statistic, p-value or None) of one categorical method."""
     p_ref, p_cur = cat.shares(counts.ref), cat.shares(counts.cur)
     if method == "proportions":
-        keep = (counts.ref + counts.cur) > 0
-        test, stat, p = cat.proportions(counts.ref[keep], counts.cur[keep])
-        details["positive_level"] = json_safe(np.asarray(counts.labels, dtype=object)[keep][1])
+        kept = np.flatnonzero((counts.ref + counts.cur) > 0)
+        order = kept[_level_order([counts.labels[i] for i in kept])]
+        test, stat, p = cat.proportions(counts.ref[order], counts.cur[order])
+        details["positive_level"] = json_safe(counts.labels[order[-1]])
         return test, stat, p
     if method == "chi2":
         stat, p, dof = cat.chi_square(counts.ref, counts.cur)
