@@ -256,10 +256,3 @@ def test_exact_true_gives_scipy_ks_and_wasserstein(spark) -> None:
     ks = stats.ks_2samp(ref["x"].head(3000).dropna(), cur["x"].head(3000).dropna())
     assert small["x"].statistic == pytest.approx(ks.statistic, rel=1e-12)
     assert small["x"].p_value == pytest.approx(ks.pvalue, rel=1e-9)
-
-
-def test_monitor_refuses_spark_frames_in_one_line(spark) -> None:
-    frame = spark.sql("select id, current_timestamp() as t from range(5)")
-    with pytest.raises(InvalidInputError, match="monitor does not take Spark frames yet") as info:
-        cmlops.monitor(frame, time="t", window="MS")
-    assert "\n" not in str(info.value)

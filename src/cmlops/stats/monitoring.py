@@ -28,8 +28,8 @@ from cmlops.stats._monitor_triggers import (
     Alert,
     Rule,
     Trigger,
-    evaluate_trigger,
 )
+from cmlops.stats.monitor_windows import bin_bounds, drift_fields, judge_window
 from cmlops.stats.result import ListOf, Result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -178,16 +178,25 @@ def monitor(
         drift_options: keyword arguments passed to :func:`cmlops.drift` (correction, ...).
     """
     trig = _checked_triggers(frame, reference, time, target, prediction, triggers)
+    excluded = {time, target, prediction} - {None}
+    feats = _features(frame, features, excluded)
+    has_perf = target is not None
+    f1_thresholds = sorted({t.decision_threshold for t in trig if t.rule == Rule.F1_DROP_ABOVE})
+    settings = {
+        "time": time,
+        "window": window,
+        "target": target,
+        "prediction": prediction,
+        "features": feats,
+        "min_window_rows": min_window_rows,
+        "drift_options": dict(drift_options or {}),
+    }
+    if is_spark_frame(frame):
+        return _monitor_spark(frame, reference, trig, settings, f1_thresholds)
     data = frame.copy()
     data[time] = _as_utc(data[time], time)
     data = data.sort_values(time, kind="stable")
     windows, ref = _split(data, time, window, reference)
-    excluded = {time, target, prediction} - {None}
-    feats = (
-        list(features) if features is not None else [c for c in data.columns if c not in excluded]
-    )
-    has_perf = target is not None
-    f1_thresholds = sorted({t.decision_threshold for t in trig if t.rule == Rule.F1_DROP_ABOVE})
     plan = _WindowPlan(
         ref=ref,
         features=feats,
@@ -195,7 +204,7 @@ def monitor(
         prediction=prediction,
         triggers=trig,
         min_rows=min_window_rows,
-        drift_options=dict(drift_options or {}),
+        drift_options=settings["drift_options"],
         f1_thresholds=f1_thresholds,
         ref_perf=_performance(ref, target, prediction, f1_thresholds) if has_perf else {},
     )
@@ -206,16 +215,10 @@ def monitor(
         row, fired = plan.window(label, start, end, part)
         alerts.extend(fired)
         rows.append(row)
-    settings = {
-        "time": time,
-        "window": window,
-        "target": target,
-        "prediction": prediction,
-        "features": feats,
-        "min_window_rows": min_window_rows,
-        "drift_options": plan.drift_options,
-    }
     warnings = [f"window {r['window']}: {r['status']}" for r in rows if r["status"] != "ok"]
+    no_time = int(data[time].isna().sum())
+    if no_time and isinstance(window, str):
+        warnings.append(f"{no_time} rows have no {time!r} and are not monitored")
     return MonitorResult(
         rows, alerts, trig, json_safe(ref_info), settings, warnings, _drift=plan.drift_results
     )
@@ -225,13 +228,14 @@ def _checked_triggers(frame, reference, time, target, prediction, triggers) -> l
     """Refuse what monitor cannot use; the triggers to apply (given or the defaults)."""
     import pandas as pd
 
-    if not isinstance(frame, pd.DataFrame):
-        if is_spark_frame(frame) or is_spark_frame(reference):
-            raise InvalidInputError(
-                "monitor does not take Spark frames yet: call cmlops.drift on each window's "
-                "Spark frames (df.where(...)), or bring the windows to pandas"
-            )
-        raise InvalidInputError("frame must be a pandas DataFrame")
+    on_spark = is_spark_frame(frame)
+    if not on_spark and not isinstance(frame, pd.DataFrame):
+        raise InvalidInputError("frame must be a pandas or a Spark DataFrame")
+    if not on_spark and is_spark_frame(reference):
+        raise InvalidInputError(
+            "the reference is a Spark frame but the monitored frame is not: pass both as "
+            "Spark frames (spark.createDataFrame(frame)) or both as pandas"
+        )
     for name, label in ((time, "time"), (target, "target"), (prediction, "prediction")):
         if name is not None and name not in frame.columns:
             raise InvalidInputError(f"{label} column {name!r} is not in the frame")
@@ -281,28 +285,58 @@ class _WindowPlan:
             row.update(perf)
             if row.get("brier") is not None and self.ref_perf.get("brier") is not None:
                 row["brier_rise"] = row["brier"] - self.ref_perf["brier"]
-        fired = []
-        for t in self.triggers:
-            got, note = evaluate_trigger(t, row, self.ref_perf)
-            fired.extend(got)
-            if note:
-                row["warnings"].append(note)
-        row["n_alerts"] = len(fired)
-        return row, fired
+        return row, judge_window(row, self.triggers, self.ref_perf)
 
     def _drift(self, label: str, part: Any, row: dict) -> None:
         from cmlops.stats.drift import drift
 
         d = drift(self.ref[self.features], part[self.features], **self.drift_options)
         self.drift_results[label] = d
-        row.update(
-            n_drifted=d.n_drifted,
-            drift_share=d.share_drifted,
-            drift_share_threshold=d.drift_share,
-            dataset_drift=d.dataset_drift,
-            drifted_columns=d.drifted_columns,
-            drift_statistics={c.column: c.statistic for c in d.columns if c.drifted},
+        row.update(drift_fields(d))
+
+
+def _features(frame: Any, features: Iterable[str] | None, excluded: set) -> list[str]:
+    """The columns to test for drift: those given (each must exist), else all but excluded."""
+    if features is None:
+        return [c for c in frame.columns if c not in excluded]
+    feats = list(features)
+    missing = [f for f in feats if f not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"features not in the frame: {', '.join(map(str, missing))}; name columns of the frame"
         )
+    return feats
+
+
+def _monitor_spark(frame, reference, trig, settings, f1_thresholds) -> MonitorResult:
+    """The Spark path (:mod:`cmlops.stats.spark_monitor`): same windows, rules and result."""
+    from cmlops.stats.spark_monitor import monitor_spark
+
+    got = monitor_spark(
+        frame,
+        time=settings["time"],
+        window=settings["window"],
+        reference=reference,
+        target=settings["target"],
+        prediction=settings["prediction"],
+        features=settings["features"],
+        triggers=trig,
+        min_window_rows=settings["min_window_rows"],
+        drift_options=settings["drift_options"],
+        f1_thresholds=f1_thresholds,
+    )
+    rows = got.rows
+    warnings = [f"window {r['window']}: {r['status']}" for r in rows if r["status"] != "ok"]
+    ref_info = {"source": _describe_reference(reference), **got.reference}
+    return MonitorResult(
+        rows,
+        got.alerts,
+        trig,
+        json_safe(ref_info),
+        {**settings, "engine": got.engine},
+        warnings + got.warnings,
+        _drift=got.drift,
+    )
 
 
 def _default_triggers(has_perf: bool) -> list[Trigger]:
@@ -351,15 +385,17 @@ def _split(data, time, window, reference):
             windows[f"w{i + 1:03d}"] = (_iso(part[time].iloc[0]), _iso(part[time].iloc[-1]), part)
     elif isinstance(window, str):
         try:
-            groups = data.groupby(pd.Grouper(key=time, freq=window), sort=True)
+            grouper = pd.Grouper(key=time, freq=window)
+            groups = data.groupby(grouper, sort=True)
         except (ValueError, TypeError):
             raise InvalidInputError(
                 f"window {window!r} is not a pandas offset alias: use e.g. '30D', '12W', 'MS' "
                 "or a number of rows per window"
             ) from None
         offset = pd.tseries.frequencies.to_offset(window)
-        for start, part in groups:
-            windows[_iso(start)] = (_iso(start), _iso(start + offset), part)
+        for label, part in groups:
+            b = bin_bounds(label, offset, grouper.closed)
+            windows[_iso(label)] = (_iso(b.start), _iso(b.end), part)
     else:
         raise InvalidInputError("window must be an offset alias like '30D' or a number of rows")
     if ref is None:
@@ -393,7 +429,7 @@ def _iso(ts) -> str:
 def _describe_reference(reference) -> str:
     import pandas as pd
 
-    if isinstance(reference, pd.DataFrame):
+    if isinstance(reference, pd.DataFrame) or is_spark_frame(reference):
         return "given frame"
     if isinstance(reference, tuple):
         return f"interval [{reference[0]}, {reference[1]})"

@@ -14,6 +14,9 @@ structs, binary, intervals) are reported as skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -37,9 +40,46 @@ from cmlops.stats.spark_profile import (
     spark_profiles,
 )
 
-__all__ = ["Side", "drift_spark"]
+__all__ = ["Side", "drift_spark", "needs_counts", "prefetched_profiles", "unsupported"]
 
 _TIME_KINDS = ("datetime", "datetime_naive")
+#: frame id -> (frame, sketch k, rows, profiles): profiles computed beforehand (see below)
+_PREFETCHED: contextvars.ContextVar[Mapping[int, tuple] | None] = contextvars.ContextVar(
+    "cmlops_prefetched_profiles", default=None
+)
+
+
+@contextlib.contextmanager
+def prefetched_profiles(entries: list[tuple[Any, int, int, dict]]) -> Iterator[None]:
+    """Within the block, ``drift`` of these frames uses the profiles given, not new jobs.
+
+    ``entries``: ``(frame, sketch_k, rows, {column: profile})`` with category counts
+    filled where needed. Why: ``cmlops.monitor`` profiles every window of a Spark frame
+    in one grouped job (:func:`~cmlops.stats.spark_profile.grouped_profiles`) and then
+    calls ``drift(reference, window_frame, **drift_options)`` per window exactly as the
+    pandas path does — same options, same checks, same result — without a Spark job
+    per window. A frame not listed, another ``sketch_k`` or a column not profiled
+    falls back to its own jobs.
+    """
+    table = {id(frame): (frame, k, rows, profiles) for frame, k, rows, profiles in entries}
+    token = _PREFETCHED.set(table)
+    try:
+        yield
+    finally:
+        _PREFETCHED.reset(token)
+
+
+def _prefetched(frame: Any, names: list[str], k: int) -> tuple[int, dict] | None:
+    entry = (_PREFETCHED.get() or {}).get(id(frame))
+    if (
+        entry is None
+        or entry[0] is not frame
+        or (entry[1] != k and any(isinstance(entry[3].get(n), NumericProfile) for n in names))
+    ):
+        return None
+    if any(n not in entry[3] for n in names):
+        return None
+    return entry[2], {n: entry[3][n] for n in names}
 
 
 class Side:
@@ -62,6 +102,7 @@ class Side:
         self.kinds: dict[str, str] = {}
         self.rows = 0
         self.profiles: dict[str, Any] = {}
+        self.prefetched = False
 
     def classify(self, names: list[str], forced: set[str]) -> None:
         """numeric, categorical, datetime (an instant), datetime_naive or unsupported."""
@@ -73,6 +114,11 @@ class Side:
             self.kinds[name] = "categorical" if kind == "numeric" and name in forced else kind
 
     def profile(self, names: list[str], k: int) -> None:
+        known = _prefetched(self.frame, names, k)
+        if known is not None:
+            self.rows, self.profiles = known
+            self.prefetched = True
+            return
         if self.spark:
             specs = {n: (self.kinds[n], self.types[n]) for n in names}
             self.rows, self.profiles = spark_profiles(self.frame, specs, k, self.label)
@@ -83,6 +129,8 @@ class Side:
 
     def count(self, names: list[str]) -> None:
         """Exact category counts (Spark side; a pandas side was counted when profiled)."""
+        if self.prefetched:
+            names = [n for n in names if not _counted(self.profiles[n])]
         if not names or not self.spark:
             return
         specs = {n: (self.kinds[n], self.types[n]) for n in names}
@@ -92,6 +140,12 @@ class Side:
                 prof.counts = counts
             else:
                 prof.exact_counts = counts
+
+
+def _counted(prof: Any) -> bool:
+    if isinstance(prof, CategoricalProfile):
+        return bool(prof.counts) or prof.n == prof.n_missing
+    return prof.exact_counts is not None or not prof.few_values
 
 
 def _pandas_kinds(frame: Any, names: list[str], forced: set[str]) -> dict[str, str]:
@@ -134,7 +188,7 @@ def select_columns(ref: Side, cur: Side, columns: Any) -> tuple[list[str], list[
     return names, warnings
 
 
-def _unsupported(name: str, ref: Side, cur: Side) -> ColumnDrift | None:
+def unsupported(name: str, ref: Side, cur: Side) -> ColumnDrift | None:
     """A skipped column when a type has no test or the two sides' kinds differ."""
     kr, kc = ref.kinds[name], cur.kinds[name]
     for side, kind in ((ref, kr), (cur, kc)):
@@ -207,7 +261,7 @@ def _binary(name: str, r: NumericProfile, c: NumericProfile, opts) -> ColumnDrif
 
 def column_drift(name: str, ref: Side, cur: Side, opts, exact: Any = None) -> ColumnDrift:
     """Drift of one profiled column (``exact``: a callable giving exact numeric results)."""
-    skipped = _unsupported(name, ref, cur) or _too_many(name, ref, cur)
+    skipped = unsupported(name, ref, cur) or _too_many(name, ref, cur)
     if skipped is not None:
         return skipped
     r, c = ref.profiles[name], cur.profiles[name]
@@ -359,15 +413,15 @@ def drift_spark(
 
 def _profile_both(ref: Side, cur: Side, names: list[str], sketch_k: int) -> None:
     """Two Spark jobs per Spark side: the profile, then the exact counts where needed."""
-    testable = [n for n in names if _unsupported(n, ref, cur) is None]
+    testable = [n for n in names if unsupported(n, ref, cur) is None]
     for side in (ref, cur):
         side.profile(testable, sketch_k)
-    to_count = [n for n in testable if _needs_counts(n, ref, cur)]
+    to_count = [n for n in testable if needs_counts(n, ref, cur)]
     for side in (ref, cur):
         side.count(to_count)
 
 
-def _needs_counts(name: str, ref: Side, cur: Side) -> bool:
+def needs_counts(name: str, ref: Side, cur: Side) -> bool:
     if _too_many(name, ref, cur) is not None:
         return False
     r, c = ref.profiles[name], cur.profiles[name]

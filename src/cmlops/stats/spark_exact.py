@@ -29,6 +29,7 @@ from cmlops.stats import _drift_numeric as num
 from cmlops.stats._drift_result import ColumnDrift
 from cmlops.stats.sketch_drift import ks_pvalue, summary
 from cmlops.stats.spark_profile import NumericProfile, finite_values
+from cmlops.stats.spark_ranges import searchsorted
 
 __all__ = ["N_RANGES", "exact_numeric"]
 
@@ -98,18 +99,6 @@ def _edges(r: NumericProfile, c: NumericProfile) -> np.ndarray:
     return np.unique(np.concatenate((r.dist.quantiles(q), c.dist.quantiles(q))))[::2]
 
 
-def _range_of(edges: np.ndarray, lo: int, hi: int) -> Any:
-    """Range index of ``v``: a binary search over the edges written as nested CASE WHEN."""
-    from pyspark.sql import functions as F
-
-    if lo == hi:
-        return F.lit(lo)
-    mid = (lo + hi) // 2
-    return F.when(F.col("v") <= F.lit(float(edges[mid])), _range_of(edges, lo, mid)).otherwise(
-        _range_of(edges, mid + 1, hi)
-    )
-
-
 def exact_cdf_statistics(v_ref: Any, v_cur: Any, edges: np.ndarray) -> tuple[float, float]:
     """(max |F_ref − F_cur|, ∫ |F_ref − F_cur| dx) of two one-column (``v``) Spark frames."""
     from pyspark.sql import functions as F
@@ -118,7 +107,7 @@ def exact_cdf_statistics(v_ref: Any, v_cur: Any, edges: np.ndarray) -> tuple[flo
         v_cur.select("v", F.lit(0).alias("r"), F.lit(1).alias("c"))
     )
     counts = union.groupBy("v").agg(F.sum("r").alias("r"), F.sum("c").alias("c"))
-    counts = counts.withColumn("b", _range_of(edges, 0, edges.size))
+    counts = counts.withColumn("b", searchsorted(F.col("v"), edges.tolist()))
     with spark_errors("computing the exact KS and Wasserstein distances"):
         counts = counts.persist()
         try:

@@ -36,11 +36,14 @@ from cmlops.stats.sketch_distribution import Distribution
 
 __all__ = [
     "DEFAULT_SKETCH_K",
+    "GROUP",
     "MAX_CATEGORIES",
     "CategoricalProfile",
     "NumericProfile",
     "count_categories",
+    "empty_profiles",
     "finite_values",
+    "grouped_profiles",
     "pandas_profiles",
     "spark_kind",
     "spark_profiles",
@@ -50,6 +53,8 @@ __all__ = [
 DEFAULT_SKETCH_K = 4096
 #: categorical columns with more distinct values (HyperLogLog estimate) are not counted.
 MAX_CATEGORIES = 100_000
+#: name of the group column in grouped jobs (a name no user column is expected to have)
+GROUP = "__cmlops_group"
 
 _NUMERIC = {"byte", "short", "integer", "long", "float", "double", "decimal"}
 _FLOATING = {"float", "double"}
@@ -145,13 +150,7 @@ def _numeric_aggs(j: int, name: str, type_name: str, k: int) -> list[Any]:
     ]
 
 
-def spark_profiles(frame: Any, specs: dict[str, tuple[str, str]], k: int, label: str):
-    """Profiles of the columns of one Spark frame; returns (rows, {column: profile}).
-
-    ``specs`` maps column -> (kind, Spark type name), kind one of numeric, categorical,
-    datetime, datetime_naive. Numeric and time columns get a :class:`NumericProfile`,
-    categorical ones a :class:`CategoricalProfile` (counts filled by :func:`count_categories`).
-    """
+def _profile_aggs(specs: dict[str, tuple[str, str]], k: int) -> list[Any]:
     from pyspark.sql import functions as F
 
     aggs: list[Any] = [F.count(F.lit(1)).alias("rows")]
@@ -163,8 +162,10 @@ def spark_profiles(frame: Any, specs: dict[str, tuple[str, str]], k: int, label:
             ]
         else:
             aggs += _numeric_aggs(j, name, type_name, k)
-    with spark_errors(f"profiling the {label} Spark frame"):
-        row = frame.agg(*aggs).first().asDict()
+    return aggs
+
+
+def _profiles_of(row: dict, specs: dict[str, tuple[str, str]]) -> tuple[int, dict]:
     rows = int(row["rows"])
     out: dict[str, Any] = {}
     for j, (name, (kind, _)) in enumerate(specs.items()):
@@ -173,6 +174,42 @@ def spark_profiles(frame: Any, specs: dict[str, tuple[str, str]], k: int, label:
         else:
             out[name] = _numeric_profile(rows, row, j)
     return rows, out
+
+
+def spark_profiles(frame: Any, specs: dict[str, tuple[str, str]], k: int, label: str):
+    """Profiles of the columns of one Spark frame; returns (rows, {column: profile}).
+
+    ``specs`` maps column -> (kind, Spark type name), kind one of numeric, categorical,
+    datetime, datetime_naive. Numeric and time columns get a :class:`NumericProfile`,
+    categorical ones a :class:`CategoricalProfile` (counts filled by :func:`count_categories`).
+    """
+    with spark_errors(f"profiling the {label} Spark frame"):
+        row = frame.agg(*_profile_aggs(specs, k)).first().asDict()
+    return _profiles_of(row, specs)
+
+
+def grouped_profiles(
+    frame: Any, group: Any, specs: dict[str, tuple[str, str]], k: int, label: str
+) -> dict[Any, tuple[int, dict]]:
+    """:func:`spark_profiles` of every group of rows (``group``: a column), in one Spark job.
+
+    A group with no rows is absent (see :func:`empty_profiles`). Each group's sketches
+    are built and merged by Spark like those of a whole frame, so a group's profile is
+    the profile of the frame filtered to that group.
+    """
+    with spark_errors(f"profiling the {label} Spark frame"):
+        rows = frame.groupBy(group.alias(GROUP)).agg(*_profile_aggs(specs, k)).collect()
+    return {r[GROUP]: _profiles_of(r.asDict(), specs) for r in rows}
+
+
+def empty_profiles(specs: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """The profiles of a frame without rows (every column: nothing to test)."""
+    return {
+        name: CategoricalProfile(0, 0)
+        if kind == "categorical"
+        else NumericProfile(0, 0, 0, 0, None, None, None)
+        for name, (kind, _) in specs.items()
+    }
 
 
 def _numeric_profile(rows: int, row: dict, j: int) -> NumericProfile:
@@ -197,12 +234,21 @@ def _numeric_profile(rows: int, row: dict, j: int) -> NumericProfile:
     )
 
 
-def count_categories(frame: Any, specs: dict[str, tuple[str, str]], label: str) -> dict:
+def count_categories(
+    frame: Any,
+    specs: dict[str, tuple[str, str]],
+    label: str,
+    group: Any = None,
+    only: dict[str, list] | None = None,
+) -> dict:
     """Exact counts per value of each column, in one GROUPING SETS job.
 
     ``specs`` as for :func:`spark_profiles`. Numeric columns are counted on their
     finite values (NaN and ±inf are missing, as in the numeric profile).
-    Returns ``{column: {value: count}}`` without missing values.
+    Returns ``{column: {value: count}}`` without missing values; with ``group`` (a
+    column) ``{group: {column: {value: count}}}``, each column counted only in the
+    groups ``only[column]`` lists (all groups when ``only`` does not name it), so a
+    column with millions of values in some group is never collected for it.
     """
     from pyspark.sql import functions as F
 
@@ -215,18 +261,30 @@ def count_categories(frame: Any, specs: dict[str, tuple[str, str]], label: str) 
         e = _col(name) if kind == "categorical" else finite_values(name, type_name)
         exprs.append(e.alias(f"c{j}"))
     keys = [f"c{j}" for j in range(len(names))]
-    grouped = frame.select(*exprs).groupingSets([[k] for k in keys], *keys)
+    if group is None:
+        grouped = frame.select(*exprs).groupingSets([[k] for k in keys], *keys)
+    else:
+        selected = frame.select(group.alias(GROUP), *exprs)
+        for j, name in enumerate(names):
+            if only is not None and name in only:
+                wanted = F.col(GROUP).isin(list(only[name]))
+                selected = selected.withColumn(keys[j], F.when(wanted, F.col(keys[j])))
+        sets = [[GROUP, k] for k in keys]
+        grouped = selected.groupingSets(sets, GROUP, *keys)
     flags = [F.grouping(k).alias(f"g{j}") for j, k in enumerate(keys)]
     with spark_errors(f"counting categories of the {label} Spark frame"):
         rows = grouped.agg(F.count(F.lit(1)).alias("n"), *flags).collect()
-    out: dict[str, dict] = {name: {} for name in names}
+    out: dict[Any, dict[str, dict]] = {}
     for r in rows:
         d = r.asDict()
+        counts = out.setdefault(d.get(GROUP), {name: {} for name in names})
         for j, name in enumerate(names):
             if d[f"g{j}"] == 0:
                 if d[f"c{j}"] is not None:
-                    out[name][_label(d[f"c{j}"])] = int(d["n"])
+                    counts[name][_label(d[f"c{j}"])] = int(d["n"])
                 break
+    if group is None:
+        return out.get(None, {name: {} for name in names})
     return out
 
 
