@@ -4,6 +4,7 @@ only its own layer and the layers to its left. And the public API is complete.""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -281,3 +282,54 @@ def test_the_line_counter_skips_docstrings_only() -> None:
     tree = ast.parse(f"class C:\n  def f():\n{doc}{body}\n".replace("\n    ", "\n      "))
     [(name, function)] = list(functions(tree))
     assert name == "C.f" and function_lines(function) == MAX_LINES + 1
+
+
+# --------------------------------------------------------------------------- the map
+
+DOC = SOURCE.parents[1] / "docs" / "architecture.md"
+
+
+def doc_parts() -> dict[str, str]:
+    """The parts table of docs/architecture.md: each row's first cell -> the whole row."""
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `"):
+            rows[line[2:].split(" | ")[0]] = line
+    return rows
+
+
+def doc_layers() -> list[set[str]]:
+    """The layer table of docs/architecture.md (``| 0 | `errors`, ... |``), in order."""
+    layers = []
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\| (\d+) \| (.*?) \|", line)
+        if match:
+            layers.append(set(re.findall(r"`(\w+)/?`", match.group(2))))
+    return layers
+
+
+def test_the_architecture_page_shows_the_layers_of_this_test() -> None:
+    assert doc_layers() == LAYERS, "make the layer table of docs/architecture.md match LAYERS"
+
+
+def test_the_architecture_page_names_every_module() -> None:
+    """Each top-level module is in the first cell of a row of the parts table; each package
+    has its own row (first cell `package/`) naming every module in it."""
+    rows = doc_parts()
+    first_cells = " ".join(rows)
+    missing = []
+    for path in source_files():
+        parts = path.relative_to(SOURCE).parts
+        if len(parts) == 1:
+            if parts[0] != "__init__.py" and f"`{parts[0]}`" not in first_cells:
+                missing.append(parts[0])
+            continue
+        row = rows.get(f"`{parts[0]}/`")
+        if row is None:
+            missing.append(f"{parts[0]}/ (no row of its own)")
+        elif path.name != "__init__.py" and f"`{path.name}`" not in row:
+            missing.append("/".join(parts))
+    assert not missing, (
+        "docs/architecture.md does not name (add each to the parts table, in its "
+        "package's row): " + ", ".join(missing)
+    )
