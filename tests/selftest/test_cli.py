@@ -59,6 +59,27 @@ def test_a_wrong_passphrase_is_refused_before_anything_runs(
     assert not (keyed / "validation").exists() and not (keyed / "validation-pq").exists()
 
 
+@pytest.mark.req("REQ-CSV-005")
+def test_a_key_or_a_role_that_may_not_sign_is_refused_before_anything_runs(
+    keyed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmlops.store import open_store
+
+    monkeypatch.setenv("CMLOPS_SIGNING_KEY", str(keyed / "loose.json"))
+    loose = ["keys", "generate", "--no-register", "--name", "Tess Tester"]
+    assert CliRunner().invoke(cli, loose).exit_code == 0
+    _one_line_error(_selftest("--pq-example"), "is not registered", "cmlops keys generate")
+    monkeypatch.setenv("CMLOPS_SIGNING_KEY", str(keyed / "key.json"))
+    _one_line_error(_selftest("--pq-example", "--name", "Dr. Tess"), "not your registered name")
+    store = open_store()
+    actor = store.actor
+    store.close()
+    done = CliRunner().invoke(cli, ["policy", "init", "--admin", actor])  # admin, not author
+    assert done.exit_code == 0, done.output
+    _one_line_error(_selftest("--pq-example"), "does not hold the author role", "policy grant")
+    assert not (keyed / "validation").exists() and not (keyed / "validation-pq").exists()
+
+
 def _write(folder: Path, name: str, text: str) -> Path:
     (folder / name).write_text(text)
     return folder / name

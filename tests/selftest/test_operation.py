@@ -105,3 +105,23 @@ def test_a_step_that_raises_is_a_failed_check_not_a_crash() -> None:
 
     (check,) = guarded(broken, check_id="OQ-X", stage="OQ", title="t", requirements=("R",))
     assert not check.passed and check.observed == "the step raised RuntimeError: disk full"
+
+
+def test_package_signature_checks_fail_when_the_key_registry_is_not_consulted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verifier that trusts the key an entry names, and a signer that takes any key file."""
+    from types import SimpleNamespace
+
+    from cmlops.reports import signatures, signing
+    from cmlops.selftest.operation import _packages
+
+    monkeypatch.setattr(signatures, "_key_problem", lambda *args: "")
+    monkeypatch.setattr(
+        signing, "signer_key", lambda ledger, actor, key, now: SimpleNamespace(name=key.name)
+    )
+    outcomes = _outcomes(_packages(tmp_path))
+    assert outcomes["OQ-SIG-02"] and outcomes["OQ-SIG-03"]  # the genuine signature still verifies
+    assert not outcomes["OQ-SIG-04"]  # a renamed signer is no longer named a forgery
+    assert not outcomes["OQ-SIG-05"]  # a throwaway key is not refused as unregistered
+    assert not outcomes["OQ-SIG-06"]  # an unregistered key file signs

@@ -24,7 +24,7 @@ OQ_IDS = (
     + [f"OQ-STA-{n:02d}" for n in range(1, 7)]
     + ["OQ-SIG-01"]
     + [f"OQ-PKG-{n:02d}" for n in range(1, 7)]
-    + [f"OQ-SIG-{n:02d}" for n in range(2, 5)]
+    + [f"OQ-SIG-{n:02d}" for n in range(2, 7)]
 )
 IQ06 = "Python, platform and dependency versions equal the tested set"
 

@@ -104,7 +104,10 @@ def _echo_summary(result: Any) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Your signing key (default: CMLOPS_SIGNING_KEY, else ~/.cmlops-keys/).",
 )
-@click.option("--name", help="Your full printed name (default: the name in your key).")
+@click.option(
+    "--name",
+    help="Your registered printed name (the default; another name is refused).",
+)
 @click.option(
     "--passphrase-file",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,15 @@ def sample_package(work: Path, store: Any) -> Any:
         store=store,
         progress=False,
     )
+
+
+def forgers_copy(package: Path, target: Path) -> Path:
+    """A copy of a read-only package that its owner (the forger) can edit."""
+    shutil.copytree(package, target)
+    for path in (target, *target.rglob("*")):
+        if not path.is_symlink():
+            path.chmod(stat.S_IMODE(path.stat().st_mode) | stat.S_IWUSR)
+    return target
 
 
 def rehash_manifest(package: Path, changed: str) -> None:
@@ -116,8 +126,7 @@ def package_checks(work: Path, run: Any) -> list[Check]:
         )
     ]
     for n, (name, (edit, requirement, words)) in enumerate(EDITS.items(), start=2):
-        copy = work / f"edited-{n}"
-        shutil.copytree(run.package, copy)
+        copy = forgers_copy(run.package, work / f"edited-{n}")
         edit(copy)
         result = verify_package(copy)
         found = result.lines()

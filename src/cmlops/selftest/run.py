@@ -73,32 +73,40 @@ def _now() -> str:
 
 
 def check_signer(sign: SignRequest, store: Any) -> str:
-    """The printed name to sign with, once the key and passphrase are known to work.
+    """The registered printed name to sign with, once signing is known to be allowed.
 
-    The key must be the store actor's *registered*, active key (the key registry
-    in the audit chain decides, never the key file), and the printed name the
-    registered one — the same checks signing makes, made before anything runs.
+    The same checks ``cmlops package sign`` makes before it uses the passphrase,
+    made before anything runs: the key file is the store actor's registered,
+    active key (:func:`cmlops.trust.admin.signer_key`), a given name is the
+    registered name, the signing policy lets the actor sign ``authored``
+    (:func:`cmlops.trust.policy.signing_problem`), and the passphrase unlocks it.
     """
     from cmlops.trust.admin import signer_key
     from cmlops.trust.keys import default_key_path, read_key_file, unlock
     from cmlops.trust.ledger import load_ledger
+    from cmlops.trust.policy import SigningFacts, signing_problem
 
     target = sign.key_path or default_key_path()
     if not Path(target).expanduser().is_file():
         raise SigningError(
             f"selftest signs its validation package, and there is no signing key at {target}: "
-            'create yours with `cmlops keys generate --name "Your Full Name"` (or pass --key FILE)'
+            'create and register yours with `cmlops keys generate --name "Your Full Name"` '
+            "(or pass --key FILE)"
         )
     key = read_key_file(target)
-    registered = signer_key(load_ledger(store), store.actor, key, datetime.now(timezone.utc))
-    unlock(key, sign.passphrase)
-    name = (sign.name or registered.name).strip()
-    if name != registered.name:
+    ledger = load_ledger(store)
+    registered = signer_key(ledger, store.actor, key, store.clock())
+    if sign.name is not None and sign.name != registered.name:
         raise SigningError(
-            f"printed name {name!r} is not your registered name {registered.name!r}: "
-            "sign with your registered name"
+            f"printed name {sign.name!r} is not your registered name {registered.name!r}: "
+            "leave out --name or give your registered name"
         )
-    return name
+    facts = SigningFacts(store.actor, "authored", store.actor, "EXECUTED", "PASS", "", ())
+    problem = signing_problem(ledger.policies.current, facts)
+    if problem:
+        raise SigningError(f"selftest signs its validation package 'authored', and {problem}")
+    unlock(key, sign.passphrase)
+    return registered.name
 
 
 def prepare(stages: tuple[str, ...], pq: PQSpec | None, out: Path) -> Path:
@@ -293,7 +301,7 @@ def run_selftest(
         evidence = write_evidence(Path(folder), checks, rows, tested, tuple(stages), pq_run)
         run = _validation_package(store, target, evidence, _plan(Path(folder)), pq_run)
     signature = _sign(run.package, sign, name, store) if sign is not None else None
-    verified = verify_package(run.package)
+    verified = verify_package(run.package, store=store)  # its signature against the store too
     return SelftestResult(
         package=run.package,
         zip=run.zip,
