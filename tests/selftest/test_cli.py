@@ -138,6 +138,21 @@ def test_a_missing_or_invalid_pq_is_a_one_line_error_and_nothing_is_written(keye
             "PQ (the command line)",
         ),
         (("--pq-template", "gone.ipynb", "--pq-plan", str(plan)), "template file not found"),
+        (
+            (
+                "--pq-template",
+                str(_write(keyed, "broken.ipynb", "{not a notebook")),
+                "--pq-data",
+                str(data),
+                "--pq-plan",
+                str(plan),
+            ),
+            "broken.ipynb",
+        ),
+        (
+            ("--pq-template", "data_validation", "--pq-data", str(data), "--pq-plan", "gone.yaml"),
+            "gone.yaml",
+        ),
         (("--pq-data", str(data)), "need --pq-template"),
         (("--pq-example", "--pq-config", "x.yaml"), "give one PQ"),
         (("--pq-example", "--pq-param", "novalue"), "give one PQ"),
