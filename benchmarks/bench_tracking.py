@@ -10,8 +10,9 @@ benchmarks/.work (git-ignored); the store in a temporary folder.
 
 What bounds the first tracked read of a large file is printed last, measured
 in this process, interleaved: ``read_csv`` alone; beside a SHA-256 of the same
-file on a thread of normal priority (what cmlops did); beside the same hash on
-a thread at the lowest priority (what cmlops does); and the hash alone.
+file on a thread of normal priority (what cmlops does); beside the same hash on
+a thread at the lowest priority (nice 19: tried, and measured worse on a busy
+machine); and the hash alone.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import hashlib
 import pickle
-import sys
 from pathlib import Path
 
 import joblib
@@ -185,26 +184,3 @@ def test_digest_cache_reuses_unchanged_files_only(tmp_path, monkeypatch) -> None
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000))
     second = read_once()
     assert second == sha(path) != first and len(calls) == 2
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
-def test_the_hashing_thread_yields_the_cpu_unless_strict(tmp_path) -> None:
-    """Beside the parser the hash takes idle CPU only; a strict cell keeps normal priority."""
-    import os
-    import threading
-
-    def priority() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    own = priority()
-    yielding = IOLog()
-    assert yielding.background(priority).result() == 19
-    yielding.finish()
-    strict = IOLog(low_priority=False)
-    assert strict.background(priority).result() == own
-    strict.finish()
-    assert priority() == own  # the caller's thread is never changed
-    path = tmp_path / "d.csv"
-    path.write_text("a\n1\n")
-    _, events, log = run_hooked(lambda: pd.read_csv(path))
-    assert events == [("d.csv", "input", "pandas.read_csv")] and log.events[0].digest == sha(path)

@@ -88,18 +88,18 @@ class IOLog:
     events: list[FileEvent] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cache: DigestCache = field(default_factory=DigestCache)
-    #: run the hashing thread at the lowest CPU priority (see :func:`_yield_cpu`);
-    #: strict executions, which wait for their records, keep normal priority
-    low_priority: bool = True
     _pool: Any = field(default=None, repr=False)
 
     def prepare(self, target: Any, role: str, via: str) -> FileEvent | None:
         """Start hashing an input *before* the call reads it, on a helper thread.
 
         The hash (hashlib and BLAKE3 release the GIL) then runs beside the
-        parser on a free core instead of after it; when no core is free, the
-        hashing thread yields to the parser (:func:`_yield_cpu`) and finishes
-        after the cell, before its record is written.
+        parser on a second core instead of after it: reading a large CSV costs
+        little more than the read itself. It runs at the kernel's own priority:
+        a lowest-priority (nice 19) thread was tried and measured worse on a
+        busy machine — the read slowed and the digest came seconds later, as a
+        thread preempted while holding the GIL stalls the parser
+        (``benchmarks/bench_tracking.py`` measures both).
         """
         path = _path_of(target)
         if path is None:
@@ -118,11 +118,7 @@ class IOLog:
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._pool = ThreadPoolExecutor(
-                max_workers=1,
-                thread_name_prefix="cmlops-hash",
-                initializer=_yield_cpu if self.low_priority else None,
-            )
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmlops-hash")
         return self._pool.submit(job)
 
     def _hash(self, path: str, stamp: tuple[int, int, int] | None) -> str:
@@ -159,23 +155,6 @@ class IOLog:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-
-
-def _yield_cpu() -> None:
-    """Lower this thread's CPU priority to the minimum (Linux: nice 19 for one thread).
-
-    On a machine with a free core the hash runs there at full speed; when every
-    core is busy (a shared 2-core machine) the user's own code — the parser
-    reading the same file — comes first, and the hash takes the idle time. Only
-    this pool thread changes; elsewhere, or when refused, nothing happens.
-    """
-    if sys.platform.startswith("linux"):
-        import threading
-
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except OSError:
-            pass
 
 
 def _path_of(target: Any) -> str | None:

@@ -265,7 +265,7 @@ class CellRecorder:
         self.ns = namespace if namespace is not None else getattr(shell, "user_ns", {})
         self.activity_id = f"activity:{uuid.uuid4()}"
         self.notes: list[str] = []
-        self.io = IOLog(cache=session.digests, low_priority=not self.strict)
+        self.io = IOLog(cache=session.digests)
         self.hooks = Hooks(self.io)
         self.logged: list[tuple[Entity, str]] = []  # (entity, "input"|"output") from log_* calls
         self.started = ""
