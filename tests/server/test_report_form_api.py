@@ -254,6 +254,19 @@ async def test_a_submission_names_every_bad_field(jp_fetch, tree):
     assert code == 400 and set(reply["error"]["fields"]) == {"cmlops_plan"}
 
 
+async def test_field_errors_name_paths_relative_to_the_root(jp_fetch, tree):
+    """A missing input is named as the form gave it, never by the server's absolute path."""
+    code, reply = await post(
+        jp_fetch,
+        "runs",
+        {"template": "data_validation", "parameters": {"data": "data/missing.csv"}},
+    )
+    assert code == 400
+    error = reply["error"]
+    assert "input file not found: data/missing.csv" in error["fields"]["data"]
+    assert str(tree.resolve()) not in json.dumps(error)
+
+
 @pytest.mark.kernel
 async def test_a_run_with_an_uploaded_plan_shows_its_verdict(
     jp_fetch, tree, packages_dir, store_home

@@ -10,6 +10,7 @@ The runner validates everything again itself.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,13 @@ class CheckedRun:
     plan_label: str
 
 
-def _first_line(error: BaseException) -> str:
-    return (str(error).splitlines() or [type(error).__name__])[0]
+def _first_line(error: BaseException, root_dir: Path | None = None) -> str:
+    """The error's first line; paths under ``root_dir`` named relative to it, as the form
+    names them (the server's own folder layout is not the client's business)."""
+    line = (str(error).splitlines() or [type(error).__name__])[0]
+    if root_dir is not None:
+        line = line.replace(f"{root_dir.resolve()}{os.sep}", "")
+    return line
 
 
 def _check_parameters(
@@ -72,7 +78,7 @@ def _check_parameters(
                 value = str(inside_root(root_dir, value, spec.name))
             validate_parameters([spec], {spec.name: value}, template=template, base=root_dir)
         except InvalidInputError as error:
-            errors[spec.name] = _first_line(error)
+            errors[spec.name] = _first_line(error, root_dir)
         else:
             values[spec.name] = value
     return values, errors
@@ -97,7 +103,7 @@ def check_submission(
             summary = describe_plan(plan_path, plan, plan_path.name)
             plan_label = summary["plan_id"] or summary["sha256"][:12]
     except InvalidInputError as error:
-        errors[PLAN_FIELD] = _first_line(error)
+        errors[PLAN_FIELD] = _first_line(error, root_dir)
     if errors:
         raise FormError(errors)
     validate_parameters(described.parameters, values, template=template, base=root_dir)
