@@ -86,3 +86,35 @@ export function validateForm(specs: ParamSpec[], raw: Record<string, FieldValue>
   }
   return { values, errors };
 }
+
+/** CSS class of a plan verdict's badge, or null when there is no verdict to show. */
+export function verdictClass(verdict: string | undefined | null): string | null {
+  switch (verdict) {
+    case 'PASS':
+      return 'cmlops-verdict-pass';
+    case 'FAIL':
+      return 'cmlops-verdict-fail';
+    case 'NOT EVALUATED':
+      return 'cmlops-verdict-ne';
+    default:
+      return null;
+  }
+}
+
+/** The breadcrumbs of a picker folder: the root, then each folder down to ``folder``. */
+export function crumbs(folder: string): { label: string; path: string }[] {
+  const out = [{ label: 'Jupyter root', path: '' }];
+  const parts = folder.split('/').filter(p => p !== '');
+  parts.forEach((part, i) => out.push({ label: part, path: parts.slice(0, i + 1).join('/') }));
+  return out;
+}
+
+/** Bytes as base64 (how a plan file is uploaded: exactly its bytes, whatever they are). */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let text = '';
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) {
+    text += String.fromCharCode(...Array.from(bytes.subarray(i, i + chunk)));
+  }
+  return btoa(text);
+}

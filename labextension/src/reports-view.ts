@@ -1,15 +1,21 @@
 /**
  * The Reports panel: pick a template, fill the form generated from its
- * parameter schema (validated before sending), run it in the background with
- * live progress, and open read-only views of the report and executed notebook
- * of past runs. Each package's "verified" badge comes from the server's listing,
- * which verifies the package again whenever its files changed.
+ * parameter schema (validated before sending; path parameters picked with a file
+ * picker under the Jupyter root), choose the acceptance plan (the template's
+ * default, a plan file picked or uploaded), run it in the background with live
+ * progress, and open read-only views of the report and executed notebook of past
+ * runs. Errors show beside their field and, summed up, beside the Run button; the
+ * runs list shows each plan's verdict. Each package's "verified" badge comes from
+ * the server's listing, which verifies the package again whenever its files changed.
  */
 import { Widget } from '@lumino/widgets';
 import { ApiError, postAPI, requestAPI } from './api';
-import { clear, errorBanner, h } from './dom';
+import { append, clear, errorBanner, h } from './dom';
+import { FilePicker } from './file-picker';
 import { FieldValue, initialValue, validateForm } from './form';
-import { PackageView, ViewOpener } from './package-view';
+import { ViewOpener } from './package-view';
+import { PLAN_FIELD, PlanField } from './plan-field';
+import { packageItem, runItem } from './run-history';
 import { PackageInfo, ParamSpec, Run, Template } from './types';
 
 export class ReportsPanel extends Widget {
@@ -25,6 +31,12 @@ export class ReportsPanel extends Widget {
   private readonly description = h('p', { class: 'cmlops-muted' });
   private readonly form = h('form', { class: 'cmlops-form', attrs: { novalidate: '' } });
   private readonly history = h('ul', { class: 'cmlops-history' });
+  private readonly plan = new PlanField();
+  /** beside the Run button: what stopped the run (field errors summed up, or the server's) */
+  private readonly runError = h('div', {
+    class: 'cmlops-run-error',
+    attrs: { id: 'cmlops-run-error', role: 'alert', 'aria-live': 'polite' }
+  });
 
   constructor(private readonly open: ViewOpener) {
     super();
@@ -86,13 +98,26 @@ export class ReportsPanel extends Widget {
       this.values[spec.name] = initialValue(spec);
       this.form.appendChild(this.field(spec));
     }
-    this.form.appendChild(
-      h('button', {
-        class: 'jp-Button jp-mod-styled jp-mod-accept cmlops-run',
-        text: 'Run report',
-        attrs: { type: 'submit' }
-      })
+    this.plan.setTemplate(this.current);
+    this.setRunError('');
+    this.form.append(
+      this.plan.node,
+      h('div', { class: 'cmlops-run-row' },
+        h('button', {
+          class: 'jp-Button jp-mod-styled jp-mod-accept cmlops-run',
+          text: 'Run report',
+          attrs: { type: 'submit', 'aria-describedby': 'cmlops-run-error' }
+        }),
+        this.runError)
     );
+  }
+
+  private setRunError(message: string, fix?: string): void {
+    clear(this.runError);
+    if (message) {
+      append(this.runError, h('span', { text: message }),
+        fix ? h('div', { class: 'cmlops-muted', text: fix }) : null);
+    }
   }
 
   private field(spec: ParamSpec): HTMLElement {
@@ -129,16 +154,45 @@ export class ReportsPanel extends Widget {
     const label = h('label', { class: 'cmlops-label', attrs: { for: id } },
       h('span', { text: spec.name + (spec.required ? ' *' : '') }),
       h('span', { class: 'cmlops-muted', text: ` ${spec.type}` }));
-    return h('div', { class: 'cmlops-field', attrs: { 'data-param': spec.name } }, label, input,
+    const picker = spec.type === 'path' ? this.pathPicker(spec, input as HTMLInputElement) : null;
+    return h('div', { class: 'cmlops-field', attrs: { 'data-param': spec.name } }, label,
+      picker ? h('div', { class: 'cmlops-path-row' }, input, picker.browse) : input,
+      picker ? picker.node : null,
       spec.description ? h('div', { class: 'cmlops-muted', text: spec.description }) : null, error);
+  }
+
+  /** A "Browse…" button and the picker it opens: a picked file fills the field. */
+  private pathPicker(spec: ParamSpec, input: HTMLInputElement): { browse: HTMLElement; node: HTMLElement } {
+    const picker = new FilePicker('any', `Pick a file for ${spec.name}`, entry => {
+      input.value = entry.path;
+      input.dispatchEvent(new Event('change'));
+      input.focus();
+    });
+    const browse = h('button', {
+      class: 'jp-Button jp-mod-minimal jp-mod-styled cmlops-browse',
+      text: 'Browse…',
+      title: `Pick a file under the Jupyter root for ${spec.name}`,
+      attrs: { type: 'button', 'aria-label': `Browse for ${spec.name}` },
+      on: {
+        click: () => {
+          if (picker.isOpen) {
+            picker.close();
+          } else {
+            const folder = input.value.includes('/') ? input.value.slice(0, input.value.lastIndexOf('/')) : '';
+            void picker.open(folder, true);
+          }
+        }
+      }
+    });
+    return { browse, node: picker.node };
   }
 
   /** Show the errors of the named fields (all fields when ``names`` is omitted). */
   private showErrors(errors: Record<string, string>, names?: string[]): void {
     for (const box of Array.from(this.form.querySelectorAll<HTMLElement>('.cmlops-field'))) {
       const name = box.dataset.param ?? '';
-      if (names && !names.includes(name)) {
-        continue;
+      if (name === PLAN_FIELD || (names && !names.includes(name))) {
+        continue; // the plan field shows its own errors
       }
       box.querySelector('.cmlops-field-error')!.textContent = errors[name] ?? '';
       box.classList.toggle('cmlops-invalid', name in errors);
@@ -157,15 +211,28 @@ export class ReportsPanel extends Widget {
     }
     const { values, errors } = validateForm(this.current.parameters, this.values);
     this.showErrors(errors);
-    if (Object.keys(errors).length) {
+    this.plan.setError('');
+    const bad = Object.keys(errors);
+    if (bad.length) {
+      this.setRunError(`Not started: fix ${bad.join(', ')} first.`);
       return;
     }
+    this.setRunError('');
     try {
-      await postAPI<Run>('runs', { template: this.current.name, parameters: values });
+      const body: Record<string, unknown> = { template: this.current.name, parameters: values };
+      if (this.plan.ref) {
+        body.plan = this.plan.ref;
+      }
+      await postAPI<Run>('runs', body);
       clear(this.banner);
       await this.refreshHistory();
     } catch (error) {
-      this.showError(error);
+      const advice = error instanceof ApiError ? error.advice : { message: String(error) };
+      const fields = advice.fields ?? {};
+      const { [PLAN_FIELD]: planError, ...params } = fields;
+      this.showErrors(params);
+      this.plan.setError(planError ?? '');
+      this.setRunError(`Not started: ${advice.message}`, advice.fix);
     }
   }
 
@@ -178,11 +245,11 @@ export class ReportsPanel extends Widget {
     const shown = new Set<string>();
     for (const run of runs) {
       shown.add(run.package_id);
-      this.history.appendChild(this.runItem(run, packages.find(p => p.id === run.package_id)));
+      this.history.appendChild(runItem(run, packages.find(p => p.id === run.package_id), this.open));
     }
     for (const pkg of packages) {
       if (!shown.has(pkg.id)) {
-        this.history.appendChild(this.packageItem(pkg));
+        this.history.appendChild(packageItem(pkg, this.open));
       }
     }
     if (!this.history.childElementCount) {
@@ -193,59 +260,5 @@ export class ReportsPanel extends Widget {
     if (active) {
       this.polling = window.setTimeout(() => void this.refreshHistory().catch(e => this.showError(e)), 1000);
     }
-  }
-
-  private links(pkg: PackageInfo | undefined): HTMLElement | null {
-    if (!pkg) {
-      return null;
-    }
-    const link = (text: string, view: PackageView) =>
-      pkg.views.includes(view)
-        ? h('button', {
-            class: 'jp-Button jp-mod-minimal cmlops-link',
-            text,
-            attrs: { type: 'button', 'data-view': view, title: `Open the ${view} (read-only)` },
-            on: { click: () => this.open(pkg.id, view) }
-          })
-        : null;
-    return h('span', { class: 'cmlops-links' }, link('Report', 'report'), link('Notebook', 'notebook'));
-  }
-
-  /** The badge of a package as the server verified it now (a run's own check before listing). */
-  private badge(verified: boolean | null | undefined, problem = ''): HTMLElement | null {
-    if (verified === null || verified === undefined) {
-      return null;
-    }
-    return h('span', {
-      class: `cmlops-badge ${verified ? 'cmlops-ok' : 'cmlops-bad'}`,
-      text: verified ? 'verified' : 'verification failed',
-      attrs: problem ? { title: problem } : {}
-    });
-  }
-
-  private runItem(run: Run, pkg: PackageInfo | undefined): HTMLElement {
-    const badge = pkg ? this.badge(pkg.verified, pkg.problem) : this.badge(run.verified);
-    const progress = h('progress', { attrs: { max: '1', 'aria-label': 'Run progress' } });
-    progress.value = run.progress;
-    return h('li', { class: `cmlops-run-item cmlops-status-${run.status}`, attrs: { 'data-run': run.id } },
-      h('div', {},
-        h('strong', { text: run.template }),
-        h('span', { class: 'cmlops-status', text: ` ${run.status}` }),
-        badge ? ' ' : null, badge),
-      run.status === 'running' || run.status === 'queued' ? progress : null,
-      h('div', { class: 'cmlops-muted', text: `${run.started} · ${run.message}` }),
-      run.error ? h('div', { class: 'cmlops-field-error', text: run.error }) : null,
-      this.links(pkg));
-  }
-
-  private packageItem(pkg: PackageInfo): HTMLElement {
-    const badge = this.badge(pkg.verified, pkg.problem);
-    return h('li', { class: 'cmlops-run-item', attrs: { 'data-package': pkg.id } },
-      h('div', {}, h('strong', { text: pkg.id }), badge ? ' ' : null, badge),
-      h('div', { class: 'cmlops-muted', text: `${pkg.status || 'no status'} · ${pkg.files} files` }),
-      pkg.verified === false && pkg.problem
-        ? h('div', { class: 'cmlops-field-error', text: pkg.problem })
-        : null,
-      this.links(pkg));
   }
 }

@@ -128,3 +128,22 @@ test('node classes and search', () => {
   assert.equal(matchNodes(data, '  ').size, 0);
   assert.equal(graphSignature(data), graphSignature({ ...data, nodes: [...data.nodes].reverse() }));
 });
+
+test('report form helpers: verdict badges, picker crumbs, upload bytes', async () => {
+  const { bytesToBase64, crumbs, verdictClass } = await import('../src/form');
+  assert.equal(verdictClass('PASS'), 'cmlops-verdict-pass');
+  assert.equal(verdictClass('FAIL'), 'cmlops-verdict-fail');
+  assert.equal(verdictClass('NOT EVALUATED'), 'cmlops-verdict-ne');
+  for (const other of ['NONE', '', 'pass', undefined, null]) {
+    assert.equal(verdictClass(other), null);
+  }
+  assert.deepEqual(crumbs(''), [{ label: 'Jupyter root', path: '' }]);
+  assert.deepEqual(crumbs('study/plans'), [
+    { label: 'Jupyter root', path: '' },
+    { label: 'study', path: 'study' },
+    { label: 'plans', path: 'study/plans' }
+  ]);
+  // exactly the bytes, whatever they are (not text): checked against Node's encoder
+  const bytes = new Uint8Array(70000).map((_, i) => (i * 7919) % 256);
+  assert.equal(bytesToBase64(bytes), Buffer.from(bytes).toString('base64'));
+});
