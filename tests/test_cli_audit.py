@@ -212,3 +212,31 @@ def test_a_correction_needs_a_reason_and_carries_the_old_and_new_value_hashes(
     assert "reason: row count misread\\x0afrom the log" in listed.stdout
     assert len(listed.stdout.strip().splitlines()) == 2  # the newline cannot forge a line
     assert cmlops("audit", "verify", cwd=populated).returncode == 0
+
+
+@pytest.mark.req("REQ-AUD-008")
+def test_a_policy_change_needs_a_reason_and_a_refusal_is_recorded(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("correct horse battery staple\n")
+    key = ["--key", str(tmp_path / "key.json"), "--passphrase-file", str(secret)]
+    made = cmlops(
+        "keys", "generate", "--name", "Tess Tester", "--out", str(tmp_path / "key.json"),
+        "--passphrase-file", str(secret), cwd=tmp_path,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert cmlops("policy", "init", "--admin", "tester", *key, cwd=tmp_path).returncode == 0
+    with open_store() as store:
+        head = store.head()
+    blank = cmlops("policy", "grant", "reviewer", "tester", "--reason", " ", *key, cwd=tmp_path)
+    assert blank.returncode == 2 and "a policy change needs a reason" in blank.stderr
+    assert len(blank.stderr.strip().splitlines()) == 1 and "Traceback" not in blank.stderr
+    missing = cmlops("policy", "grant", "reviewer", "tester", *key, cwd=tmp_path)
+    assert missing.returncode == 2 and "Missing option '--reason'" in missing.stderr
+    with open_store() as store:
+        (refused,) = store.records(action="policy.change_refused", after_seq=head.seq)
+        assert "needs a reason" in refused.reason
+        assert store.count_records(action="policy.changed") == 1  # only the initial policy
+    done = cmlops("policy", "grant", "reviewer", "tester", "--reason", "QA", *key, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with open_store() as store:
+        assert store.records(action="policy.changed")[-1].reason == "QA"
