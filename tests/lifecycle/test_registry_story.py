@@ -82,13 +82,20 @@ def test_v1_registered_validated_approved(story: Story) -> None:
     assert "executed, not approved" in refused
     sign(story.home, package, "rita", "reviewed", story.root / "keys")
     sign(story.home, package, "alan", "approved", story.root / "keys")
+    # authority comes from the signing policy in the chain (roles granted by an admin's
+    # signed policy records in sign()), and the duties stay separate
     refused = run(story, "model", "approve", NAME, "1", str(package), user="tester", code=2)
-    assert "tester registered this version" in refused
+    assert "tester does not hold the approver role" in refused
+    assert "tester registered this version" in refused and "tester ran its validation" in refused
+    refused = run(story, "model", "approve", NAME, "1", str(package), user="rita", code=2)
+    assert "rita does not hold the approver role" in refused
+    assert "rita reviewed its validation package" in refused
     out = run(story, "model", "approve", NAME, "1", str(package), user="alan")
     assert "v1  approved" in out
     with open_store(home=story.home) as store:
         refusals = store.records(action="model.approval.refused", object_id=NAME)
-        assert len(refusals) == 3 and {r.actor for r in refusals} == {"alan", "tester"}
+        assert len(refusals) == 4 and {r.actor for r in refusals} == {"alan", "tester", "rita"}
+        assert any("approver role" in x for x in refusals[-1].payload_dict()["reasons"])
         assert store.verify().ok
 
 

@@ -4,7 +4,8 @@ Approval needs the version's *validating* package (the one recorded when it was
 validated: same package id and manifest digest), still verifying, and itself
 *approved* — signed ``reviewed`` and ``approved`` under the package rules of
 :mod:`cmlops.reports.status`. Who may approve is decided by
-:func:`authority_problems`, the one place the separation-of-duty rules apply.
+:func:`authority_problems`: the *approver* role of the signing policy kept in
+the audit chain, and the separation-of-duty rules.
 A refused approval leaves an audit record (``model.approval.refused``: who,
 what, why) and no approval.
 """
@@ -18,27 +19,41 @@ from cmlops.lifecycle.errors import ApprovalError, RegistryError
 from cmlops.lifecycle.packages import checked_package
 from cmlops.lifecycle.registry import VersionState, model_state, replay
 from cmlops.store.model import AuditEvent
+from cmlops.trust.ledger import load_ledger
+from cmlops.trust.policy import INIT_HINT, PolicyVersion
 
 
 def authority_problems(
-    actor: str, version: VersionState, package: dict[str, Any], signatures: list[dict[str, Any]]
+    actor: str,
+    version: VersionState,
+    package: dict[str, Any],
+    signatures: list[dict[str, Any]],
+    policy: PolicyVersion | None,
 ) -> list[str]:
-    """Why ``actor`` may not approve ``version`` (empty when they may).
+    """Why ``actor`` may not approve ``version`` for use (empty when they may).
 
-    Separation of duties: whoever registered the version or ran its validation
-    may not approve it for use, and the approver must be one of the package's
-    valid ``approved`` signatories (the person who took responsibility for the
-    evidence). The key registry and roles of the trust layer will replace the
-    signatory rule with the ``approver`` role once they are on main.
+    Authority comes from the signing policy in the audit chain (``policy``, the
+    one in force now; see :mod:`cmlops.trust.policy`): the actor must hold the
+    *approver* role. Separation of duties: whoever registered the version, ran
+    its validation, or signed its validation package as reviewer may not approve
+    it for use (reviewer and approver are different people).
     """
     out = []
+    if policy is None:
+        out.append(
+            f"no signing policy in this store: {INIT_HINT}; approval needs the approver role"
+        )
+    elif not policy.holds(actor, "approver"):
+        out.append(
+            f"{actor} does not hold the approver role in the policy: an admin grants it with "
+            f"`cmlops policy grant approver {actor}`"
+        )
     if actor == version.registered.get("actor"):
         out.append(f"{actor} registered this version and may not also approve it")
     if actor == package["user"]:
         out.append(f"{actor} ran its validation and may not also approve it")
-    approvers = {s.get("user_id") for s in signatures if s.get("meaning") == "approved"}
-    if actor not in approvers:
-        out.append(f"{actor} did not sign the validation package as approver")
+    if any(s.get("meaning") == "reviewed" and s.get("user_id") == actor for s in signatures):
+        out.append(f"{actor} reviewed its validation package: reviewer and approver must differ")
     return out
 
 
@@ -76,7 +91,8 @@ def approve_version(
         _refuse(store, name, version, [str(exc)], str(package_path))
     state = package_state(package_path, store=store)
     problems = _evidence_problems(current, package, state)
-    problems += authority_problems(actor, current, package, state["signatures"])
+    policy = load_ledger(store).policies.current
+    problems += authority_problems(actor, current, package, state["signatures"], policy)
     if problems:
         _refuse(store, name, version, problems, package["package_id"])
     payload = {
