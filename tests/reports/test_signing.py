@@ -205,3 +205,66 @@ def test_tampered_package_cannot_be_signed(built, copy) -> None:
     with pytest.raises(SigningError, match="fails verification"):
         sign(built, path, "rev", "reviewed")
     assert not (path / "signatures.json").exists()
+
+
+@pytest.mark.req("REQ-SIG-005")
+def test_status_cross_checks_the_packages_chain_with_the_store(
+    tmp_path: Path, store, monkeypatch
+) -> None:
+    """The package proves its records against a Merkle root; with the store at hand, status
+    also requires that root to be the store's — a store rewritten below the package since the
+    run (edited and re-chained, so ``audit verify`` alone says OK) makes the package INVALID."""
+    from click.testing import CliRunner
+
+    from cmlops.cli import cli
+    from tests.reports.conftest import ECHO_BODY
+    from tests.store.tampering import rechain, tamper
+
+    template = make_template(tmp_path / "echo.ipynb", ECHO_BODY)
+    package = run_report(template, {"n": 2}, out=tmp_path / "pkg", store=store, progress=False)
+    assert package_state(package.package, store=store)["status"] == "executed"
+    tamper(store, "UPDATE audit_log SET reason = 'rewritten' WHERE seq = 2")
+    rechain(store, 2)
+    assert store.verify().ok  # the rewrite is invisible to the chain alone
+    assert verify_package(package.package).ok  # and to the package alone
+    state = package_state(package.package, store=store)
+    assert state["status"] == "INVALID"
+    assert any("not the chain the package was made on" in p for p in state["problems"])
+    monkeypatch.setenv("CMLOPS_HOME", str(tmp_path / ".cmlops"))
+    shown = CliRunner().invoke(cli, ["package", "status", str(package.package)])
+    assert shown.exit_code == 1, shown.output
+    assert shown.output.startswith("INVALID: package ")
+    assert "not the chain the package was made on" in shown.output
+    checked = CliRunner().invoke(
+        cli, ["package", "verify", str(package.package), "--against-store"]
+    )
+    assert checked.exit_code == 1 and "not the chain the package was made on" in checked.output
+
+
+@pytest.mark.req("REQ-SIG-005")
+def test_an_aborted_run_supersedes_nothing_and_is_never_approved(tmp_path: Path) -> None:
+    """A run stopped by SIGTERM leaves an ABORTED package that verifies: it still may not
+    supersede a package, and stays ABORTED whatever is signed."""
+    import signal
+
+    from cmlops.reports.errors import PackageError
+    from cmlops.reports.status import package_status
+    from tests.reports.conftest import ECHO_BODY
+    from tests.reports.test_run_faults import _slow_template, _start_cli, _wait_for
+
+    aborted = tmp_path / "aborted"
+    proc = _start_cli(tmp_path, _slow_template(tmp_path), aborted)
+    _wait_for(tmp_path / "marker.waiting", proc)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=120)
+    assert verify_package(aborted).ok
+    with open_store(home=tmp_path / ".cmlops") as store:
+        echo = make_template(tmp_path / "echo.ipynb", ECHO_BODY)
+        old = run_report(echo, {"n": 1}, out=tmp_path / "old", store=store, progress=False)
+        assert package_state(aborted, store=store)["status"] == "ABORTED"
+        with pytest.raises(PackageError, match="the successor's run ABORTED"):
+            supersede(old.package, aborted, store=store, justification="other template")
+        assert package_state(old.package, store=store)["superseded_by"] is None
+        refused = store.records(action="package.supersede_refused")
+        assert len(refused) == 1 and "ABORTED" in refused[0].reason
+    assert package_status("ABORTED", True, ["reviewed", "approved"]) == "ABORTED"

@@ -57,7 +57,8 @@ def _echo_signatures(signatures: list[dict]) -> None:
 @click.option(
     "--against-store",
     is_flag=True,
-    help="Also cross-check the signatures with the store (stripped or fabricated evidence).",
+    help="Also cross-check with the store: its chain under the package, stripped or "
+    "fabricated signature evidence.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context

@@ -8,7 +8,10 @@ every signature is judged against the key registry and signing policy of the
 chain (:mod:`cmlops.reports.signatures`), and ``signatures.html`` still shows
 exactly the signatures in ``signatures.json``. Nothing needs the original store
 or a network; given a kept checkpoint or the store, the package is also checked
-against them. A zip is safely extracted to a temporary folder first.
+against them (with the store: the package's Merkle root must be the store's root
+of the same size, so a package whose trail was rewritten, or a store rewritten or
+truncated below the package since the run, fails). A zip is safely extracted to
+a temporary folder first.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cmlops.reports.archival import archival_problems
-from cmlops.reports.audit_check import check_audit, checkpoint_problems
+from cmlops.reports.audit_check import check_audit, checkpoint_problems, store_problems
 from cmlops.reports.manifest import (
     UNLISTED,
     read_manifest,
@@ -165,6 +168,18 @@ def _check_consistency(root: Path, manifest: dict[str, Any], out: PackageVerific
     out.problems.extend(f"manifest does not match {name}" for name, ok in checks if not ok)
 
 
+def _check_against_store(store: Any, manifest: dict[str, Any], out: PackageVerification) -> None:
+    """The package's chain must be the store's chain (its Merkle root of the same size).
+
+    Packages made before per-run proofs carry a chain segment instead, which the
+    store cannot be compared with by root: a note says so.
+    """
+    if "proofs" in manifest.get("audit", {}):
+        out.problems.extend(store_problems(store, manifest))
+    else:
+        out.notes.append("audit trail: an older package without Merkle proofs, not compared")
+
+
 def verify_folder(
     root: Path, *, label: str | None = None, checkpoint: Any = None, store: Any = None
 ) -> PackageVerification:
@@ -186,6 +201,8 @@ def verify_folder(
         problems, notes = checkpoint_problems(root, manifest, out.manifest_sha256, checkpoint)
         out.problems.extend(problems)
         out.notes.extend(notes)
+    if store is not None:
+        _check_against_store(store, manifest, out)
     checked = check_signatures(
         root, manifest, out.manifest_sha256, store=store, checkpoint=checkpoint
     )
