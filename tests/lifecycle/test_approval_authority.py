@@ -27,6 +27,7 @@ SIGNED = [
 ]
 
 
+@pytest.mark.req("REQ-SIG-007")
 @pytest.mark.parametrize(
     ("actor", "policy", "expected"),
     [
@@ -45,6 +46,7 @@ def test_approval_authority(actor: str, policy: PolicyVersion | None, expected: 
         assert fragment in problem
 
 
+@pytest.mark.req("REQ-SIG-007")
 def test_an_approver_need_not_have_signed_the_package() -> None:
     """The authority is the role, not a signature on the evidence (that is the package's)."""
     unsigned = [{"meaning": "reviewed", "user_id": "rita"}]
