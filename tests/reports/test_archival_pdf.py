@@ -1,10 +1,11 @@
 """The archival copy: a PDF/A-3b of the report with its figures and the manifest embedded.
 
-No full PDF/A validator is available from the package registries here (veraPDF is
-a Maven artefact); conformance rests on WeasyPrint's PDF/A-3b writer and on the
-structural checks below, made with pikepdf (qpdf): the XMP identification, the
-output intent and its ICC profile, every font embedded, no JavaScript, no
-encryption, the associated file with its AFRelationship, and the figures drawn.
+Conformance is checked by a PDF/A validator from PyPI, ``page-validation`` (the
+PDF/A-3B profile of the ``page`` checker; veraPDF is a Maven artefact, unreachable
+here), and by the structural checks below, made with pikepdf (qpdf): the XMP
+identification, the output intent and its ICC profile, every font embedded, no
+JavaScript, no encryption, the associated file with its AFRelationship, and the
+figures drawn.
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def assert_pdf_a3b(path: Path, manifest: dict, figures: int) -> None:
-    """Structural PDF/A-3b checks (ISO 19005-3) with pikepdf, and the embedded manifest."""
+    """PDF/A-3b (ISO 19005-3) by the validator and by structural checks with pikepdf, and
+    the embedded manifest."""
+    import page
+
+    report = page.validate_pdf(str(path), profile=page.ValidationProfile.PDF_A_3B)
+    assert report.is_compliant, [(f.rule_id, f.message) for f in report.failures]
     embedded, facts = read_pdf(path)
     assert facts == {"part": "3", "conformance": "B", "relationship": "/Data"}
     assert embedded == dumps(pre_pdf_manifest(manifest))  # the pre-PDF manifest, exactly
