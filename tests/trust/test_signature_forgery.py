@@ -239,6 +239,9 @@ def test_edited_expiry_changes_nothing(world: World) -> None:
                           check=True)  # fmt: skip
     assert "expired on" in done.stdout and "registered validity" in done.stdout
     assert not (package / "signatures.json").exists()
+    reasons = [r["reason"] for r in refusals(world, "bob")]
+    assert any("damaged key file" in r for r in reasons)  # each refusal is recorded
+    assert any("expired on" in r for r in reasons)
     # the registration carried by a package cannot be edited either
     forged = world.copy("approved")
     doc = load(forged)
@@ -376,6 +379,9 @@ def test_review_revocation_and_approval_with_deviation(world: World) -> None:
     world.cli("rita", "keys", "revoke", read_key_file(rita_key).key_id, "--reason", "laptop lost")
     done = world.sign("rita", world.packages["spare"], "reviewed", "--key", rita_key, code=2)
     assert "was revoked" in done.stderr and "laptop lost" in done.stderr
+    assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1
+    assert any("was revoked" in r["reason"] for r in refusals(world, "rita"))
+    assert not (world.packages["spare"] / "signatures.json").exists()
     assert "reviewed by Rita Reviewer (rita)" in verify(world, package, code=0)
     # a FAIL verdict cannot be approved, only approved with a signed justification
     done = world.sign("erin", package, "approved", code=2)
@@ -426,6 +432,7 @@ def test_bad_inputs_are_one_line_errors(world: World, tmp_path: Path) -> None:
     done = world.sign("bob", world.packages["spare"], "reviewed", "--key", corrupt, code=2)
     assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1
     assert "not a readable cmlops key file" in done.stderr
+    assert any("not a readable cmlops key file" in r["reason"] for r in refusals(world, "bob"))
     bad_policy = tmp_path / "policy.yaml"
     bad_policy.write_text("roles:\n  admin: [alice]\n  overlord: [mallory]\n")
     done = world.cli("alice", "policy", "apply", bad_policy, "--reason", "r",
