@@ -182,6 +182,7 @@ def test_a_checkpoint_kept_by_the_verifier_vouches_for_the_package(tmp_path: Pat
 def test_a_package_from_a_rewritten_chain_fails_against_an_earlier_checkpoint(
     tmp_path: Path, store
 ) -> None:
+    from cmlops.store import open_store
     from tests.store.tampering import rechain, tamper
 
     key = _key(tmp_path, store)
@@ -192,7 +193,10 @@ def test_a_package_from_a_rewritten_chain_fails_against_an_earlier_checkpoint(
     tamper(store, "DELETE FROM audit_log WHERE seq = :s", s=cp_seq)
     rechain(store, 1)
     template = make_template(tmp_path / "t.ipynb", ECHO_BODY)
-    run = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=store, progress=False)
+    # the forger runs in a new session: the one that wrote the checkpoint notices the rewrite
+    forger = open_store(store.url, home=store.home)
+    run = run_report(template, {"n": 3}, out=tmp_path / "pkg", store=forger, progress=False)
+    forger.close()
     assert verify_package(run.package).ok  # self-consistent
     result = verify_package(run.package, checkpoint=kept)
     assert any("no consistency proof" in p for p in result.problems), result.problems

@@ -21,7 +21,7 @@ from cmlops.errors import InvalidInputError, SchemaVersionError, StoreReplacedEr
 from cmlops.store import open_store
 from cmlops.store.chain import iter_jsonl_rows, seal, verify_rows
 from tests.store.old_stores import build_old_store, fixture_rows
-from tests.store.tampering import tamper
+from tests.store.tampering import rechain, tamper
 
 
 def one_line(error: BaseException) -> str:
@@ -198,3 +198,29 @@ def test_a_store_replaced_under_the_same_url_is_reported(make_store) -> None:
         store.append("x.y", "t", "1")
     with pytest.raises(StoreReplacedError):
         store.check_writable()
+
+
+@pytest.mark.req("REQ-AUD-009")
+def test_a_store_rolled_back_or_rewritten_under_a_session_is_reported(make_store) -> None:
+    """Restored from an older backup or truncated behind cmlops: the store id is the same."""
+    store, other = make_store(), make_store()
+    store.append("x.y", "t", "1")
+    other.append("x.y", "t", "2")  # another writer in between is normal
+    mine = store.append("x.y", "t", "3")
+    other.append("x.y", "t", "4")
+    assert store.append("x.y", "t", "5").seq == mine.seq + 2
+    head = store.head()
+    tamper(store, "DELETE FROM audit_log WHERE seq >= :seq", seq=head.seq)
+    with pytest.raises(StoreReplacedError) as caught:
+        store.append("x.y", "t", "6")
+    message = one_line(caught.value)
+    assert "rolled back" in message and f"this session wrote seq {head.seq}" in message
+    with pytest.raises(StoreReplacedError, match="rolled back"):
+        store.check_writable()  # so a strict cell refuses before it runs
+    assert other.append("x.y", "t", "7").seq == head.seq  # a session that lost nothing goes on
+    fresh = make_store()
+    fresh_record = fresh.append("x.y", "t", "8")
+    tamper(store, "UPDATE audit_log SET reason = 'edited' WHERE seq = :seq", seq=fresh_record.seq)
+    rechain(store, fresh_record.seq)
+    with pytest.raises(StoreReplacedError, match=f"record {fresh_record.seq} this session wrote"):
+        fresh.append("x.y", "t", "9")

@@ -95,6 +95,8 @@ class Store(LineageQueries):
         self.clock = clock
         self._artifacts: ArtifactStore | None = None
         self._opened_id = ""
+        #: (seq, hash) of the last record this object wrote and saw committed
+        self._written: tuple[int, str] | None = None
         self._database_file: tuple[Path, int, int] | None = None
 
     @property
@@ -235,10 +237,16 @@ class Store(LineageQueries):
     def _writer(self) -> Iterator[Connection]:
         """The chain's write lock, after checking this is still the store that was opened."""
         self._check_file()
+        written = None
         with write_transaction(self._engine) as connection:
             if self._opened_id and self.store_id_in(connection) != self._opened_id:
                 raise self._replaced("was replaced by another store")
-            yield connection
+            try:
+                yield connection
+            finally:  # the connection goes back to the pool: leave nothing on it
+                written = connection.info.pop(_WRITTEN, None)
+        if written is not None:  # committed
+            self._written = written
 
     def check_identity(self) -> None:
         """Raise StoreReplacedError if the SQLite file vanished or was replaced (one stat)."""
@@ -274,6 +282,7 @@ class Store(LineageQueries):
             with read_transaction(self._engine) as connection:
                 if self._opened_id and self.store_id_in(connection) != self._opened_id:
                     raise self._replaced("was replaced by another store")
+                self._check_not_rolled_back(connection)
                 if connection.dialect.name == "postgresql":
                     _check_pg_insert(connection, self.actor, masked(self.url))
         if self._database_file is not None:
@@ -292,6 +301,7 @@ class Store(LineageQueries):
             .limit(1)
         ).first()
         seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+        self._check_not_rolled_back(connection, (seq, prev_hash))
         records = []
         for event in events:
             seq += 1
@@ -311,7 +321,42 @@ class Store(LineageQueries):
             prev_hash = record.hash
         if records:
             connection.execute(insert(schema.audit_log), [vars(r) for r in records])
+            connection.info[_WRITTEN] = (records[-1].seq, records[-1].hash)
         return records
+
+    def _check_not_rolled_back(
+        self, connection: Connection, head: tuple[int, str] | None = None
+    ) -> None:
+        """The last record this object wrote must still be in the chain.
+
+        A store restored from an older backup, or truncated or rewritten behind
+        cmlops, keeps its store id; what it lost is what this session wrote.
+        One primary-key lookup at most.
+        """
+        if self._written is None:
+            return
+        if head is None:
+            found = connection.execute(
+                select(schema.audit_log.c.seq, schema.audit_log.c.hash)
+                .order_by(schema.audit_log.c.seq.desc())
+                .limit(1)
+            ).first()
+            head = (found.seq, found.hash) if found else (0, GENESIS_HASH)
+        seq, digest = self._written
+        if head[0] < seq:
+            raise self._replaced(
+                f"was rolled back to an earlier state (its last record is seq {head[0]}; this "
+                f"session wrote seq {seq})"
+            )
+        found_hash = (
+            head[1]
+            if head[0] == seq
+            else connection.execute(
+                select(schema.audit_log.c.hash).where(schema.audit_log.c.seq == seq)
+            ).scalar()
+        )
+        if found_hash != digest:
+            raise self._replaced(f"was rewritten (record {seq} this session wrote has changed)")
 
     def append(
         self,
@@ -758,6 +803,10 @@ def _read_version(connection: Connection) -> int | None:
         select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
     ).first()
     return int(row.value) if row else None
+
+
+#: key in a connection's ``info`` of the (seq, hash) an append wrote, until it commits
+_WRITTEN = "cmlops_written"
 
 
 def _value_digest(value: Any) -> str:
