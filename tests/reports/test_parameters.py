@@ -133,3 +133,46 @@ def test_template_without_parameters_cell_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad.ipynb").write_text("{not json")
     with pytest.raises(TemplateError, match="not a notebook"):
         load_template(tmp_path / "bad.ipynb")
+
+
+def test_dataset_parameters_take_files_spark_folders_and_table_names(tmp_path: Path) -> None:
+    """No Spark needed: the checks run before a kernel starts (issue 13, item 4)."""
+    spec = [ParamSpec("data", "dataset", required=True)]
+    csv = tmp_path / "d.csv"
+    csv.write_text("a\n1\n")
+    parts = tmp_path / "claims"
+    (parts / "year=2024").mkdir(parents=True)
+    (parts / "year=2024" / "part-00000.snappy.parquet").write_bytes(b"PAR1")
+    (parts / "_SUCCESS").write_text("")
+    (parts / ".part-00000.snappy.parquet.crc").write_text("")
+    delta = tmp_path / "delta"
+    (delta / "_delta_log").mkdir(parents=True)
+    (tmp_path / "no_commit" / "_delta_log").mkdir(parents=True)
+    (delta / "_delta_log" / "00000000000000000000.json").write_text("{}\n")
+
+    def check(value: str) -> str:
+        return validate_parameters(spec, {"data": value}, base=tmp_path)["data"]
+
+    assert check("d.csv") == str(csv)
+    assert check("claims") == str(parts)
+    assert check(str(delta)) == str(delta)
+    assert check("table:rwe.claims.y2025") == "table:rwe.claims.y2025"
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a.parquet").write_bytes(b"PAR1")
+    (mixed / "b.csv").write_text("a\n")
+    (tmp_path / "empty").mkdir()
+    bad = {
+        "mixed": "cannot read as one table",
+        "empty": "holds no data files",
+        "no_commit": "without a commit",
+        "table:claims; drop table x": "is not a table name",
+        "table:`x`": "is not a table name",
+        "table:": "is not a table name",
+        "s3a://bucket/claims": "remote locations",
+        "nowhere.csv": "not found",
+    }
+    for value, message in bad.items():
+        with pytest.raises(ParameterError, match=message) as info:
+            check(value)
+        assert "\n" not in str(info.value) and str(info.value).startswith("parameter 'data'")

@@ -352,10 +352,9 @@ def test_recorded_parameters_of_every_template_validate_again(tmp_path: Path) ->
     data = tmp_path / "data.csv"
     data.write_text("x\n1\n")
     for tpl in list_templates():
-        given = {s.name: str(data) for s in tpl.parameters if s.required and s.type == "path"}
-        given.update(
-            {s.name: "x" for s in tpl.parameters if s.required and s.type not in ("path",)}
-        )
+        files = ("path", "dataset")
+        given = {s.name: str(data) for s in tpl.parameters if s.required and s.type in files}
+        given.update({s.name: "x" for s in tpl.parameters if s.required and s.type not in files})
         values = validate_parameters(tpl.parameters, given, template=tpl.name)
         recorded = json.loads(json.dumps(values))  # as the manifest stores them
         assert validate_parameters(tpl.parameters, recorded, template=tpl.name) == values, tpl.name

@@ -267,6 +267,23 @@ async def test_field_errors_name_paths_relative_to_the_root(jp_fetch, tree):
     assert str(tree.resolve()) not in json.dumps(error)
 
 
+async def test_dataset_fields_stay_under_the_root_and_tables_are_plain_names(jp_fetch, tree):
+    """A dataset file or folder is confined like a path; table:NAME is a name, never SQL."""
+    code, reply = await post(
+        jp_fetch,
+        "runs",
+        {
+            "template": "drift_report",
+            "parameters": {"reference": "/etc", "current": "table:x;drop table y"},
+        },
+    )
+    assert code == 400
+    fields = reply["error"]["fields"]
+    assert set(fields) == {"reference", "current"}
+    assert "is not a table name" in fields["current"]
+    assert body(await jp_fetch("cmlops", "api", "runs"))["runs"] == []
+
+
 @pytest.mark.kernel
 async def test_a_run_with_an_uploaded_plan_shows_its_verdict(
     jp_fetch, tree, packages_dir, store_home

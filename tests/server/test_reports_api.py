@@ -35,7 +35,8 @@ async def test_templates_listed_without_server_paths(jp_fetch):
 async def test_template_parameter_schema(jp_fetch):
     data = body(await jp_fetch("cmlops", "api", "templates", "data_validation"))
     params = {p["name"]: p for p in data["parameters"]}
-    assert params["data"]["type"] == "path" and params["data"]["required"] is True
+    assert params["data"]["type"] == "dataset" and params["data"]["required"] is True
+    assert params["schema"]["type"] == "path"
     assert "path" not in data
 
 

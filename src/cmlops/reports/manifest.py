@@ -134,6 +134,13 @@ JSON_SCHEMA: dict[str, Any] = {
                 "embedded_manifest_sha256": _HEX,
             },
         },
+        "spark": {
+            "type": "object",
+            "properties": {
+                "spark_version": {"type": ["string", "null"]},
+                "tables": {"type": "array", "items": {"type": "object"}},
+            },
+        },
         "remote_resources": {
             "type": "array",
             "items": {

@@ -27,6 +27,7 @@ from typing import Any
 from cmlops.atomic_files import write_atomic
 from cmlops.json_safe import json_safe
 from cmlops.reports.plan import judge, metric_key, plan_verdict
+from cmlops.spark_frames import is_spark_frame, spark_version
 from cmlops.store.values import decode_value
 
 RESULTS_FILE = "results.json"
@@ -70,6 +71,44 @@ def read_frame(path: str | os.PathLike[str]) -> Any:
     if suffix not in readers:
         raise ValueError(f"cannot read {suffix or 'extension-less'} files: use csv or parquet")
     return readers[suffix](path)
+
+
+def n_rows(frame: Any) -> int:
+    """Rows of a pandas frame, or of a Spark frame (one Spark count; nothing collected)."""
+    if is_spark_frame(frame):
+        from cmlops.spark_frames import spark_errors
+
+        with spark_errors("counting the rows of the Spark frame"):
+            return int(frame.count())
+    return len(frame)
+
+
+def sketch_record(result: Any) -> dict[str, Any]:
+    """What a Spark drift result says about its sketches, for the manifest.
+
+    The sketch parameters (``sketch_k``, the rank error of each side, exact or not)
+    and, per tested column, the statistic, its error bound, the interval that holds
+    the exact value and whether the verdict is uncertain within it.
+    """
+    engine = dict(result.settings.get("engine") or {})
+    columns = {
+        c.column: {
+            "test": c.test,
+            "statistic": c.statistic,
+            "error_bound": c.error_bound,
+            "statistic_interval": (c.details or {}).get("statistic_interval"),
+            "uncertain": bool(c.uncertain),
+        }
+        for c in result.columns
+        if c.status != "skipped"
+    }
+    return {
+        "engine": engine,
+        "exact": bool(result.settings.get("exact")),
+        "uncertain": bool(result.uncertain),
+        "uncertain_columns": list(result.uncertain_columns),
+        "columns": columns,
+    }
 
 
 OUTCOME_CLASS = {"PASS": "pass", "FAIL": "fail", "NOT EVALUATED": "not-evaluated"}
@@ -135,6 +174,9 @@ class ReportContext:
     details: dict[str, Any] = field(default_factory=dict)
     #: metric key -> why its value cannot support an acceptance decision
     not_evaluable: dict[str, str] = field(default_factory=dict)
+    #: how Spark computed the results (version, sources, sketch parameters, error
+    #: bounds); empty when no Spark frame was analysed. The manifest's ``spark``.
+    spark: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def start(cls, output_dir: str | os.PathLike[str] = ".") -> ReportContext:
@@ -157,6 +199,12 @@ class ReportContext:
 
         digest = fingerprint(frame)
         self.frames.append({"name": name, "fingerprint": digest, "schema": schema_summary(frame)})
+        if is_spark_frame(frame):
+            self.spark["spark_version"] = spark_version(frame)
+            self.spark.setdefault("frames", {})[name] = {
+                "fingerprint": digest,
+                "computed_by": "Spark (content fingerprint of the multiset of rows)",
+            }
         return digest
 
     def show(self, result: Any) -> None:
@@ -220,6 +268,10 @@ class ReportContext:
             for name in ("share_drifted", "n_drifted", "n_tested"):
                 self.not_evaluable[f"{prefix}_{name}"] = "no columns tested"
         self.details[f"{prefix}_drifted_columns"] = list(result.drifted_columns)
+        engine = (result.settings or {}).get("engine")
+        if isinstance(engine, dict) and engine.get("engine") == "spark":
+            self.spark["spark_version"] = engine.get("spark_version")
+            self.spark[prefix] = sketch_record(result)
 
     def add_independence(self, result: Any) -> None:
         """Train/test independence counts (``independence_*``), for plans that require it."""
@@ -239,6 +291,12 @@ class ReportContext:
             for name in ("failed_checks", "warned_checks"):
                 self.not_evaluable[name] = "no checks were run"
         self.details["validation_verdict"] = result.verdict
+        if str(result.engine).startswith("spark"):
+            self.spark["spark_version"] = str(result.engine).removeprefix("spark ").strip()
+            self.spark["validation"] = {
+                "engine": result.engine,
+                "counts": "exact: every check one Spark aggregation (count_if / groupBy)",
+            }
 
     def criteria(self) -> list[dict[str, Any]]:
         """The plan's criteria judged against the metrics collected so far."""
@@ -266,6 +324,7 @@ class ReportContext:
                 "frames": self.frames,
                 "details": self.details,
                 "not_evaluable": self.not_evaluable,
+                **({"spark": self.spark} if self.spark else {}),
             }
         )
         target = self.output_dir / RESULTS_FILE

@@ -4,9 +4,11 @@ A template declares its parameters in ``metadata.cmlops.parameters`` (a list of
 ``{name, type, required, default, description}``). Everything a user passes is
 checked against it *before* a kernel starts: an unknown name gets a
 did-you-mean, a wrong type or a missing required value is refused, and a
-``path`` must name an existing file. Names must be Python identifiers declared
-in the schema, so a hostile *name* can never reach the injected code, and the
-values are converted to plain Python data that Papermill writes as literals.
+``path`` must name an existing file, a ``dataset`` an existing data file, a
+folder of data files Spark reads, or a Spark table (``table:NAME``). Names must
+be Python identifiers declared in the schema, so a hostile *name* can never reach
+the injected code, and the values are converted to plain Python data that
+Papermill writes as literals.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cmlops.errors import InvalidInputError
 from cmlops.reports.errors import ParameterError
 
 #: The parameter types a template may declare.
-TYPES = ("str", "int", "float", "bool", "path", "list")
+TYPES = ("str", "int", "float", "bool", "path", "dataset", "list")
 
 #: Parameters the runner injects itself; a template schema may not declare them.
 RESERVED_PREFIX = "cmlops_"
@@ -190,6 +193,8 @@ def _convert(spec: ParamSpec, value: Any, base: Path, where: str) -> Any:
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
         raise ParameterError(f"{where}: expected true or false, got {value!r}")
+    if spec.type == "dataset":
+        return _dataset(value, base, where)
     if spec.type == "path":
         if not isinstance(value, (str, Path)):
             raise ParameterError(f"{where}: expected a file path, got {type(value).__name__}")
@@ -216,6 +221,25 @@ def _convert(spec: ParamSpec, value: Any, base: Path, where: str) -> Any:
         ):
             raise ParameterError(f"{where}: list items must be strings or numbers, got {item!r}")
     return items
+
+
+def _dataset(value: Any, base: Path, where: str) -> str:
+    """A data file (as ``path``), a Spark data folder or ``table:NAME`` (:mod:`.data_inputs`)."""
+    from cmlops.reports.data_inputs import check_dataset
+
+    try:
+        checked = check_dataset(value, base, where)
+    except ParameterError:
+        raise
+    except InvalidInputError as exc:
+        message = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+        raise ParameterError(message) from None
+    if checked:
+        return checked
+    path = Path(str(value).strip()).expanduser()
+    path = path if path.is_absolute() else base / path
+    _check_input_file(path, where)
+    return str(path.resolve())
 
 
 def validate_parameters(

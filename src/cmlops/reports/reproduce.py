@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from cmlops.reports.catalogue import load_template
-from cmlops.reports.manifest import read_manifest, sha256_file
+from cmlops.reports.data_inputs import entry_changed
+from cmlops.reports.manifest import read_manifest
 from cmlops.reports.package import opened_package
 
 
@@ -83,10 +84,9 @@ def reproduce_package(
     with opened_package(Path(path)) as root:
         manifest, _ = read_manifest(root)
         changed = [
-            f"input {i['parameter']} ({i['path']}): "
-            + ("missing" if not Path(i["path"]).is_file() else "content changed")
+            f"input {i['parameter']} ({i['path']}): {why}"
             for i in manifest["inputs"]
-            if not Path(i["path"]).is_file() or sha256_file(Path(i["path"])) != i["sha256"]
+            if (why := entry_changed(i)) is not None
         ]
         if changed:
             return Reproduction(reproducible=False, differences=changed)

@@ -39,6 +39,7 @@ from cmlops.errors import CmlopsError
 from cmlops.reports import lineage as run_lineage
 from cmlops.reports.audit_extract import write_audit_extract
 from cmlops.reports.catalogue import Template, describe_template
+from cmlops.reports.data_inputs import current_digest, dataset_entry, table_name
 from cmlops.reports.errors import PackageExistsError
 from cmlops.reports.execute import CellCallback, ExecutionOutcome, execute_notebook
 from cmlops.reports.injection import injected_source
@@ -114,11 +115,7 @@ def _changed_inputs(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Inputs whose file is no longer what was hashed before the run (digest or size)."""
     changed = []
     for item in inputs:
-        path = Path(item["path"])
-        try:
-            after = sha256_file(path) if path.is_file() else None
-        except OSError:
-            after = None
+        after = current_digest(item)
         if after != item["sha256"]:
             changed.append(
                 {
@@ -134,8 +131,12 @@ def _changed_inputs(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _inputs(template: Template, values: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for spec in template.parameters:
-        if spec.type == "path" and values.get(spec.name):
-            path = Path(values[spec.name])
+        value = values.get(spec.name)
+        if spec.type == "dataset" and value and (table_name(value) or Path(value).is_dir()):
+            entry = dataset_entry(spec.name, value)  # a Spark folder (a table: see frames)
+            out.extend([entry] if entry else [])
+        elif spec.type in ("path", "dataset") and value:
+            path = Path(value)
             digest = sha256_file(path)
             out.append(
                 {
@@ -549,7 +550,7 @@ def _record(store: Any, tmp: Path, run: _RunStart, end: _RunEnd, env: dict[str, 
             activity,
             user=run.user,
             kit_version=__version__,
-            used=_used(tmp, run),
+            used=_used(tmp, run, _tables(run, end.results)),
             generated=[
                 (
                     run_lineage.file_entity(
@@ -567,22 +568,35 @@ def _record(store: Any, tmp: Path, run: _RunStart, end: _RunEnd, env: dict[str, 
     run_lineage.export_run_lineage(store, activity.id, tmp)
 
 
-def _used(tmp: Path, run: _RunStart) -> list[tuple[Any, str]]:
-    """What the run used, with its role: the template, the plan and every input file."""
+def _used(tmp: Path, run: _RunStart, tables: list[dict[str, Any]]) -> list[tuple[Any, str]]:
+    """What the run used, with its role: the template, the plan, every input file and
+    Spark folder, and every Spark table (by the content fingerprint the run computed)."""
     tpl, recorded = run.template, run.plan
     plan_entity = run_lineage.file_entity(
         "plan", recorded.plan.get("plan_id", "plan"), sha256_file(tmp / PLAN_FILE), recorded.source
     )
-    return [
-        (run_lineage.file_entity("template", tpl.name, tpl.sha256, str(tpl.path)), "template"),
-        (plan_entity, "plan"),
-    ] + [
-        (
-            run_lineage.file_entity("dataset", Path(i["path"]).name, i["sha256"], i["path"]),
-            i["parameter"],
-        )
-        for i in run.inputs
-    ]
+    return (
+        [
+            (run_lineage.file_entity("template", tpl.name, tpl.sha256, str(tpl.path)), "template"),
+            (plan_entity, "plan"),
+        ]
+        + [
+            (
+                run_lineage.file_entity("dataset", Path(i["path"]).name, i["sha256"], i["path"]),
+                i["parameter"],
+            )
+            for i in run.inputs
+        ]
+        + [
+            (
+                run_lineage.file_entity("dataset", t["table"], digest, "table:" + t["table"]),
+                t["parameter"],
+            )
+            for t in tables
+            if isinstance(t["fingerprint"], str)
+            and (digest := t["fingerprint"].removeprefix("sha256:"))
+        ]
+    )
 
 
 def _finished_payload(tmp: Path, run: _RunStart, end: _RunEnd) -> dict[str, Any]:
@@ -609,6 +623,31 @@ def _finished_payload(tmp: Path, run: _RunStart, end: _RunEnd) -> dict[str, Any]
     }
 
 
+def _spark_section(run: _RunStart, results: dict[str, Any]) -> dict[str, Any]:
+    """``{"spark": ...}`` when the run used Spark (see :class:`ReportContext`), else ``{}``.
+
+    Spark tables are listed with the content fingerprint the kernel computed (the
+    runner has no Spark to hash them before the run)."""
+    spark = results.get("spark")
+    tables = _tables(run, results)
+    if not isinstance(spark, dict) and not tables:
+        return {}
+    section = dict(spark) if isinstance(spark, dict) else {}
+    if tables:
+        section["tables"] = tables
+    return {"spark": section}
+
+
+def _tables(run: _RunStart, results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each ``table:NAME`` parameter with the fingerprint of the frame of the same name."""
+    prints = {f.get("name"): f.get("fingerprint") for f in results.get("frames") or []}
+    return [
+        {"parameter": spec.name, "table": name, "fingerprint": prints.get(spec.name)}
+        for spec in run.template.parameters
+        if spec.type == "dataset" and (name := table_name(run.values.get(spec.name)))
+    ]
+
+
 def _manifest(
     tmp: Path, run: _RunStart, end: _RunEnd, env: dict[str, Any], audit: dict[str, Any]
 ) -> dict[str, Any]:
@@ -631,6 +670,7 @@ def _manifest(
         "frames": results.get("frames", []),
         "files": file_entries(tmp),
         "results": {k: results.get(k) for k in ("verdict", "criteria", "metrics")},
+        **_spark_section(run, results),
         "environment": env,
         "kit_version": __version__,
         "user": run.user,

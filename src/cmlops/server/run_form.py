@@ -2,8 +2,9 @@
 
 The sidebar shows each error beside its field and a summary beside the Run button,
 so every field is checked (not only the first bad one) and the reply names them:
-``{"error": {"message", "fields": {name: message}}}``. Path parameters must name a
-file relative to the Jupyter root (:func:`cmlops.server.paths.inside_root`); the
+``{"error": {"message", "fields": {name: message}}}``. Path parameters (and the files
+and folders of dataset parameters; a ``table:NAME`` is a name) must lie under the
+Jupyter root (:func:`cmlops.server.paths.inside_root`); the
 plan is resolved by :mod:`cmlops.server.plans` and checked like ``--plan FILE``.
 The runner validates everything again itself.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cmlops.errors import InvalidInputError
+from cmlops.reports.data_inputs import table_name
 from cmlops.server.paths import check_template_name, inside_root
 from cmlops.server.plans import describe_plan, resolve_plan
 
@@ -74,8 +76,8 @@ def _check_parameters(
                 errors[spec.name] = "required"
             continue
         try:
-            if spec.type == "path":
-                value = str(inside_root(root_dir, value, spec.name))
+            if spec.type == "path" or (spec.type == "dataset" and table_name(value) is None):
+                value = str(inside_root(root_dir, value, spec.name))  # a table is a name
             validate_parameters([spec], {spec.name: value}, template=template, base=root_dir)
         except InvalidInputError as error:
             errors[spec.name] = _first_line(error, root_dir)
