@@ -1,3 +1,3 @@
 """The kit's version, recorded in every audit package and environment snapshot."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

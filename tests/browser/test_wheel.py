@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from cmlops._version import __version__
 from tests.browser.conftest import open_lab, start_lab, stop_lab
 from tests.wheel_env import clean_env, run
 
@@ -28,7 +29,7 @@ def test_wheel_lists_both_extensions_without_node(wheel_env, tmp_path):
         env=env,
         cwd=tmp_path,
     )
-    assert "cmlops v0.1.0" in labext and "enabled" in labext and "OK" in labext
+    assert f"cmlops v{__version__}" in labext and "enabled" in labext and "OK" in labext
     server = run(
         [
             python,
@@ -40,7 +41,7 @@ def test_wheel_lists_both_extensions_without_node(wheel_env, tmp_path):
         cwd=tmp_path,
     )
     assert "cmlops enabled" in server.replace("\x1b[32m", "").replace("\x1b[0m", "")
-    assert "cmlops 0.1.0 OK" in server.replace("\x1b[32m", "").replace("\x1b[0m", "")
+    assert f"cmlops {__version__} OK" in server.replace("\x1b[32m", "").replace("\x1b[0m", "")
 
 
 def test_wheel_sidebar_works_in_browser(wheel_env, browser, tmp_path):
