@@ -50,10 +50,16 @@ def ks_test(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, str, list[s
         method = "asymp" if any("Switching" in n for n in notes) else "exact"
         return float(res.statistic), float(res.pvalue), method, notes
     d = ks_statistic(ref, cur)
+    return d, ks_pvalue(d, n1, n2), "asymp", []
+
+
+def ks_pvalue(d: float, n1: float, n2: float) -> float:
+    """SciPy's asymptotic two-sample p-value, ``kstwo.sf(d, round(n1 n2 / (n1 + n2)))``
+    (the one place both the pandas and the Spark paths take it from)."""
+    from scipy import stats
+
     m, n = sorted([float(n1), float(n2)], reverse=True)
-    en = m * n / (m + n)
-    prob = stats.kstwo.sf(d, np.round(en))
-    return d, float(np.clip(prob, 0.0, 1.0)), "asymp", []
+    return float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0.0, 1.0))
 
 
 def wasserstein(ref: np.ndarray, cur: np.ndarray, block: int = 1 << 18) -> float:

@@ -206,19 +206,11 @@ def _statistic(method, r, c, w, w_norm, opts, details, notes):
     return None
 
 
-def ks_pvalue(d: float, n1: float, n2: float) -> float:
-    """SciPy's asymptotic two-sample p-value, ``kstwo.sf(d, round(n1 n2 / (n1 + n2)))``."""
-    from scipy import stats
-
-    m, n = sorted([float(n1), float(n2)], reverse=True)
-    return float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0.0, 1.0))
-
-
 def _ks(r: NumericProfile, c: NumericProfile):
     iv = sd.ks_from_sketches(r.dist, c.dist)
     n1, n2 = r.dist.n, c.dist.n
-    p = ks_pvalue(iv.estimate, n1, n2)
-    return iv, p, (ks_pvalue(iv.high, n1, n2), ks_pvalue(iv.low, n1, n2))
+    p = num.ks_pvalue(iv.estimate, n1, n2)
+    return iv, p, (num.ks_pvalue(iv.high, n1, n2), num.ks_pvalue(iv.low, n1, n2))
 
 
 def _binned(r, c, method, opts, details) -> sd.Interval:
