@@ -79,21 +79,8 @@ def _activity_node(activity: Any) -> dict[str, Any]:
 
 def graph_to_json(graph: Any, *, max_nodes: int = MAX_NODES) -> dict[str, Any]:
     """Nodes and edges of a :class:`cmlops.store.LineageGraph`, ready for ``JSON.parse``."""
-    activities = sorted(
-        graph.activities.values(), key=lambda a: (a.started or "", a.id), reverse=True
-    )
-    truncated = len(graph.activities) + len(graph.entities) > max_nodes
-    if truncated:
-        activities = activities[: max_nodes // 3]
-    keep_activities = {a.id for a in activities}
-    nodes: dict[str, dict[str, Any]] = {a.id: _activity_node(a) for a in activities}
-    agent_names = {agent.id: agent.name or agent.id for agent in graph.agents.values()}
-    for link in graph.associated:
-        node = nodes.get(link.activity_id)
-        if node is not None:
-            name = agent_names.get(link.agent_id, link.agent_id)
-            node["who"] = ", ".join(filter(None, [node["who"], name]))
-    edges: list[dict[str, str]] = []
+    nodes, truncated = _activity_nodes(graph, max_nodes)
+    keep_activities = set(nodes)
 
     def entity(entity_id: str) -> dict[str, Any] | None:
         if entity_id not in nodes:
@@ -103,8 +90,39 @@ def graph_to_json(graph: Any, *, max_nodes: int = MAX_NODES) -> dict[str, Any]:
             nodes[entity_id] = _entity_node(found)
         return nodes[entity_id]
 
+    edges = _io_edges(graph, nodes, keep_activities, entity)
+    edges += _derived_edges(graph, nodes, edges)
+    if not truncated:
+        for found in graph.entities.values():
+            entity(found.id)
+    return {"nodes": list(nodes.values()), "edges": edges, "truncated": truncated}
+
+
+def _activity_nodes(graph: Any, max_nodes: int) -> tuple[dict[str, dict[str, Any]], bool]:
+    """The newest activities (a third of ``max_nodes`` when the graph is cut), with who ran them."""
+    activities = sorted(
+        graph.activities.values(), key=lambda a: (a.started or "", a.id), reverse=True
+    )
+    truncated = len(graph.activities) + len(graph.entities) > max_nodes
+    if truncated:
+        activities = activities[: max_nodes // 3]
+    nodes: dict[str, dict[str, Any]] = {a.id: _activity_node(a) for a in activities}
+    agent_names = {agent.id: agent.name or agent.id for agent in graph.agents.values()}
+    for link in graph.associated:
+        node = nodes.get(link.activity_id)
+        if node is not None:
+            name = agent_names.get(link.agent_id, link.agent_id)
+            node["who"] = ", ".join(filter(None, [node["who"], name]))
+    return nodes, truncated
+
+
+def _io_edges(
+    graph: Any, nodes: dict[str, dict[str, Any]], keep: set[str], entity: Any
+) -> list[dict[str, str]]:
+    """used and generated edges of the kept activities; a product inherits who and when."""
+    edges: list[dict[str, str]] = []
     for link in graph.used:
-        if link.activity_id in keep_activities and entity(link.entity_id) is not None:
+        if link.activity_id in keep and entity(link.entity_id) is not None:
             edges.append(
                 {
                     "source": link.entity_id,
@@ -114,7 +132,7 @@ def graph_to_json(graph: Any, *, max_nodes: int = MAX_NODES) -> dict[str, Any]:
                 }
             )
     for link in graph.generated:
-        made = entity(link.entity_id) if link.activity_id in keep_activities else None
+        made = entity(link.entity_id) if link.activity_id in keep else None
         if made is not None:
             edges.append(
                 {
@@ -127,12 +145,20 @@ def graph_to_json(graph: Any, *, max_nodes: int = MAX_NODES) -> dict[str, Any]:
             activity = nodes[link.activity_id]
             made["who"] = made["who"] or activity["who"]
             made["when"] = made["when"] or activity["when"]
+    return edges
+
+
+def _derived_edges(
+    graph: Any, nodes: dict[str, dict[str, Any]], edges: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """Derivations between shown entities that no shown activity already connects."""
     covered = {(e["source"], e["target"]) for e in edges}
+    derived = []
     for link in graph.derived:
         if link.entity_id in nodes and link.source_id in nodes:
             if not link.activity_id or link.activity_id not in nodes:
                 if (link.source_id, link.entity_id) not in covered:
-                    edges.append(
+                    derived.append(
                         {
                             "source": link.source_id,
                             "target": link.entity_id,
@@ -140,7 +166,4 @@ def graph_to_json(graph: Any, *, max_nodes: int = MAX_NODES) -> dict[str, Any]:
                             "role": "",
                         }
                     )
-    if not truncated:
-        for found in graph.entities.values():
-            entity(found.id)
-    return {"nodes": list(nodes.values()), "edges": edges, "truncated": truncated}
+    return derived

@@ -96,6 +96,13 @@ def lineage_rows(
     ) -> None:
         planned.append((AuditEvent(action, object_type, object_id, payload, reason), table, row))
 
+    _plan_nodes(connection, batch, add)
+    _plan_relations(connection, batch, add)
+    return planned
+
+
+def _plan_nodes(connection: Connection, batch: LineageBatch, add: Any) -> None:
+    """Environments, agents and entities not yet recorded; activities (always new)."""
     known = _existing(connection, schema.environments, [(k,) for k in batch.environments])
     for env_id, payload in batch.environments.items():
         if (env_id,) not in known:
@@ -141,6 +148,10 @@ def lineage_rows(
             schema.activities,
             _activity_row(activity),
         )
+
+
+def _plan_relations(connection: Connection, batch: LineageBatch, add: Any) -> None:
+    """used, generated, derived and associated facts not yet recorded."""
     relations: list[tuple[str, Table, Iterable[Any], Any]] = [
         ("used", schema.used, batch.used, lambda r: (r.activity_id, r.entity_id, r.role)),
         (
@@ -169,7 +180,6 @@ def lineage_rows(
             if key(fact) not in known:
                 known.add(key(fact))
                 add(f"lineage.{name}", name, "|".join(key(fact)), asdict(fact), table, asdict(fact))
-    return planned
 
 
 def _entity(row: Any) -> Entity:
