@@ -46,11 +46,10 @@ function convert(spec: ParamSpec, raw: FieldValue): { value?: unknown; error?: s
       }
       return { value: n };
     }
+    case 'dataset': // a table name (the server checks it is a plain identifier), or a path
+      return /^table:/.test(text) ? { value: text } : relativePath(text);
     case 'path':
-      if (text.startsWith('/') || /^[A-Za-z]:/.test(text) || text.split(/[\\/]/).includes('..')) {
-        return { error: "must be relative to the Jupyter root, without '..'" };
-      }
-      return { value: text };
+      return relativePath(text);
     case 'list':
       return {
         value: text
@@ -61,6 +60,14 @@ function convert(spec: ParamSpec, raw: FieldValue): { value?: unknown; error?: s
     default:
       return { value: text };
   }
+}
+
+/** A path typed into the form: relative to the Jupyter root, never through '..'. */
+function relativePath(text: string): { value?: unknown; error?: string } {
+  if (text.startsWith('/') || /^[A-Za-z]:/.test(text) || text.split(/[\\/]/).includes('..')) {
+    return { error: "must be relative to the Jupyter root, without '..'" };
+  }
+  return { value: text };
 }
 
 export function validateForm(specs: ParamSpec[], raw: Record<string, FieldValue>): FormResult {

@@ -154,7 +154,8 @@ export class ReportsPanel extends Widget {
     const label = h('label', { class: 'cmlops-label', attrs: { for: id } },
       h('span', { text: spec.name + (spec.required ? ' *' : '') }),
       h('span', { class: 'cmlops-muted', text: ` ${spec.type}` }));
-    const picker = spec.type === 'path' ? this.pathPicker(spec, input as HTMLInputElement) : null;
+    const picker =
+      spec.type === 'path' || spec.type === 'dataset' ? this.pathPicker(spec, input as HTMLInputElement) : null;
     return h('div', { class: 'cmlops-field', attrs: { 'data-param': spec.name } }, label,
       picker ? h('div', { class: 'cmlops-path-row' }, input, picker.browse) : input,
       picker ? picker.node : null,

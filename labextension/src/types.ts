@@ -87,7 +87,7 @@ export interface VerifyResult {
 
 export interface ParamSpec {
   name: string;
-  type: 'str' | 'int' | 'float' | 'bool' | 'path' | 'list' | string;
+  type: 'str' | 'int' | 'float' | 'bool' | 'path' | 'dataset' | 'list' | string;
   required: boolean;
   default: unknown;
   description: string;

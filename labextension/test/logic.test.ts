@@ -83,6 +83,18 @@ test('form reports each bad field', () => {
   assert.equal(errors.n, 'required');
 });
 
+test('dataset fields take a relative file or folder, or a table name', () => {
+  const specs = [spec('a', 'dataset'), spec('b', 'dataset'), spec('c', 'dataset'), spec('d', 'dataset')];
+  const { values, errors } = validateForm(specs, {
+    a: 'data/claims_parquet',
+    b: 'table:claims_2024',
+    c: '/mnt/claims',
+    d: 'data/../../secret'
+  });
+  assert.deepEqual(values, { a: 'data/claims_parquet', b: 'table:claims_2024' });
+  assert.deepEqual(Object.keys(errors).sort(), ['c', 'd']);
+});
+
 test('form defaults come from the schema', () => {
   assert.equal(initialValue(spec('k', 'int', { default: 5 })), '5');
   assert.equal(initialValue(spec('b', 'bool', { default: true })), true);
