@@ -140,8 +140,8 @@ def render_pdf(report: Path, target: Path, manifest_bytes: bytes, package_id: st
 def _save_conforming(written: bytes, target: Path) -> None:
     """Save WeasyPrint's PDF with the two things it gets wrong for PDF/A-3b put right
     (found by a validator, see docs/reports.md): the XMP metadata stream unfiltered
-    (ISO 19005-3 6.6.2.1) and no image asking to be interpolated (6.2.8). qpdf leaves
-    metadata streams uncompressed when it saves; every other stream stays compressed."""
+    (ISO 19005-3 6.6.2.1), no image asking to be interpolated (6.2.8), and no compressed
+    stream ending in CR (6.1.7.1, see ``_no_trailing_cr``)."""
     import pikepdf
 
     with pikepdf.open(io.BytesIO(written)) as pdf:
@@ -151,7 +151,24 @@ def _save_conforming(written: bytes, target: Path) -> None:
             if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image":
                 if obj.get("/Interpolate") is not None:
                     obj.Interpolate = False
-        pdf.save(target)
+            if isinstance(obj, pikepdf.Stream):
+                _no_trailing_cr(obj)
+        # streams kept as they are (qpdf would otherwise inflate and deflate them again)
+        pdf.save(target, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+
+
+def _no_trailing_cr(stream: Any) -> None:
+    """Store uncompressed a stream whose compressed bytes end with CR: followed by the LF
+    before ``endstream`` it reads as a CR LF end-of-line, and a validator then counts one
+    byte less than /Length (ISO 19005-3 6.1.7.1). Every zlib level ends with the same
+    Adler-32 of the data, so deflating again cannot help."""
+    if stream.get("/Filter") != "/FlateDecode" or "/DecodeParms" in stream:
+        return
+    if not stream.read_raw_bytes().endswith(b"\r"):
+        return
+    data = stream.read_bytes()
+    if not data.endswith(b"\r"):
+        stream.write(data)
 
 
 def pre_pdf_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
