@@ -17,7 +17,15 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from cmlops.errors import (
     InvalidInputError,
@@ -178,3 +186,24 @@ def translate_error(error: Exception, url: str) -> Exception:
             "from a backup if it fails"
         )
     return error
+
+
+class ErrorTranslator:
+    """Turns driver errors into one-line store errors; lets cmlops errors through."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, error: BaseException | None, _tb: object) -> bool:
+        if isinstance(error, IntegrityError) and not any(
+            mark in str(error) for mark in ("append-only", "cmlops:")
+        ):
+            return False
+        if isinstance(error, (DBAPIError, SQLAlchemyError)):
+            translated = translate_error(error, self.url)
+            if translated is not error:
+                raise translated from None
+        return False
