@@ -16,7 +16,7 @@ from sqlalchemy import select
 from cmlops.errors import InvalidInputError, ProofError
 from cmlops.store import schema
 from cmlops.store.chain import parse_anchor, verify_rows
-from cmlops.store.engine import read_transaction
+from cmlops.store.engine import IN_LIST_CHUNK, read_transaction
 from cmlops.store.merkle import MerkleTree, inclusion_bundle
 from cmlops.store.model import Anchor, BrokenLink, VerifyResult
 from cmlops.store.record_queries import RecordQueries
@@ -107,8 +107,8 @@ class ChainVerification(RecordQueries):
         found: dict[int, str] = {}
         log = schema.audit_log.c
         with self._guard(), read_transaction(self._engine) as connection:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
+            for start in range(0, len(wanted), IN_LIST_CHUNK):
+                chunk = wanted[start : start + IN_LIST_CHUNK]
                 found.update(
                     connection.execute(select(log.seq, log.hash).where(log.seq.in_(chunk))).all()
                 )

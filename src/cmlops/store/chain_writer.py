@@ -20,7 +20,7 @@ from cmlops.errors import ImmutableRecordError, InvalidInputError
 from cmlops.store import schema
 from cmlops.store.chain import GENESIS_HASH, seal, utc_timestamp
 from cmlops.store.context import context_text
-from cmlops.store.lineage_queries import lineage_rows
+from cmlops.store.lineage_rows import lineage_rows
 from cmlops.store.model import AuditEvent, AuditRecord, LineageBatch
 from cmlops.store.record_queries import FILTERS, filtered
 from cmlops.store.session import WRITTEN, StoreSession

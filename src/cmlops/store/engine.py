@@ -39,6 +39,8 @@ from cmlops.errors import (
 PG_CHAIN_LOCK = 0x636D6C6F7073
 WRITE_OPTION = "cmlops_write"
 BUSY_TIMEOUT_MS = 120_000
+#: values in one ``IN (...)`` list: well under SQLite's and PostgreSQL's parameter limits
+IN_LIST_CHUNK = 500
 
 
 def masked(url: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cmlops.store import schema
-from cmlops.store.lineage_queries import _activity_row, _agent_row, _dumps, _entity_row
+from cmlops.store.lineage_rows import activity_row, agent_row, entity_row, json_column
 from cmlops.store.model import Activity, Agent, Entity
 from cmlops.store.values import decode_value
 
@@ -31,13 +31,13 @@ def _expected_row(action: str, object_id: str, payload: dict[str, Any]) -> tuple
     """The table and row a ``lineage.*`` record put into the projection."""
     kind = action.removeprefix("lineage.")
     if kind == "entity":
-        return "entities", _entity_row(Entity(**payload))
+        return "entities", entity_row(Entity(**payload))
     if kind == "activity":
-        return "activities", _activity_row(Activity(**payload))
+        return "activities", activity_row(Activity(**payload))
     if kind == "agent":
-        return "agents", _agent_row(Agent(**payload))
+        return "agents", agent_row(Agent(**payload))
     if kind == "environment":
-        return "environments", {"id": object_id, "payload": _dumps(payload["environment"])}
+        return "environments", {"id": object_id, "payload": json_column(payload["environment"])}
     if kind in ("used", "generated", "derived", "associated"):
         return kind, dict(payload)
     raise ValueError(f"unknown lineage record kind {kind!r}")

@@ -5,7 +5,8 @@ the opened store's transactions and identity checks (:mod:`.session`),
 reading records (:mod:`.record_queries`), verification and Merkle proofs
 (:mod:`.chain_verification`), writing (:mod:`.chain_writer`), schema creation
 and migration (:mod:`.schema_setup`), PostgreSQL team roles
-(:mod:`.team_roles`) and lineage graph queries (:mod:`.lineage_queries`).
+(:mod:`.team_roles`) and lineage graph queries (:mod:`.lineage_queries`; the
+rows they read are written by :mod:`.lineage_rows`).
 
 Every write goes through ``_append``: it takes the chain's write lock, reads
 the head, seals the new records and inserts them in the same transaction as
