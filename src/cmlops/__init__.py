@@ -38,7 +38,7 @@ _PUBLIC: dict[str, str] = {
     "PQConfigError": "cmlops.selftest.performance:PQConfigError",
     "UnfingerprintableError": "cmlops.fingerprinting:UnfingerprintableError",
     "FingerprintTooLargeError": "cmlops.fingerprinting:FingerprintTooLargeError",
-    "TrackingError": "cmlops.capture.recorder:TrackingError",
+    "TrackingError": "cmlops.capture.errors:TrackingError",
     "SchemaError": "cmlops.stats.schema:SchemaError",
     "EvaluationInputError": "cmlops.stats._eval_inputs:EvaluationInputError",
     "IndependenceInputError": "cmlops.stats.independence:IndependenceInputError",

@@ -25,7 +25,7 @@ from prov.model import (
 from sklearn.tree import DecisionTreeClassifier
 
 import cmlops
-from cmlops.capture.recorder import TrackingError
+from cmlops.capture.errors import TrackingError
 from cmlops.fingerprinting import fingerprint
 from cmlops.store import open_store
 

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from cmlops.capture.recorder import CaptureSession, CellRecorder, TrackingError, shell_session
+from cmlops.capture.errors import TrackingError
+from cmlops.capture.recorder import CellRecorder
+from cmlops.capture.session import CaptureSession, shell_session
 from cmlops.errors import InvalidInputError
 from cmlops.store import Entity, LineageGraph
 
@@ -62,7 +64,8 @@ def track(
         namespace = frame.f_globals
     session = _session_for(store)
     code = f"# cmlops.track block at {frame.f_code.co_filename}:{frame.f_lineno}"
-    recorder = session.recorder(
+    recorder = CellRecorder(
+        session,
         code,
         name=name,
         reason=reason,
@@ -96,7 +99,8 @@ def _log(
         entity = recorder.log(name, obj, role)
     else:
         session = session or _session_for(store)
-        recorder = session.recorder(
+        recorder = CellRecorder(
+            session,
             f"# cmlops.{kind}({name!r}, role={role!r})",
             name=name,
             reason=reason,

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from cmlops._version import __version__
-from cmlops.capture.recorder import shell_session
+from cmlops.capture.session import shell_session
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,9 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from cmlops.capture.api import lineage, log_dataset
-from cmlops.capture.recorder import (
-    CaptureSession,
-    CellRecorder,
-    TrackingError,
-    attach_session,
-)
+from cmlops.capture.errors import TrackingError
+from cmlops.capture.recorder import CellRecorder
+from cmlops.capture.session import CaptureSession, attach_session
 
 #: the shell attribute that holds the registered magics (their hooks are removed on unload)
 _MAGICS_ATTR = "_cmlops_capture_magics"
@@ -98,8 +95,13 @@ class CmlopsMagics(Magics):
         args = _parse(self.cmlops_track, line)
         tags = _parse_tags(args.tag)
         shell = self.shell
-        recorder = self.session.recorder(
-            cell, name=" ".join(args.name), reason=args.reason, tags=tags, strict=args.strict
+        recorder = CellRecorder(
+            self.session,
+            cell,
+            name=" ".join(args.name),
+            reason=args.reason,
+            tags=tags,
+            strict=args.strict,
         )
         try:
             recorder.start()
@@ -165,7 +167,7 @@ class CmlopsMagics(Magics):
         if getattr(info, "silent", False) or not stripped:
             self._auto = None
             return
-        recorder = self.session.recorder(code, kind="cell", trust_cache=True)
+        recorder = CellRecorder(self.session, code, kind="cell", trust_cache=True)
         recorder.start()
         self._auto = recorder
 
