@@ -40,6 +40,7 @@ def _one(a, b, method: str, **kw):
         (9_000, 10_000, True, 0.05),  # SciPy 'auto' -> exact
         (12_000, 15_000, False, 0.02),  # SciPy 'auto' -> asymptotic
         (20_000, 11_000, True, 0.0),  # asymptotic with many ties
+        (40_000, 60_000, False, 0.0),  # asymptotic through cmlops's Smirnov series
     ],
 )
 @pytest.mark.req("REQ-STA-003")

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from cmlops.stats._drift_ks import ks_statistic
+from cmlops.stats._ks_pvalue import ks_pvalue
 
 #: SciPy's ``ks_2samp(method="auto")`` is exact when both samples have at most this many values.
 KS_EXACT_MAX_N = 10_000
@@ -51,15 +52,6 @@ def ks_test(ref: np.ndarray, cur: np.ndarray) -> tuple[float, float, str, list[s
         return float(res.statistic), float(res.pvalue), method, notes
     d = ks_statistic(ref, cur)
     return d, ks_pvalue(d, n1, n2), "asymp", []
-
-
-def ks_pvalue(d: float, n1: float, n2: float) -> float:
-    """SciPy's asymptotic two-sample p-value, ``kstwo.sf(d, round(n1 n2 / (n1 + n2)))``
-    (the one place both the pandas and the Spark paths take it from)."""
-    from scipy import stats
-
-    m, n = sorted([float(n1), float(n2)], reverse=True)
-    return float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0.0, 1.0))
 
 
 def wasserstein(ref: np.ndarray, cur: np.ndarray, block: int = 1 << 18) -> float:

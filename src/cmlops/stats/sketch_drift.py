@@ -19,6 +19,7 @@ from cmlops.stats import _drift_engine as eng
 from cmlops.stats import _drift_numeric as num
 from cmlops.stats import sketch_distribution as sd
 from cmlops.stats._drift_result import ColumnDrift
+from cmlops.stats._ks_pvalue import ks_pvalue
 from cmlops.stats.spark_profile import NumericProfile
 
 __all__ = ["numeric_from_profiles", "summary"]
@@ -209,8 +210,8 @@ def _statistic(method, r, c, w, w_norm, opts, details, notes):
 def _ks(r: NumericProfile, c: NumericProfile):
     iv = sd.ks_from_sketches(r.dist, c.dist)
     n1, n2 = r.dist.n, c.dist.n
-    p = num.ks_pvalue(iv.estimate, n1, n2)
-    return iv, p, (num.ks_pvalue(iv.high, n1, n2), num.ks_pvalue(iv.low, n1, n2))
+    p = ks_pvalue(iv.estimate, n1, n2)
+    return iv, p, (ks_pvalue(iv.high, n1, n2), ks_pvalue(iv.low, n1, n2))
 
 
 def _binned(r, c, method, opts, details) -> sd.Interval:

@@ -26,8 +26,8 @@ import numpy as np
 from cmlops.spark_frames import spark_errors
 from cmlops.stats import _drift_engine as eng
 from cmlops.stats import _drift_numeric as num
-from cmlops.stats._drift_numeric import ks_pvalue
 from cmlops.stats._drift_result import ColumnDrift
+from cmlops.stats._ks_pvalue import ks_pvalue
 from cmlops.stats.sketch_drift import summary
 from cmlops.stats.spark_profile import NumericProfile, finite_values
 from cmlops.stats.spark_ranges import searchsorted
