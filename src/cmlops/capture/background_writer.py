@@ -13,6 +13,9 @@ import queue
 import threading
 from collections.abc import Callable
 
+#: a queued job waits this long before it starts, unless someone waits for it (flush)
+SETTLE_SECONDS = 0.005
+
 
 class BackgroundWriter:
     """Writes finished batches on one daemon thread, in order.
@@ -22,6 +25,12 @@ class BackgroundWriter:
     cell. Everything that depends on the namespace (fingerprints) is computed
     *before* the batch is queued; only the write is deferred. ``flush`` waits
     for the queue (status, lineage queries, export and interpreter exit call it).
+
+    A job starts ``SETTLE_SECONDS`` after it is queued, or at once when ``flush``
+    waits for it: the write is Python work that holds the GIL, and started at
+    the end of a cell it delayed the kernel's own reply and idle message by up to
+    one GIL switch interval (5 ms) each — the scientist waited for the write
+    after all (``benchmarks/bench_tracking.py`` measures request-to-idle).
     """
 
     def __init__(self, on_error: Callable[[str], None]) -> None:
@@ -29,6 +38,7 @@ class BackgroundWriter:
         self._thread: threading.Thread | None = None
         self._on_error = on_error
         self._errors: list[str] = []
+        self._waited_for = threading.Event()
 
     def submit(self, job: Callable[[], None]) -> None:
         if self._thread is None:
@@ -40,6 +50,7 @@ class BackgroundWriter:
     def _run(self) -> None:
         while True:
             job = self._queue.get()
+            self._waited_for.wait(SETTLE_SECONDS)
             try:
                 job()
             except Exception as exc:  # noqa: BLE001 - reported once, never raised into a cell
@@ -54,7 +65,11 @@ class BackgroundWriter:
         next cell's ``pre_run_cell`` flushes, so a failure is shown there.
         """
         if self._thread is not None:
-            self._queue.join()
+            self._waited_for.set()
+            try:
+                self._queue.join()
+            finally:
+                self._waited_for.clear()
         errors, self._errors = self._errors, []
         for message in errors:
             self._on_error(message)
