@@ -73,6 +73,28 @@ def test_known_entities_and_agents_are_not_written_twice(make_store) -> None:
         store.record_lineage(step("a1", [], []))
 
 
+def test_relations_of_earlier_activities_are_not_written_twice(make_store) -> None:
+    """A later batch may repeat relations of an activity already recorded (skipped) and
+    add relations of its own new activity (written, without a lookup)."""
+    store = make_store()
+    store.record_lineage(step("a1", ["raw"], ["clean"]))
+    again = step("a2", ["clean"], ["model"])
+    again.used.append(Used("a1", "raw", "input"))  # recorded with a1 already
+    again.derived.append(Derived("clean", "raw", "a1"))  # likewise
+    again.associated.append(Associated("a1", "alice", "reviewer"))  # new for a1
+    records = store.record_lineage(again)
+    keys = {(r.action, r.object_id) for r in records if r.action != "lineage.entity"}
+    assert keys == {
+        ("lineage.activity", "a2"),
+        ("lineage.used", "a2|clean|input"),
+        ("lineage.generated", "model|a2|output"),
+        ("lineage.derived", "model|clean|a2"),
+        ("lineage.associated", "a2|alice|author"),
+        ("lineage.associated", "a1|alice|reviewer"),
+    }
+    assert store.verify().ok
+
+
 def test_ancestors_descendants_and_activity_queries(make_store) -> None:
     store = make_store()
     store.record_lineage(step("load", ["raw.csv"], ["frame"]))

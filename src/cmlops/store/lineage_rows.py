@@ -87,7 +87,7 @@ def lineage_rows(
         planned.append((AuditEvent(action, object_type, object_id, payload, reason), table, row))
 
     _plan_nodes(connection, batch, add)
-    _plan_relations(connection, batch, add)
+    _plan_relations(connection, batch, add, {a.id for a in batch.activities})
     return planned
 
 
@@ -140,8 +140,16 @@ def _plan_nodes(connection: Connection, batch: LineageBatch, add: Any) -> None:
         )
 
 
-def _plan_relations(connection: Connection, batch: LineageBatch, add: Any) -> None:
-    """used, generated, derived and associated facts not yet recorded."""
+def _plan_relations(
+    connection: Connection, batch: LineageBatch, add: Any, new_activities: set[str]
+) -> None:
+    """used, generated, derived and associated facts not yet recorded.
+
+    A relation of an activity this batch records for the first time cannot be in
+    the store yet (``_plan_nodes`` refused an activity already recorded), so only
+    the relations of earlier activities are looked up: a cell's write asks the
+    database one question less per relation kind.
+    """
     relations: list[tuple[str, Table, Iterable[Any], Any]] = [
         ("used", schema.used, batch.used, lambda r: (r.activity_id, r.entity_id, r.role)),
         (
@@ -165,7 +173,8 @@ def _plan_relations(connection: Connection, batch: LineageBatch, add: Any) -> No
     ]
     for name, table, facts, key in relations:
         facts = list(facts)
-        known = _existing(connection, table, [key(f) for f in facts])
+        earlier = [f for f in facts if getattr(f, "activity_id", None) not in new_activities]
+        known = _existing(connection, table, [key(f) for f in earlier])
         for fact in facts:
             if key(fact) not in known:
                 known.add(key(fact))
