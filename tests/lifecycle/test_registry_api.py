@@ -66,3 +66,43 @@ def test_concurrent_registrations_get_distinct_versions(tmp_path: Path) -> None:
         assert sorted(state.versions) == [1, 2, 3, 4, 5, 6]
         assert len({v.entity_id for v in state.versions.values()}) == 6
         assert store.verify().ok
+
+
+def test_a_hyper_parameter_beyond_i_json_reads_back_as_its_number(tmp_path: Path) -> None:
+    """C=1e16 (>= 2^53) is sealed as the tagged string ``cmlops:num:1e+16``; the registry,
+    its CLI listings and the dossier show the number, and a refit with the same C is not a
+    hyper-parameter change."""
+    import json
+
+    from click.testing import CliRunner
+
+    from cmlops.cli import cli
+    from cmlops.lifecycle.documents import build
+    from cmlops.lifecycle.evidence import model_evidence
+
+    home = tmp_path / ".cmlops"
+    rng = np.random.default_rng(7)
+    with open_store(home=home) as store:
+        for _ in range(2):
+            x, y = rng.normal(size=(60, 2)), rng.integers(0, 2, 60)
+            model = LogisticRegression(C=1e16).fit(x, y)
+            cmlops.log_model(model, "risk model", store=store)
+            cmlops.register_model("risk", model, store=store)
+        sealed = store.records(action="model.version.registered")[0].payload
+        assert '"C":"cmlops:num:1e+16"' in sealed
+        state = cmlops.model_state("risk", store=store)
+        listed = cmlops.list_models(store=store)[0]
+        evidence = model_evidence(store, state, state.version(2), {})
+        assert store.verify().ok
+    for facts in (state.version(1).facts, listed.version(2).facts):
+        assert facts["params"]["C"] == 1e16 and type(facts["params"]["C"]) is float
+    assert state.version(2).change["differences"]["hyperparameters"] == []
+    section = next(s for s in build("tripod-ai", evidence).sections if s.id == "12c")
+    assert "C=1e+16" in section.text and "cmlops:" not in section.text
+    for args in (["show", "risk", "--json"], ["list", "--json"]):
+        out = CliRunner().invoke(cli, ["--home", str(home), "model", *args])
+        assert out.exit_code == 0, out.output
+        shown = json.loads(out.output)
+        versions = (shown if isinstance(shown, dict) else shown[0])["versions"]
+        assert [v["facts"]["params"]["C"] for v in versions] == [1e16, 1e16]
+        assert "cmlops:" not in out.output

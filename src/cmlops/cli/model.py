@@ -192,7 +192,7 @@ def history_cmd(ctx: click.Context, name: str, as_json: bool) -> None:
         echo_json([r.to_dict() for r in records])
         return
     for r in records:
-        payload = r.payload_dict()
+        payload = r.payload_values()
         version = f" v{payload['version']}" if "version" in payload else ""
         why = f" — {r.reason}" if r.reason else ""
         click.echo(terminal_safe(f"{r.seq:>6} {r.ts} {r.actor}: {r.action}{version}{why}"))

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from cmlops.lifecycle.facts import entity_values
 from cmlops.lifecycle.registry import ModelState, VersionState
 
 SCHEMA = "cmlops.dossier-evidence/1"
@@ -78,8 +79,9 @@ def _independence(store: Any, version: VersionState) -> list[dict[str, Any]]:
     for data_id in version.facts.get("training_ids") or []:
         graph = store.descendants(data_id)
         for entity in graph.entities.values():
-            if entity.kind == "result" and entity.attributes.get("result_kind") == "independence":
-                result = entity.attributes.get("result", {})
+            attributes = entity_values(entity)[1] if entity.kind == "result" else {}
+            if attributes.get("result_kind") == "independence":
+                result = attributes.get("result", {})
                 found[entity.id] = {
                     "entity_id": entity.id,
                     **{
@@ -124,6 +126,11 @@ def model_evidence(
     }
 
 
+def _recorded_entity(entity: Any) -> dict[str, Any]:
+    schema, attributes = entity_values(entity)
+    return {**asdict(entity), "schema": schema, "attributes": attributes}
+
+
 def dataset_evidence(
     store: Any, state: ModelState, entity_id: str, answers: dict[str, Any]
 ) -> dict[str, Any]:
@@ -145,7 +152,7 @@ def dataset_evidence(
         "schema": SCHEMA,
         "model": {"name": state.name},
         "dataset": {
-            "entity": asdict(entity) if entity else {"id": entity_id},
+            "entity": _recorded_entity(entity) if entity else {"id": entity_id},
             "produced_by": [
                 activity(up.activities[a]) for a in sorted(producers) if a in up.activities
             ],

@@ -11,19 +11,31 @@ from __future__ import annotations
 from typing import Any
 
 from cmlops.store.model import Entity, LineageGraph
+from cmlops.store.values import decode_value
 
 DATA_KINDS = ("dataset", "file", "array")
 
 
-def _columns(entity: Entity) -> list[list[str]]:
-    columns = entity.schema.get("columns") if isinstance(entity.schema, dict) else None
+def entity_values(entity: Entity) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An entity's schema and attributes with their values as recorded.
+
+    A lineage row holds them in their sealed form (:mod:`cmlops.store.values`): a
+    hyper-parameter C=1e16 is ``"cmlops:num:1e+16"`` there.
+    """
+    schema = decode_value(entity.schema) if isinstance(entity.schema, dict) else {}
+    attributes = decode_value(entity.attributes) if isinstance(entity.attributes, dict) else {}
+    return schema, attributes
+
+
+def _columns(schema: dict[str, Any]) -> list[list[str]]:
+    columns = schema.get("columns")
     if not isinstance(columns, list):
         return []
     return [[str(c.get("name")), str(c.get("dtype"))] for c in columns if isinstance(c, dict)]
 
 
 def _data_summary(entity: Entity, role: str) -> dict[str, Any]:
-    schema = entity.schema if isinstance(entity.schema, dict) else {}
+    schema = entity_values(entity)[0]
     return {
         "entity_id": entity.id,
         "name": entity.name,
@@ -31,7 +43,7 @@ def _data_summary(entity: Entity, role: str) -> dict[str, Any]:
         "role": role,
         "location": entity.location,
         "rows": schema.get("rows"),
-        "columns": _columns(entity),
+        "columns": _columns(schema),
         "missing": {
             str(c.get("name")): c.get("missing")
             for c in schema.get("columns") or []
@@ -42,7 +54,7 @@ def _data_summary(entity: Entity, role: str) -> dict[str, Any]:
 
 def model_facts(entity: Entity, graph: LineageGraph) -> dict[str, Any]:
     """Class, parameters, training data, code and environments of a model entity."""
-    schema = entity.schema if isinstance(entity.schema, dict) else {}
+    schema, attributes = entity_values(entity)
     producers = sorted({g.activity_id for g in graph.generated if g.entity_id == entity.id})
     training: dict[str, dict[str, Any]] = {}
     code, environments = [], []
@@ -78,8 +90,8 @@ def model_facts(entity: Entity, graph: LineageGraph) -> dict[str, Any]:
     return {
         "entity_id": entity.id,
         "name": entity.name,
-        "class": schema.get("class") or entity.attributes.get("class", ""),
-        "params": schema.get("params") or entity.attributes.get("params", {}),
+        "class": schema.get("class") or attributes.get("class", ""),
+        "params": schema.get("params") or attributes.get("params", {}),
         "training_data": list(training.values()),
         "training_ids": sorted(training),
         "features": [list(f) for f in features],

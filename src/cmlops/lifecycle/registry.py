@@ -91,7 +91,7 @@ def _stamp(record: AuditRecord) -> dict[str, Any]:
 
 
 def _apply(state: ModelState, record: AuditRecord) -> None:
-    payload = record.payload_dict()
+    payload = record.payload_values()  # as recorded: C=1e16, not its sealed "cmlops:num:1e+16"
     action = record.action
     if action == "model.version.registered":
         state.description = state.description or payload.get("description", "")
@@ -191,7 +191,7 @@ def _protocol_event(
 ) -> list[AuditEvent]:
     protocol, sha, raw_sha = loaded
     previous = read(action="model.protocol.recorded", object_type="model", object_id=name)
-    before = previous[-1].payload_dict() if previous else None
+    before = previous[-1].payload_values() if previous else None
     if before is not None and before.get("sha256") == sha:
         return []
     if before is not None and not reason.strip():
@@ -224,7 +224,7 @@ def record_protocol(store: Any, name: str, path: str | Path, *, reason: str = ""
 
 def model_protocol(store: Any, name: str) -> dict[str, Any] | None:
     records = store.records(action="model.protocol.recorded", object_type="model", object_id=name)
-    return {**records[-1].payload_dict(), "seq": records[-1].seq} if records else None
+    return {**records[-1].payload_values(), "seq": records[-1].seq} if records else None
 
 
 def _registration(
@@ -286,12 +286,22 @@ def register_version(
 
 
 def _as_records(events: list[AuditEvent]) -> list[AuditRecord]:
-    """Unsealed stand-ins for events about to be appended (so a decision can see them)."""
-    import json
+    """Unsealed stand-ins for events about to be appended (so a decision can see them);
+    their payload text is the sealed form, so they read back like the records they become."""
+    from cmlops.store.values import canonical_payload
 
     return [
         AuditRecord(
-            0, "", "", e.action, e.object_type, e.object_id, json.dumps(e.payload), e.reason, "", ""
+            seq=0,
+            ts="",
+            actor="",
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            payload=canonical_payload(e.payload),
+            reason=e.reason,
+            prev_hash="",
+            hash="",
         )
         for e in events
     ]
