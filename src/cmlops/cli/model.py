@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,34 +71,48 @@ def protocol_cmd(ctx: click.Context, name: str, path: Path, reason: str) -> None
     )
 
 
+def _package_transition(reason_help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """NAME VERSION PACKAGE [--reason]: the arguments of a status change a package supports."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for decorator in (
+            click.pass_context,
+            click.option("--reason", default="", help=reason_help),
+            click.argument("package", type=PACKAGE),
+            click.argument("version", type=int),
+            click.argument("name"),
+        ):
+            command = decorator(command)
+        return command
+
+    return decorate
+
+
+def _transition(
+    ctx: click.Context, change: Callable[..., Any], name: str, version: int, *args: Any, **kw: Any
+) -> None:
+    """Apply ``change`` (validate, approve, retire) to NAME VERSION; print the version's line."""
+    with open_cli_store(ctx) as store:
+        state = change(store, name, version, *args, **kw)
+    click.echo(f"{name} {_version_line(state)}")
+
+
 @model.command("validate")
-@click.argument("name")
-@click.argument("version", type=int)
-@click.argument("package", type=PACKAGE)
-@click.option("--reason", default="", help="Recorded with the transition.")
-@click.pass_context
+@_package_transition("Recorded with the transition.")
 def validate_cmd(ctx: click.Context, name: str, version: int, package: Path, reason: str) -> None:
     """Mark VERSION validated by PACKAGE (checked against the change protocol)."""
     from cmlops.lifecycle.validation import validate_version
 
-    with open_cli_store(ctx) as store:
-        state = validate_version(store, name, version, package, reason=reason)
-    click.echo(f"{name} {_version_line(state)}")
+    _transition(ctx, validate_version, name, version, package, reason=reason)
 
 
 @model.command("approve")
-@click.argument("name")
-@click.argument("version", type=int)
-@click.argument("package", type=PACKAGE)
-@click.option("--reason", default="", help="Recorded with the approval.")
-@click.pass_context
+@_package_transition("Recorded with the approval.")
 def approve_cmd(ctx: click.Context, name: str, version: int, package: Path, reason: str) -> None:
     """Approve VERSION for use; PACKAGE is its signed, approved validation package."""
     from cmlops.lifecycle.approval import approve_version
 
-    with open_cli_store(ctx) as store:
-        state = approve_version(store, name, version, package, reason=reason)
-    click.echo(f"{name} {_version_line(state)}")
+    _transition(ctx, approve_version, name, version, package, reason=reason)
 
 
 @model.command("retire")
@@ -109,9 +124,7 @@ def retire_cmd(ctx: click.Context, name: str, version: int, reason: str) -> None
     """Retire VERSION (it stays in the history)."""
     from cmlops.lifecycle.registry import retire_version
 
-    with open_cli_store(ctx) as store:
-        state = retire_version(store, name, version, reason=reason)
-    click.echo(f"{name} {_version_line(state)}")
+    _transition(ctx, retire_version, name, version, reason=reason)
 
 
 @model.command("list")
