@@ -18,204 +18,120 @@ from cmlops.lifecycle.documents.base import Document, Section
 
 Filler = Callable[[dict[str, Any]], tuple[str, list[str]]]
 
-#: (id, group, topic, requirement paraphrase, mode)
+#: (group, topic) -> its sub-items (id, requirement paraphrase, mode), in checklist order
+CHECKLIST: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
+    ("Title", "Title"): (
+        (
+            "1",
+            "Study of developing or evaluating a prediction model; population; outcome",
+            "manual",
+        ),
+    ),
+    ("Abstract", "Abstract"): (("2", "Structured summary (TRIPOD+AI for Abstracts)", "manual"),),
+    ("Introduction", "Background"): (
+        ("3a", "Healthcare context, rationale, existing models", "manual"),
+        (
+            "3b",
+            "Target population, intended purpose in the care pathway, intended users",
+            "partial",
+        ),
+        ("3c", "Known health inequalities between groups", "manual"),
+    ),
+    ("Introduction", "Objectives"): (
+        ("4", "Objectives: development and/or evaluation", "partial"),
+    ),
+    ("Methods", "Data"): (
+        ("5a", "Sources of data for development and evaluation; representativeness", "automatic"),
+        ("5b", "Dates of data collection and follow-up", "manual"),
+    ),
+    ("Methods", "Participants"): (
+        ("6a", "Study setting, number and location of centres", "manual"),
+        ("6b", "Eligibility criteria", "manual"),
+        ("6c", "Treatments received", "manual"),
+    ),
+    ("Methods", "Data preparation"): (("7", "Pre-processing and data quality checks", "partial"),),
+    ("Methods", "Outcome"): (
+        ("8a", "Outcome definition, time horizon, how assessed", "partial"),
+        ("8b", "Qualifications of outcome assessors", "manual"),
+        ("8c", "Blinding of outcome assessment", "manual"),
+    ),
+    ("Methods", "Predictors"): (
+        ("9a", "Choice of candidate predictors", "partial"),
+        ("9b", "Definition of predictors, how and when measured", "manual"),
+        ("9c", "Qualifications of predictor assessors, blinding", "manual"),
+    ),
+    ("Methods", "Sample size"): (("10", "Study size and its justification", "partial"),),
+    ("Methods", "Missing data"): (("11", "Handling of missing data", "partial"),),
+    ("Methods", "Analytical methods"): (
+        ("12a", "How the data were used (development, tuning, evaluation)", "automatic"),
+        ("12b", "Handling of predictors (functional form, scaling)", "partial"),
+        ("12c", "Model type, building steps, hyper-parameters, internal validation", "automatic"),
+        ("12d", "Heterogeneity across clusters (centres, countries)", "manual"),
+        ("12e", "Performance measures and their rationale", "automatic"),
+        ("12f", "Model updating arising from evaluation", "automatic"),
+        ("12g", "How predictions were calculated for evaluation", "automatic"),
+    ),
+    ("Methods", "Class imbalance"): (
+        ("13", "Methods for class imbalance and rationale", "manual"),
+    ),
+    ("Methods", "Fairness"): (
+        ("14", "Approaches to address fairness and their rationale", "automatic"),
+    ),
+    ("Methods", "Model output"): (
+        ("15", "Model output, thresholds and their rationale", "automatic"),
+    ),
+    ("Methods", "Training versus evaluation"): (
+        ("16", "Differences between development and evaluation data", "partial"),
+    ),
+    ("Methods", "Ethical approval"): (("17", "Ethics approval and consent", "manual"),),
+    ("Open science", "Funding"): (("18a", "Sources of funding and role of funders", "manual"),),
+    ("Open science", "Conflicts of interest"): (
+        ("18b", "Declarations of conflicts of interest", "manual"),
+    ),
+    ("Open science", "Protocol"): (
+        ("18c", "Where the study protocol can be accessed", "automatic"),
+    ),
+    ("Open science", "Registration"): (("18d", "Study registration", "manual"),),
+    ("Open science", "Data sharing"): (("18e", "Availability of data", "manual"),),
+    ("Open science", "Code sharing"): (("18f", "Availability of analytical code", "partial"),),
+    ("Patient and public involvement", "Patient and public involvement"): (
+        ("19", "Involvement of patients and the public", "manual"),
+    ),
+    ("Results", "Participants"): (
+        ("20a", "Flow of participants, numbers with and without the outcome", "partial"),
+        ("20b", "Characteristics overall and by group, missing data", "partial"),
+        ("20c", "Evaluation data compared with development data", "automatic"),
+    ),
+    ("Results", "Model development"): (
+        ("21", "Number of participants and outcome events in each analysis", "automatic"),
+    ),
+    ("Results", "Model specification"): (
+        ("22", "Full model to allow predictions for new individuals", "partial"),
+    ),
+    ("Results", "Model performance"): (
+        ("23a", "Performance with confidence intervals, including key subgroups", "automatic"),
+        ("23b", "Heterogeneity of performance across clusters", "manual"),
+    ),
+    ("Results", "Model updating"): (
+        ("24", "Results of model updating, updated model's performance", "automatic"),
+    ),
+    ("Discussion", "Interpretation"): (
+        ("25", "Overall interpretation, including fairness", "manual"),
+    ),
+    ("Discussion", "Limitations"): (
+        ("26", "Limitations and their effect on bias and generalisability", "partial"),
+    ),
+    ("Discussion", "Usability"): (
+        ("27a", "Handling poor quality or unavailable input data in use", "manual"),
+        ("27b", "User interaction and expertise needed", "manual"),
+        ("27c", "Next steps and generalisability", "manual"),
+    ),
+}
+#: (id, group, topic, requirement paraphrase, mode) of every sub-item, in checklist order
 ITEMS: list[tuple[str, str, str, str, str]] = [
-    (
-        "1",
-        "Title",
-        "Title",
-        "Study of developing or evaluating a prediction model; population; outcome",
-        "manual",
-    ),
-    ("2", "Abstract", "Abstract", "Structured summary (TRIPOD+AI for Abstracts)", "manual"),
-    (
-        "3a",
-        "Introduction",
-        "Background",
-        "Healthcare context, rationale, existing models",
-        "manual",
-    ),
-    (
-        "3b",
-        "Introduction",
-        "Background",
-        "Target population, intended purpose in the care pathway, intended users",
-        "partial",
-    ),
-    ("3c", "Introduction", "Background", "Known health inequalities between groups", "manual"),
-    ("4", "Introduction", "Objectives", "Objectives: development and/or evaluation", "partial"),
-    (
-        "5a",
-        "Methods",
-        "Data",
-        "Sources of data for development and evaluation; representativeness",
-        "automatic",
-    ),
-    ("5b", "Methods", "Data", "Dates of data collection and follow-up", "manual"),
-    ("6a", "Methods", "Participants", "Study setting, number and location of centres", "manual"),
-    ("6b", "Methods", "Participants", "Eligibility criteria", "manual"),
-    ("6c", "Methods", "Participants", "Treatments received", "manual"),
-    ("7", "Methods", "Data preparation", "Pre-processing and data quality checks", "partial"),
-    ("8a", "Methods", "Outcome", "Outcome definition, time horizon, how assessed", "partial"),
-    ("8b", "Methods", "Outcome", "Qualifications of outcome assessors", "manual"),
-    ("8c", "Methods", "Outcome", "Blinding of outcome assessment", "manual"),
-    ("9a", "Methods", "Predictors", "Choice of candidate predictors", "partial"),
-    ("9b", "Methods", "Predictors", "Definition of predictors, how and when measured", "manual"),
-    ("9c", "Methods", "Predictors", "Qualifications of predictor assessors, blinding", "manual"),
-    ("10", "Methods", "Sample size", "Study size and its justification", "partial"),
-    ("11", "Methods", "Missing data", "Handling of missing data", "partial"),
-    (
-        "12a",
-        "Methods",
-        "Analytical methods",
-        "How the data were used (development, tuning, evaluation)",
-        "automatic",
-    ),
-    (
-        "12b",
-        "Methods",
-        "Analytical methods",
-        "Handling of predictors (functional form, scaling)",
-        "partial",
-    ),
-    (
-        "12c",
-        "Methods",
-        "Analytical methods",
-        "Model type, building steps, hyper-parameters, internal validation",
-        "automatic",
-    ),
-    (
-        "12d",
-        "Methods",
-        "Analytical methods",
-        "Heterogeneity across clusters (centres, countries)",
-        "manual",
-    ),
-    (
-        "12e",
-        "Methods",
-        "Analytical methods",
-        "Performance measures and their rationale",
-        "automatic",
-    ),
-    ("12f", "Methods", "Analytical methods", "Model updating arising from evaluation", "automatic"),
-    (
-        "12g",
-        "Methods",
-        "Analytical methods",
-        "How predictions were calculated for evaluation",
-        "automatic",
-    ),
-    ("13", "Methods", "Class imbalance", "Methods for class imbalance and rationale", "manual"),
-    (
-        "14",
-        "Methods",
-        "Fairness",
-        "Approaches to address fairness and their rationale",
-        "automatic",
-    ),
-    ("15", "Methods", "Model output", "Model output, thresholds and their rationale", "automatic"),
-    (
-        "16",
-        "Methods",
-        "Training versus evaluation",
-        "Differences between development and evaluation data",
-        "partial",
-    ),
-    ("17", "Methods", "Ethical approval", "Ethics approval and consent", "manual"),
-    ("18a", "Open science", "Funding", "Sources of funding and role of funders", "manual"),
-    (
-        "18b",
-        "Open science",
-        "Conflicts of interest",
-        "Declarations of conflicts of interest",
-        "manual",
-    ),
-    ("18c", "Open science", "Protocol", "Where the study protocol can be accessed", "automatic"),
-    ("18d", "Open science", "Registration", "Study registration", "manual"),
-    ("18e", "Open science", "Data sharing", "Availability of data", "manual"),
-    ("18f", "Open science", "Code sharing", "Availability of analytical code", "partial"),
-    (
-        "19",
-        "Patient and public involvement",
-        "Patient and public involvement",
-        "Involvement of patients and the public",
-        "manual",
-    ),
-    (
-        "20a",
-        "Results",
-        "Participants",
-        "Flow of participants, numbers with and without the outcome",
-        "partial",
-    ),
-    (
-        "20b",
-        "Results",
-        "Participants",
-        "Characteristics overall and by group, missing data",
-        "partial",
-    ),
-    (
-        "20c",
-        "Results",
-        "Participants",
-        "Evaluation data compared with development data",
-        "automatic",
-    ),
-    (
-        "21",
-        "Results",
-        "Model development",
-        "Number of participants and outcome events in each analysis",
-        "automatic",
-    ),
-    (
-        "22",
-        "Results",
-        "Model specification",
-        "Full model to allow predictions for new individuals",
-        "partial",
-    ),
-    (
-        "23a",
-        "Results",
-        "Model performance",
-        "Performance with confidence intervals, including key subgroups",
-        "automatic",
-    ),
-    (
-        "23b",
-        "Results",
-        "Model performance",
-        "Heterogeneity of performance across clusters",
-        "manual",
-    ),
-    (
-        "24",
-        "Results",
-        "Model updating",
-        "Results of model updating, updated model's performance",
-        "automatic",
-    ),
-    ("25", "Discussion", "Interpretation", "Overall interpretation, including fairness", "manual"),
-    (
-        "26",
-        "Discussion",
-        "Limitations",
-        "Limitations and their effect on bias and generalisability",
-        "partial",
-    ),
-    (
-        "27a",
-        "Discussion",
-        "Usability",
-        "Handling poor quality or unavailable input data in use",
-        "manual",
-    ),
-    ("27b", "Discussion", "Usability", "User interaction and expertise needed", "manual"),
-    ("27c", "Discussion", "Usability", "Next steps and generalisability", "manual"),
+    (item_id, group, topic, requirement, mode)
+    for (group, topic), sub_items in CHECKLIST.items()
+    for item_id, requirement, mode in sub_items
 ]
 ITEM_IDS = tuple(item[0] for item in ITEMS)
 
