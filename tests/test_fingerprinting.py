@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cmlops.fingerprint_schema import schema_summary
 from cmlops.fingerprinting import (
     FingerprintOptions,
     FingerprintTooLargeError,
     UnfingerprintableError,
     fingerprint,
     fingerprint_file,
-    schema_summary,
 )
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")

@@ -148,7 +148,8 @@ def test_estimator_params_in_fingerprints_name_nested_estimators() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
-    from cmlops.fingerprinting import estimator_params, fingerprint
+    from cmlops.estimators import estimator_params
+    from cmlops.fingerprinting import fingerprint
 
     pipe = Pipeline([("model", LogisticRegression(C=2.0))])
     params = estimator_params(pipe)

@@ -63,7 +63,7 @@ _PUBLIC: dict[str, str] = {
     "LineageGraph": "cmlops.store:LineageGraph",
     # capture
     "fingerprint": "cmlops.fingerprinting:fingerprint",
-    "schema_summary": "cmlops.fingerprinting:schema_summary",
+    "schema_summary": "cmlops.fingerprint_schema:schema_summary",
     "track": "cmlops.capture.api:track",
     "CellRecorder": "cmlops.capture.recorder:CellRecorder",
     "log_dataset": "cmlops.capture.api:log_dataset",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cmlops.json_safe import json_safe, qualified_name
+
 
 def is_estimator(obj: Any) -> bool:
     """True for objects with the scikit-learn estimator API (get_params, fit)."""
@@ -58,3 +60,14 @@ def is_fitted(obj: Any) -> bool:
         except Exception:  # noqa: BLE001 - a broken check means "cannot tell": not fitted
             return False
     return bool(fitted_state(obj))
+
+
+def estimator_params(est: Any) -> dict[str, Any]:
+    """An estimator's own parameters as JSON; a nested estimator is named by its class.
+
+    (Its fitted state is hashed separately, so naming it here loses nothing.)
+    """
+    return json_safe(
+        est.get_params(deep=False),
+        default=lambda value: qualified_name(value) if is_estimator(value) else str(value),
+    )

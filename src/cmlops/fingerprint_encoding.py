@@ -2,7 +2,7 @@
 
 ``1`` and ``"1"`` are different column labels, ``None``, ``NaN``, ``pd.NA`` and
 ``pd.NaT`` are different missing values, and an object's pickled state is
-hashed only when it is plain data. Used by :mod:`cmlops.fingerprinting`.
+hashed only when it is plain data. Used by :mod:`cmlops.fingerprint_stream`.
 """
 
 from __future__ import annotations

@@ -15,11 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmlops.estimators import is_estimator, is_fitted
-from cmlops.fingerprinting import (
-    FingerprintOptions,
-    fingerprint,
-    schema_summary,
-)
+from cmlops.fingerprint_schema import schema_summary
+from cmlops.fingerprinting import FingerprintOptions, fingerprint
 from cmlops.json_safe import json_safe
 from cmlops.spark_frames import is_spark_frame
 from cmlops.spark_sources import plan_identity, shared_digests

@@ -195,7 +195,8 @@ class ReportContext:
 
     def frame(self, name: str, frame: Any) -> str:
         """Fingerprint a data frame the report analysed, for the manifest."""
-        from cmlops.fingerprinting import fingerprint, schema_summary
+        from cmlops.fingerprint_schema import schema_summary
+        from cmlops.fingerprinting import fingerprint
 
         digest = fingerprint(frame)
         self.frames.append({"name": name, "fingerprint": digest, "schema": schema_summary(frame)})
