@@ -223,12 +223,12 @@ def test_disk_full_mid_write_leaves_no_package(
 ) -> None:
     import errno
 
-    from cmlops.reports import runner
+    from cmlops.reports import package_assembly
 
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(runner, "notebook_to_html", full)
+    monkeypatch.setattr(package_assembly, "notebook_to_html", full)
     with pytest.raises(OSError, match="No space left"):
         run_report(echo_template, {}, out=tmp_path / "pkg", store=store, progress=False)
     assert not (tmp_path / "pkg").exists()
