@@ -22,6 +22,14 @@ from cmlops.widgets.figures import (
     style,
     thin,
 )
+from cmlops.widgets.metric_views import (
+    diagonal,
+    finish_forest,
+    forest_trace,
+    metric_tables,
+    sample_facts,
+    set_figures,
+)
 from cmlops.widgets.model import ViewModel
 from cmlops.widgets.table import Table, format_cell
 
@@ -37,7 +45,6 @@ FOREST_METRICS = {
     "calibration_slope": "cal. slope",
     "net_benefit": "net benefit",
 }
-HIDDEN = ["method"]
 COLOURS = {"a": theme.REFERENCE, "b": theme.CURRENT}
 
 
@@ -66,34 +73,20 @@ def refine(model: ViewModel) -> None:
     model.title = "Model comparison"
     model.facts = _facts(d)
     model.item_label = "Figure"
-    model.table = Table(
-        columns=model.table.columns,
-        rows=model.table.rows,
-        key_column="metric" if "metric" in model.table.columns else model.table.key_column,
-        total_rows=model.table.total_rows,
-        hidden=[c for c in HIDDEN if c in model.table.columns],
-    )
+    metric_tables(model, d)
     failed = [r for r in rows if r.get("passed") is False]
     if failed:
         cols = ["metric", "subgroup", "threshold", "difference", "ci_low", "ci_high", "criterion"]
         fail_rows = [[r.get(c) for c in cols] for r in failed]
         table = Table(columns=cols, rows=fail_rows, key_column="metric", total_rows=len(fail_rows))
         model.lead_tables.append(("Failed acceptance criteria", table))
-    methods = d.get("methods") or {}
-    if methods:
-        mrows = [[k, v] for k, v in methods.items()]
-        model.extra_tables.append(
-            ("Methods", Table(columns=["metric", "method"], rows=mrows, total_rows=len(mrows)))
-        )
-    model.items = [ROC, CALIBRATION, DECISION, DIFFERENCES]
-    model.static_items = list(model.items)
     builders = {
         ROC: roc_figure,
         CALIBRATION: calibration_figure,
         DECISION: decision_figure,
         DIFFERENCES: differences_figure,
     }
-    model.figure_builder = lambda item: builders.get(item, _unknown)(d)
+    set_figures(model, d, builders)
 
 
 def _verdict(model: ViewModel, d: dict[str, Any], rows: list[dict[str, Any]]) -> None:
@@ -122,43 +115,12 @@ def _verdict(model: ViewModel, d: dict[str, Any], rows: list[dict[str, Any]]) ->
 
 def _facts(d: dict[str, Any]) -> list[tuple[str, str]]:
     names = _names(d)
-    prevalence = num(d.get("prevalence"))
-    facts = [
+    return [
         ("model a", names["a"]),
         ("model b", names["b"]),
         ("differences", "a − b"),
-        ("n", format_cell(d.get("n"))),
-        ("events", format_cell(d.get("events"))),
-        ("prevalence", "—" if prevalence is None else f"{100 * prevalence:.1f}%"),
-        ("score scale", str(d.get("score_scale", "—"))),
-        ("thresholds", ", ".join(format_cell(t) for t in d.get("thresholds") or []) or "—"),
-        ("interval level", f"{100 * (num(d.get('level')) or 0.95):.0f}%"),
+        *sample_facts(d),
     ]
-    if d.get("group_variables"):
-        facts.append(("subgroups by", ", ".join(map(str, d["group_variables"]))))
-    if d.get("criteria"):
-        crit = "; ".join(
-            f"{k} {' '.join(format_cell(x) for x in (v if isinstance(v, list) else [v]))}"
-            for k, v in d["criteria"].items()
-        )
-        facts.append(("criteria", crit))
-    return facts
-
-
-def _unknown(d: dict[str, Any]) -> Any:
-    return message_figure("Unknown figure.")
-
-
-def _diagonal(fig: Any, name: str) -> None:
-    fig.add_trace(
-        go().Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            name=name,
-            line={"color": "#bdbdbd", "dash": "dash", "width": 1},
-        )
-    )
 
 
 def roc_figure(d: dict[str, Any]) -> Any:
@@ -168,7 +130,7 @@ def roc_figure(d: dict[str, Any]) -> Any:
     names = _names(d)
     aucs = {r.get("subgroup"): r for r in _rows(d) if r.get("metric") == "auroc"}.get("all", {})
     fig = go().Figure()
-    _diagonal(fig, "chance")
+    diagonal(fig, "chance")
     for key in ("a", "b"):
         x, y = thin(curves[key].get("fpr") or [], curves[key].get("tpr") or [])
         label = f"{ptext(names[key])} (AUROC {format_cell(aucs.get(f'value_{key}'))})"
@@ -188,7 +150,7 @@ def calibration_figure(d: dict[str, Any]) -> Any:
         return message_figure(f"Calibration curves unavailable ({why}).", CALIBRATION)
     names = _names(d)
     fig = go().Figure()
-    _diagonal(fig, "ideal")
+    diagonal(fig, "ideal")
     for key in ("a", "b"):
         x, y = thin(curves[key].get("predicted") or [], curves[key].get("observed") or [])
         line = {"color": COLOURS[key], "width": 2.2}
@@ -262,30 +224,8 @@ def differences_figure(d: dict[str, Any]) -> Any:
         horizontal_spacing=0.03,
     )
     for j, (_label, sel) in enumerate(panels, start=1):
-        xs, ys, plus, minus = [], [], [], []
-        for s in subgroups:
-            r = sel.get(s) or {}
-            v, lo, hi = num(r.get("difference")), num(r.get("ci_low")), num(r.get("ci_high"))
-            xs.append(v)
-            ys.append(ptext(s))
-            plus.append(hi - v if v is not None and hi is not None else None)
-            minus.append(v - lo if v is not None and lo is not None else None)
-        colours = [theme.TEXT if s == "all" else theme.ACCENT for s in subgroups]
-        fig.add_trace(
-            go().Scatter(
-                x=xs,
-                y=ys,
-                mode="markers",
-                showlegend=False,
-                marker={"color": colours, "size": 8},
-                error_x={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1.2},
-            ),
-            row=1,
-            col=j,
-        )
+        fig.add_trace(forest_trace(sel, subgroups, "difference"), row=1, col=j)
         fig.add_vline(x=0, line={"color": "#9e9e9e", "width": 1, "dash": "dash"}, row=1, col=j)
-    style(fig, f"{DIFFERENCES} (a − b, {ptext(_names(d)['a'])} − {ptext(_names(d)['b'])})",
-          height=max(260, 60 + 26 * len(subgroups)))  # fmt: skip
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_annotations(font_size=11)
-    return fig
+    names = _names(d)
+    title = f"{DIFFERENCES} (a − b, {ptext(names['a'])} − {ptext(names['b'])})"
+    return finish_forest(fig, title, max(260, 60 + 26 * len(subgroups)))

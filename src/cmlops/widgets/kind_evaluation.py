@@ -23,6 +23,14 @@ from cmlops.widgets.figures import (
     style,
     thin,
 )
+from cmlops.widgets.metric_views import (
+    diagonal,
+    finish_forest,
+    forest_trace,
+    metric_tables,
+    sample_facts,
+    set_figures,
+)
 from cmlops.widgets.model import ViewModel
 from cmlops.widgets.table import Table, format_cell
 
@@ -31,7 +39,6 @@ CALIBRATION = "Calibration curve"
 DECISION = "Decision curve"
 SUBGROUPS = "Subgroup metrics"
 FOREST_METRICS = ("auroc", "calibration_slope", "oe_ratio", "sensitivity", "specificity")
-HIDDEN = ["method"]
 MAX_GROUP_LINES = 8
 #: panels per row of the subgroup figure (more side by side and their titles collide)
 FOREST_COLUMNS = 3
@@ -54,36 +61,20 @@ def refine(model: ViewModel) -> None:
     rows = _rows(d)
     failed = [m for m in rows if m.get("passed") is False]
     _verdict(model, d, rows)
-    model.facts = _facts(d)
+    model.facts = sample_facts(d)
     model.title = "Model evaluation"
     model.item_label = "Figure"
-    model.table = Table(
-        columns=model.table.columns,
-        rows=model.table.rows,
-        key_column="metric" if "metric" in model.table.columns else model.table.key_column,
-        total_rows=model.table.total_rows,
-        hidden=[c for c in HIDDEN if c in model.table.columns],
-    )
+    metric_tables(model, d)
     if failed:
         model.lead_tables.append(("Failed acceptance criteria", _failed_table(failed)))
-    methods = d.get("methods") or {}
-    if methods:
-        mrows = [[k, v] for k, v in methods.items()]
-        model.extra_tables.append(
-            ("Methods", Table(columns=["metric", "method"], rows=mrows, total_rows=len(mrows)))
-        )
-    items = [ROC, CALIBRATION, DECISION]
-    if d.get("subgroups"):
-        items.append(SUBGROUPS)
-    model.items = items
-    model.static_items = list(items)
     builders = {
         ROC: roc_figure,
         CALIBRATION: calibration_figure,
         DECISION: decision_figure,
         SUBGROUPS: subgroup_figure,
     }
-    model.figure_builder = lambda item: builders.get(item, _unknown)(d)
+    shown = list(builders) if d.get("subgroups") else [ROC, CALIBRATION, DECISION]
+    set_figures(model, d, builders, shown)
 
 
 def _verdict(model: ViewModel, d: dict[str, Any], rows: list[dict[str, Any]]) -> None:
@@ -109,29 +100,6 @@ def _verdict(model: ViewModel, d: dict[str, Any], rows: list[dict[str, Any]]) ->
         model.verdict, model.status = auc_text, "neutral"
 
 
-def _facts(d: dict[str, Any]) -> list[tuple[str, str]]:
-    """Sample size, events, score scale, thresholds, interval level, subgroups, criteria."""
-    prevalence = num(d.get("prevalence"))
-    level = num(d.get("level")) or 0.95
-    facts = [
-        ("n", format_cell(d.get("n"))),
-        ("events", format_cell(d.get("events"))),
-        ("prevalence", "—" if prevalence is None else f"{100 * prevalence:.1f}%"),
-        ("score scale", str(d.get("score_scale", "—"))),
-        ("thresholds", ", ".join(format_cell(t) for t in d.get("thresholds") or []) or "—"),
-        ("interval level", f"{100 * level:.0f}%"),
-    ]
-    if d.get("group_variables"):
-        facts.append(("subgroups by", ", ".join(map(str, d["group_variables"]))))
-    if d.get("criteria"):
-        crit = "; ".join(
-            f"{k} {' '.join(format_cell(x) for x in (v if isinstance(v, list) else [v]))}"
-            for k, v in d["criteria"].items()
-        )
-        facts.append(("criteria", crit))
-    return facts
-
-
 def _failed_table(failed: list[dict[str, Any]]) -> Table:
     """The rows that failed their criterion, shown above everything else."""
     fail_rows = [
@@ -145,10 +113,6 @@ def _failed_table(failed: list[dict[str, Any]]) -> Table:
         key_column="metric",
         total_rows=len(fail_rows),
     )
-
-
-def _unknown(d: dict[str, Any]) -> Any:
-    return message_figure("Unknown figure.")
 
 
 def _groups(curves: dict[str, Any]) -> list[str]:
@@ -169,15 +133,7 @@ def roc_figure(d: dict[str, Any]) -> Any:
         return message_figure("ROC curve undefined (needs both outcome classes).", ROC)
     g = go()
     fig = g.Figure()
-    fig.add_trace(
-        g.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            name="chance",
-            line={"color": "#bdbdbd", "dash": "dash", "width": 1},
-        )
-    )
+    diagonal(fig, "chance")
     aucs = {m.get("subgroup"): m for m in _rows(d) if m.get("metric") == "auroc"}
     for i, name in enumerate(names):
         c = curves[name]
@@ -229,15 +185,7 @@ def calibration_figure(d: dict[str, Any]) -> Any:
         return message_figure(f"Calibration curve undefined ({why}).", CALIBRATION)
     g = go()
     fig = g.Figure()
-    fig.add_trace(
-        g.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            name="ideal",
-            line={"color": "#bdbdbd", "dash": "dash", "width": 1},
-        )
-    )
+    diagonal(fig, "ideal")
     for i, name in enumerate(names):
         c = curves[name]
         x, y = thin(c.get("predicted") or [], c.get("observed") or [])
@@ -329,12 +277,10 @@ def subgroup_figure(d: dict[str, Any]) -> Any:
         vertical_spacing=min(0.3, 0.5 / nrows) if nrows > 1 else 0.0,
     )
     for j, (_label, sel) in enumerate(panels):
-        fig.add_trace(_forest_trace(sel, subgroups), row=j // ncols + 1, col=j % ncols + 1)
+        fig.add_trace(forest_trace(sel, subgroups, "value"), row=j // ncols + 1, col=j % ncols + 1)
     per_row = max(180, 50 + 24 * len(subgroups))
-    style(fig, SUBGROUPS, height=60 + nrows * per_row)
-    fig.update_yaxes(autorange="reversed", type="category")
+    finish_forest(fig, SUBGROUPS, 60 + nrows * per_row)
     fig.update_xaxes(nticks=5)
-    fig.update_annotations(font_size=11)
     return fig
 
 
@@ -358,26 +304,3 @@ def _forest_panels(
             label = metric if t is None else f"{metric} @ {format_cell(t)}"
             panels.append((label, sel))
     return panels
-
-
-def _forest_trace(sel: dict[Any, dict[str, Any]], subgroups: list[str]) -> Any:
-    """One panel's points with their interval whiskers, the whole sample in the text colour."""
-    xs, ys, plus, minus = [], [], [], []
-    for s in subgroups:
-        m = sel.get(s) or {}
-        v, lo, hi = num(m.get("value")), num(m.get("ci_low")), num(m.get("ci_high"))
-        xs.append(v)
-        ys.append(ptext(s))
-        plus.append(hi - v if v is not None and hi is not None else None)
-        minus.append(v - lo if v is not None and lo is not None else None)
-    return go().Scatter(
-        x=xs,
-        y=ys,
-        mode="markers",
-        showlegend=False,
-        marker={
-            "color": [theme.TEXT if s == "all" else theme.ACCENT for s in subgroups],
-            "size": 8,
-        },
-        error_x={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1.2},
-    )
