@@ -20,6 +20,7 @@ __all__ = [
     "EvaluationInputError",
     "clean_inputs",
     "clean_paired_inputs",
+    "sample_fields",
 ]
 
 SCALES = ("probability", "logit", "raw")
@@ -43,6 +44,25 @@ class CleanInputs:
     groups: dict[str, np.ndarray]
     group_levels: dict[str, list[str]]
     warnings: list[str]
+
+
+def sample_fields(
+    clean: CleanInputs, scores: str, thresholds: list[float], level: float, subgroups: list[str]
+) -> dict[str, Any]:
+    """The result fields that describe the scored sample, the same for evaluate and compare:
+    size, events and prevalence (after dropped rows), score scale, thresholds, interval
+    level, grouping variables and subgroup labels."""
+    n, events = int(clean.y.size), int(clean.y.sum())
+    return {
+        "n": n,
+        "events": events,
+        "prevalence": events / n,
+        "score_scale": scores,
+        "thresholds": thresholds,
+        "level": level,
+        "group_variables": list(clean.groups),
+        "subgroups": subgroups,
+    }
 
 
 def _to_array(name: str, x: Any) -> np.ndarray:

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from cmlops.stats._eval_inputs import EvaluationInputError, clean_paired_inputs
+from cmlops.stats._eval_inputs import EvaluationInputError, clean_paired_inputs, sample_fields
 from cmlops.stats.comparison_result import ComparisonResult, ComparisonRow
-from cmlops.stats.criteria import Criterion, apply_criteria, parse_criterion
+from cmlops.stats.criteria import Criterion, apply_criteria, as_given, parse_criterion
 
 __all__ = ["ComparisonResult", "ComparisonRow", "compare"]
 
@@ -339,7 +339,6 @@ def compare(
         y_true, score_a, score_b, groups, scores, missing, pos_label, max_subgroups
     )
     y, warnings = clean.y, clean.warnings
-    n, ev = int(y.size), int(y.sum())
     rows, subgroups = _all_rows(clean, a, b, probs, ts, level)
     _mark_not_evaluable(rows, min_events)
     everywhere = criteria_scope == "subgroups"
@@ -354,18 +353,11 @@ def compare(
     return ComparisonResult(
         rows=rows,
         names=model_names,
-        n=n,
-        events=ev,
-        prevalence=ev / n,
-        score_scale=scores,
-        thresholds=ts,
-        level=level,
-        group_variables=list(clean.groups),
-        subgroups=subgroups,
+        **sample_fields(clean, scores, ts, level, subgroups),
         roc=drawn.get("roc", {}),
         calibration_curve=drawn.get("calibration_curve", {}),
         decision_curve=drawn.get("decision_curve", {}),
-        criteria={k: [c.op, *c.bounds] for k, c in parsed.items()},
+        criteria=as_given(parsed),
         passed=passed,
         warnings=warnings,
         methods=dict(METHODS),

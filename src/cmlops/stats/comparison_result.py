@@ -7,10 +7,11 @@ statistics. Display, export and the exact round trip come from the result protoc
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cmlops.stats.result import ListOf, Record, Result
+from cmlops.stats.criteria import CriteriaVerdict
+from cmlops.stats.result import ListOf, Record, Result, records_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -70,7 +71,7 @@ class ComparisonRow(Record):
 
 
 @dataclass
-class ComparisonResult(Result):
+class ComparisonResult(CriteriaVerdict, Result):
     """Paired comparison of two binary risk models scored on the same cases.
 
     Attributes:
@@ -94,6 +95,7 @@ class ComparisonResult(Result):
     _cmlops_result_kind: ClassVar[str] = "comparison"
     _nested: ClassVar[dict] = {"rows": ListOf(ComparisonRow)}
     _title: ClassVar[str] = "Model comparison"
+    _judged_rows: ClassVar[str] = "rows"
 
     rows: list[ComparisonRow]
     names: list[str]
@@ -115,14 +117,9 @@ class ComparisonResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (metric, subgroup, threshold) with the columns of FRAME_COLUMNS."""
-        import pandas as pd
-
-        frame = pd.DataFrame([asdict(r) for r in self.rows], columns=list(FRAME_COLUMNS))
         floats = ("threshold", "value_a", "value_b", "difference", "ci_low", "ci_high", "p_value")
-        for col in floats:
-            frame[col] = frame[col].astype("float64")
-        frame["passed"] = frame["passed"].astype("boolean")
-        return frame
+        dtypes = {**dict.fromkeys(floats, "float64"), "passed": "boolean"}
+        return records_frame(self.rows, FRAME_COLUMNS, dtypes)
 
     def row(
         self, metric: str, subgroup: str = "all", threshold: float | None = None
@@ -132,11 +129,6 @@ class ComparisonResult(Result):
             if r.metric == metric and r.subgroup == subgroup and r.threshold == threshold:
                 return r
         raise KeyError(f"no row {metric!r} for subgroup {subgroup!r} threshold {threshold!r}")
-
-    @property
-    def verdict(self) -> str:
-        """``"pass"``/``"fail"`` from the criteria; ``"not evaluable"`` without criteria."""
-        return {True: "pass", False: "fail", None: "not evaluable"}[self.passed]
 
     def _summary(self) -> str:
         a, b = (repr(x[:30]) for x in self.names)
@@ -155,10 +147,3 @@ class ComparisonResult(Result):
             open_ = sum(r.passed is None for r in judged)
             text += f", {open_} not evaluated" if open_ else ""
         return f"{text}; n={self.n}, events={self.events}"
-
-    def _consistent(self) -> bool:
-        """``passed`` follows from the rows' criteria (checked when reading a stored dict)."""
-        from cmlops.stats.criteria import all_of
-
-        judged = [r.passed for r in self.rows if r.criterion is not None]
-        return self.passed == (all_of(judged) if judged else None)

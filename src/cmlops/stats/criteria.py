@@ -22,9 +22,17 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-__all__ = ["OPS", "Criterion", "all_of", "apply_criteria", "parse_criterion"]
+__all__ = [
+    "OPS",
+    "CriteriaVerdict",
+    "Criterion",
+    "all_of",
+    "apply_criteria",
+    "as_given",
+    "parse_criterion",
+]
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -115,3 +123,34 @@ def apply_criteria(
             r.passed = ok if first else all_of([r.passed, ok])
             verdicts.append(ok)
     return None if not verdicts else all_of(verdicts)
+
+
+def as_given(parsed: Mapping[str, Criterion]) -> dict[str, list[Any]]:
+    """The criteria as a result records them: ``{key: [op, bound, ...]}``."""
+    return {k: [c.op, *c.bounds] for k, c in parsed.items()}
+
+
+class CriteriaVerdict:
+    """Verdict and consistency of a result whose ``passed`` is :func:`all_of` its criterion
+    rows (:class:`~cmlops.stats.evaluation_result.EvaluationResult`,
+    :class:`~cmlops.stats.comparison_result.ComparisonResult`).
+
+    ``_judged_rows`` names the field holding the rows (each with ``criterion`` and
+    ``passed``); the result has a ``passed`` field.
+    """
+
+    _judged_rows: ClassVar[str]
+    if TYPE_CHECKING:  # pragma: no cover - a field of the dataclass using this
+        passed: bool | None
+
+    @property
+    def verdict(self) -> str:
+        """``"pass"``/``"fail"`` from the criteria; ``"not evaluable"`` without criteria or
+        when a criterion could not be evaluated and none failed."""
+        return {True: "pass", False: "fail", None: "not evaluable"}[self.passed]
+
+    def _consistent(self) -> bool:
+        """``passed`` follows from the rows' criteria (checked when reading a stored dict)."""
+        rows = getattr(self, self._judged_rows)
+        judged = [r.passed for r in rows if r.criterion is not None]
+        return self.passed == (all_of(judged) if judged else None)

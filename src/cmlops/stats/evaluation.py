@@ -45,8 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from cmlops.stats._eval_inputs import EvaluationInputError, clean_inputs
-from cmlops.stats.criteria import Criterion, apply_criteria, parse_criterion
+from cmlops.stats._eval_inputs import EvaluationInputError, clean_inputs, sample_fields
+from cmlops.stats.criteria import Criterion, apply_criteria, as_given, parse_criterion
 from cmlops.stats.evaluation_result import EvaluationResult, MetricRow
 
 __all__ = ["EvaluationInputError", "EvaluationResult", "MetricRow", "evaluate"]
@@ -574,7 +574,6 @@ def evaluate(
     ts = _checked_thresholds(threshold, thresholds, scores)
     clean = clean_inputs(y_true, y_score, groups, scores=scores, missing=missing,
                          pos_label=pos_label, max_subgroups=max_subgroups)  # fmt: skip
-    y = clean.y
     prob = _probabilities(clean, scores)
     dca = None if dca_thresholds is None else np.asarray(dca_thresholds, dtype=float)
     if dca is not None and ((dca <= 0).any() or (dca >= 1).any()):
@@ -584,23 +583,15 @@ def evaluate(
     curves_out: dict[str, dict[str, Any]] | None = {} if curves else None
     rows, subgroups = _all_rows(clean, prob, ts, level, z, curves_out, dca, min_events)
     verdict = _judge(rows, parsed, criteria_scope, warnings)
-    n, ev = int(y.size), int(y.sum())
     curves_out = curves_out or {}
     return EvaluationResult(
         metrics=rows,
-        n=n,
-        events=ev,
-        prevalence=ev / n,
-        score_scale=scores,
-        thresholds=ts,
-        level=level,
-        group_variables=list(clean.groups),
-        subgroups=subgroups,
+        **sample_fields(clean, scores, ts, level, subgroups),
         roc=curves_out.get("roc", {}),
         calibration_curve=curves_out.get("calibration_curve", {}),
         calibration_bins=curves_out.get("calibration_bins", {}),
         decision_curve=curves_out.get("decision_curve", {}),
-        criteria={k: [c.op, *c.bounds] for k, c in parsed.items()},
+        criteria=as_given(parsed),
         passed=verdict,
         warnings=warnings,
         methods=dict(METHODS),

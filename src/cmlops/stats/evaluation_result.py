@@ -7,10 +7,11 @@ round trip come from the result protocol (:class:`cmlops.stats.result.Result`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cmlops.stats.result import ListOf, Record, Result
+from cmlops.stats.criteria import CriteriaVerdict
+from cmlops.stats.result import ListOf, Record, Result, records_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -64,7 +65,7 @@ class MetricRow(Record):
 
 
 @dataclass
-class EvaluationResult(Result):
+class EvaluationResult(CriteriaVerdict, Result):
     """Discrimination, calibration, threshold and decision metrics of a binary risk model.
 
     Attributes:
@@ -99,6 +100,7 @@ class EvaluationResult(Result):
     _cmlops_result_kind: ClassVar[str] = "evaluation"
     _nested: ClassVar[dict] = {"metrics": ListOf(MetricRow)}
     _title: ClassVar[str] = "Model evaluation"
+    _judged_rows: ClassVar[str] = "metrics"
 
     metrics: list[MetricRow]
     n: int
@@ -120,20 +122,9 @@ class EvaluationResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (metric, subgroup, threshold) with the columns of FRAME_COLUMNS."""
-        import pandas as pd
-
-        rows = [asdict(m) for m in self.metrics]
-        frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
-        for col in ("value", "ci_low", "ci_high", "threshold"):
-            frame[col] = frame[col].astype("float64")
-        frame["passed"] = frame["passed"].astype("boolean")
-        return frame
-
-    @property
-    def verdict(self) -> str:
-        """``"pass"``/``"fail"`` from the criteria; ``"not evaluable"`` without criteria or
-        when a criterion could not be evaluated and none failed."""
-        return {True: "pass", False: "fail", None: "not evaluable"}[self.passed]
+        floats = ("value", "ci_low", "ci_high", "threshold")
+        dtypes = {**dict.fromkeys(floats, "float64"), "passed": "boolean"}
+        return records_frame(self.metrics, FRAME_COLUMNS, dtypes)
 
     def _summary(self) -> str:
         judged = [m for m in self.metrics if m.criterion is not None]
@@ -151,13 +142,6 @@ class EvaluationResult(Result):
                 auc_text += f" ({auc.ci_low:.3f}-{auc.ci_high:.3f})"
         groups = f", {len(self.subgroups)} subgroups" if self.subgroups else ""
         return f"{crit}{auc_text}, n={self.n}, events={self.events}{groups}"
-
-    def _consistent(self) -> bool:
-        """``passed`` follows from the rows' criteria (checked when reading a stored dict)."""
-        from cmlops.stats.criteria import all_of
-
-        judged = [m.passed for m in self.metrics if m.criterion is not None]
-        return self.passed == (all_of(judged) if judged else None)
 
     def metric(self, name: str, subgroup: str = "all", threshold: float | None = None) -> MetricRow:
         """The row of metric ``name`` for ``subgroup`` (and ``threshold``); KeyError if absent."""

@@ -54,8 +54,8 @@ import importlib
 import inspect
 import logging
 import os
-from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -75,6 +75,7 @@ __all__ = [
     "ListOf",
     "Record",
     "Result",
+    "records_frame",
     "result_from_dict",
 ]
 
@@ -220,6 +221,19 @@ class Record:
             return cls(**values)
         except (TypeError, ValueError) as exc:
             raise ResultFormatError(f"{what} cannot be read: {exc}".splitlines()[0]) from None
+
+
+def records_frame(
+    records: Sequence[Record], columns: Sequence[str], dtypes: Mapping[str, str]
+) -> pd.DataFrame:
+    """The ``to_frame()`` of a result made of rows: one row per record, ``columns`` in order,
+    each column named in ``dtypes`` cast to its dtype (``"boolean"`` keeps None as <NA>)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([asdict(r) for r in records], columns=list(columns))
+    for column, dtype in dtypes.items():
+        frame[column] = frame[column].astype(dtype)
+    return frame
 
 
 class Result:

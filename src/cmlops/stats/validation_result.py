@@ -7,10 +7,10 @@ Display, export and the exact round trip come from the result protocol
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cmlops.stats.result import ListOf, Record, Result
+from cmlops.stats.result import ListOf, Record, Result, records_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -101,13 +101,8 @@ class ValidationResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per check with the columns of FRAME_COLUMNS."""
-        import pandas as pd
-
-        frame = pd.DataFrame([asdict(c) for c in self.checks], columns=list(FRAME_COLUMNS))
-        frame["passed"] = frame["passed"].astype("boolean")
-        frame["failing_rows"] = frame["failing_rows"].astype("int64")
-        frame["failing_share"] = frame["failing_share"].astype("float64")
-        return frame
+        dtypes = {"passed": "boolean", "failing_rows": "int64", "failing_share": "float64"}
+        return records_frame(self.checks, FRAME_COLUMNS, dtypes)
 
     def _summary(self) -> str:
         counts = {status: 0 for status in ("fail", "warn", "skipped")}
