@@ -100,28 +100,24 @@ def drift(
         cur = as_frame(current, "current")
     corr = check_correction(correction)
     _check_settings(alpha, drift_share, n_bins)
-    methods = dict(methods or {})
-    thresholds = dict(thresholds or {})
     forced_cat = set(categorical)
-    opts, settings = _options(
-        alpha,
-        corr,
-        drift_share,
-        methods,
-        thresholds,
-        missing_threshold,
-        unseen_threshold,
-        n_bins,
-        psi_epsilon,
-        forced_cat,
+    opts = eng.Options(
+        alpha=float(alpha),
+        thresholds=dict(thresholds or {}),
+        methods=dict(methods or {}),
+        missing_threshold=float(missing_threshold),
+        unseen_threshold=float(unseen_threshold),
+        n_bins=int(n_bins),
+        psi_epsilon=float(psi_epsilon),
     )
+    settings = _settings(opts, corr, drift_share, forced_cat)
     if on_spark:
         return _drift_on_spark(
             reference, current, columns, forced_cat, (opts, settings), by=by, exact=exact,
             sketch_k=sketch_k,
         )  # fmt: skip
     names = _select_columns(ref, cur, columns, by)
-    _check_overrides(names, methods, thresholds)
+    _check_overrides(names, opts.methods, opts.thresholds)
 
     def compare(r: pd.DataFrame, c: pd.DataFrame) -> DriftResult:
         return _drift_frames(r, c, names, forced_cat, opts, corr, drift_share, settings, n_jobs)
@@ -173,43 +169,23 @@ def _add_strata(overall, ref, cur, by: str, min_rows: int, compare) -> None:
         )
 
 
-def _options(
-    alpha,
-    corr,
-    drift_share,
-    methods,
-    thresholds,
-    missing_threshold,
-    unseen_threshold,
-    n_bins,
-    psi_epsilon,
-    forced_cat,
-) -> tuple[eng.Options, dict]:
-    """The per-column options and the settings recorded in the result."""
-    opts = eng.Options(
-        alpha=float(alpha),
-        thresholds=thresholds,
-        methods=methods,
-        missing_threshold=float(missing_threshold),
-        unseen_threshold=float(unseen_threshold),
-        n_bins=int(n_bins),
-        psi_epsilon=float(psi_epsilon),
-    )
-    settings = {
-        "alpha": float(alpha),
+def _settings(opts: eng.Options, corr: str, drift_share: float, forced_cat: set[str]) -> dict:
+    """The settings the result records: the per-column options, the correction, the dataset
+    rule, the numeric columns read as categorical and the defaults the choice relied on."""
+    return {
+        "alpha": opts.alpha,
         "correction": corr,
         "drift_share": float(drift_share),
         "auto_max_test_n": eng.AUTO_MAX_TEST_N,
         "default_distance_thresholds": dict(eng.DEFAULT_DISTANCE_THRESHOLDS),
-        "methods": methods,
-        "thresholds": thresholds,
-        "missing_threshold": float(missing_threshold),
-        "unseen_threshold": float(unseen_threshold),
-        "n_bins": int(n_bins),
-        "psi_epsilon": float(psi_epsilon),
+        "methods": opts.methods,
+        "thresholds": opts.thresholds,
+        "missing_threshold": opts.missing_threshold,
+        "unseen_threshold": opts.unseen_threshold,
+        "n_bins": opts.n_bins,
+        "psi_epsilon": opts.psi_epsilon,
         "categorical": sorted(forced_cat),
     }
-    return opts, settings
 
 
 def _drift_on_spark(
