@@ -136,11 +136,7 @@ def roc_figure(d: dict[str, Any]) -> Any:
         label = f"{ptext(names[key])} (AUROC {format_cell(aucs.get(f'value_{key}'))})"
         line = {"color": COLOURS[key], "width": 2.2}
         fig.add_trace(go().Scatter(x=x, y=y, mode="lines", name=label, line=line))
-    return style(
-        fig,
-        ROC,
-        **ROC_AXES,
-    )
+    return style(fig, ROC, **ROC_AXES)
 
 
 def calibration_figure(d: dict[str, Any]) -> Any:
@@ -156,11 +152,7 @@ def calibration_figure(d: dict[str, Any]) -> Any:
         line = {"color": COLOURS[key], "width": 2.2}
         name = f"{ptext(names[key])} (lowess)"
         fig.add_trace(go().Scatter(x=x, y=y, mode="lines", name=name, line=line))
-    return style(
-        fig,
-        CALIBRATION,
-        **CALIBRATION_AXES,
-    )
+    return style(fig, CALIBRATION, **CALIBRATION_AXES)
 
 
 def decision_figure(d: dict[str, Any]) -> Any:
@@ -185,11 +177,7 @@ def decision_figure(d: dict[str, Any]) -> Any:
         [num(v) or 0.0 for k in ("a", "b") for v in c.get(k) or []]
         + [num(d.get("prevalence")) or 0.0]
     )
-    return style(
-        fig,
-        DECISION,
-        **decision_axes(top),
-    )
+    return style(fig, DECISION, **decision_axes(top))
 
 
 def _panels(d: dict[str, Any]) -> list[tuple[str, dict[str, dict[str, Any]]]]:

@@ -165,11 +165,7 @@ def roc_figure(d: dict[str, Any]) -> Any:
                 marker={"size": 9, "color": theme.BAD, "symbol": "x"},
             )
         )
-    return style(
-        fig,
-        ROC,
-        **ROC_AXES,
-    )
+    return style(fig, ROC, **ROC_AXES)
 
 
 def calibration_figure(d: dict[str, Any]) -> Any:
@@ -216,11 +212,7 @@ def calibration_figure(d: dict[str, Any]) -> Any:
                 error_y={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1},
             )
         )
-    return style(
-        fig,
-        CALIBRATION,
-        **CALIBRATION_AXES,
-    )
+    return style(fig, CALIBRATION, **CALIBRATION_AXES)
 
 
 def decision_figure(d: dict[str, Any]) -> Any:
@@ -252,11 +244,7 @@ def decision_figure(d: dict[str, Any]) -> Any:
                 )
             )
     top = max([num(v) or 0.0 for v in c.get("model") or []] + [num(d.get("prevalence")) or 0.0])
-    return style(
-        fig,
-        DECISION,
-        **decision_axes(top),
-    )
+    return style(fig, DECISION, **decision_axes(top))
 
 
 def subgroup_figure(d: dict[str, Any]) -> Any:
