@@ -29,6 +29,7 @@ from cmlops.widgets.metric_views import (
     metric_tables,
     sample_facts,
     set_figures,
+    set_verdict,
 )
 from cmlops.widgets.model import ViewModel
 from cmlops.widgets.table import Table, format_cell
@@ -100,17 +101,14 @@ def _verdict(model: ViewModel, d: dict[str, Any], rows: list[dict[str, Any]]) ->
         if num(auc.get("difference")) is not None
         else "AUROC difference undefined"
     )
-    if d.get("passed") is True:
-        model.verdict = f"All {len(judged)} criteria met · {auc_text}"
-        model.status, model.badge = "good", "pass"
-    elif d.get("passed") is False:
-        model.verdict = f"{failed} of {len(judged)} criteria failed · {auc_text}"
-        model.status, model.badge = "bad", "fail"
-    elif judged:
-        model.verdict = f"{open_} of {len(judged)} criteria not evaluable · {auc_text}"
-        model.status, model.badge = "warn", "not evaluated"
-    else:
-        model.verdict, model.status = f"No acceptance criteria given · {auc_text}", "neutral"
+    n = len(judged)
+    texts = (
+        f"All {n} criteria met · {auc_text}",
+        f"{failed} of {n} criteria failed · {auc_text}",
+        f"{open_} of {n} criteria not evaluable · {auc_text}" if judged else None,
+        f"No acceptance criteria given · {auc_text}",
+    )
+    set_verdict(model, d.get("passed"), texts)
 
 
 def _facts(d: dict[str, Any]) -> list[tuple[str, str]]:

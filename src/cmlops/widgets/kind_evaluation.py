@@ -30,6 +30,7 @@ from cmlops.widgets.metric_views import (
     metric_tables,
     sample_facts,
     set_figures,
+    set_verdict,
 )
 from cmlops.widgets.model import ViewModel
 from cmlops.widgets.table import Table, format_cell
@@ -87,17 +88,14 @@ def _verdict(model: ViewModel, d: dict[str, Any], rows: list[dict[str, Any]]) ->
     auroc = overall.get("auroc") or {}
     auc_text = f"AUROC {_ci(auroc.get('value'), auroc.get('ci_low'), auroc.get('ci_high'))}"
     unjudged = [m for m in rows if m.get("criterion") and m.get("passed") is None]
-    if d.get("passed") is True:
-        model.verdict = f"All {len(judged)} acceptance criteria met · {auc_text}"
-        model.status, model.badge = "good", "pass"
-    elif d.get("passed") is False:
-        model.verdict = f"{len(failed)} of {len(judged)} acceptance criteria failed · {auc_text}"
-        model.status, model.badge = "bad", "fail"
-    elif unjudged:
-        model.verdict = f"{len(unjudged)} acceptance criteria not evaluable · {auc_text}"
-        model.status, model.badge = "warn", "not evaluated"
-    else:  # descriptive: a report's plan (if any) is judged elsewhere, not claimed here
-        model.verdict, model.status = auc_text, "neutral"
+    n = len(judged)
+    texts = (
+        f"All {n} acceptance criteria met · {auc_text}",
+        f"{len(failed)} of {n} acceptance criteria failed · {auc_text}",
+        f"{len(unjudged)} acceptance criteria not evaluable · {auc_text}" if unjudged else None,
+        auc_text,  # descriptive: a report's plan (if any) is judged elsewhere, not claimed here
+    )
+    set_verdict(model, d.get("passed"), texts)
 
 
 def _failed_table(failed: list[dict[str, Any]]) -> Table:

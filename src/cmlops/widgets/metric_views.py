@@ -23,6 +23,23 @@ HIDDEN = ["method"]
 Builder = Callable[[dict[str, Any]], Any]
 
 
+def set_verdict(model: ViewModel, passed: Any, texts: tuple[str, str, str | None, str]) -> None:
+    """Verdict line, status and badge from the criteria's ``passed``.
+
+    ``texts``: the line when every criterion was met, when one failed, when one could
+    not be evaluated (None: no criterion row left open) and when nothing was judged.
+    """
+    met, failed, not_evaluable, otherwise = texts
+    if passed is True:
+        model.verdict, model.status, model.badge = met, "good", "pass"
+    elif passed is False:
+        model.verdict, model.status, model.badge = failed, "bad", "fail"
+    elif not_evaluable is not None:
+        model.verdict, model.status, model.badge = not_evaluable, "warn", "not evaluated"
+    else:
+        model.verdict, model.status = otherwise, "neutral"
+
+
 def metric_tables(model: ViewModel, d: dict[str, Any]) -> None:
     """Key the main table by metric (method hidden) and add the Methods table."""
     model.table = Table(
