@@ -22,9 +22,11 @@ class BackgroundWriter:
 
     Why: the store's commit (an fsync'd SQLite or a PostgreSQL round trip)
     costs milliseconds, and a scientist should not wait for it after every
-    cell. Everything that depends on the namespace (fingerprints) is computed
-    *before* the batch is queued; only the write is deferred. ``flush`` waits
-    for the queue (status, lineage queries, export and interpreter exit call it).
+    cell. A job fingerprints what its cell produced (from a copy of the names
+    the cell left) and writes the batch; the next cell's ``pre_run_cell``
+    flushes first, so no code changes a variable before it is fingerprinted.
+    ``flush`` waits for the queue (the next cell, status, lineage queries,
+    export and interpreter exit call it).
 
     A job starts ``SETTLE_SECONDS`` after it is queued, or at once when ``flush``
     waits for it: the write is Python work that holds the GIL, and started at
