@@ -211,12 +211,12 @@ def _curves(y: np.ndarray, a: np.ndarray, b: np.ndarray, probs: Any) -> dict[str
 
     from cmlops.stats.calibration import lowess_curve
     from cmlops.stats.decision_curve import decision_curve
-    from cmlops.stats.evaluation import ROC_MAX_POINTS, _thin
+    from cmlops.stats.evaluation_metrics import ROC_MAX_POINTS, thin
 
     out: dict[str, Any] = {"roc": {}, "calibration_curve": {}, "decision_curve": {}}
     for key, s in (("a", a), ("b", b)):
         fpr, tpr, thr = roc_curve(y, s)
-        keep = _thin(fpr, ROC_MAX_POINTS)
+        keep = thin(fpr, ROC_MAX_POINTS)
         out["roc"][key] = {"fpr": fpr[keep], "tpr": tpr[keep], "thresholds": thr[keep]}
     if probs is not None:
         for key, p in (("a", probs[0]), ("b", probs[1])):
